@@ -1,0 +1,50 @@
+"""Shared fixtures: one real Dovecot per test session, a fresh user per test."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# The checkout root, so `agent` and `tests.dovecot` import without an install
+# (pytest only puts tests/ itself on sys.path for a conftest without __init__).
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from tests.dovecot import Dovecot, MailUser, dovecot_available  # noqa: E402
+
+_user_seq = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """A running Dovecot on 127.0.0.1; skipped without the binary, except in CI."""
+    if not dovecot_available():
+        msg = "dovecot/doveadm/openssl not installed (Debian: apt-get install dovecot-imapd)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{msg}; CI must run the real-server tests", pytrace=False)
+        pytest.skip(msg)
+    # Not tmp_path_factory: its 0700 parents would need loosening for Dovecot's users.
+    root = Path(tempfile.mkdtemp(prefix="followup-dovecot-"))
+    server = Dovecot(root / "srv")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def mail_user(dovecot: Dovecot) -> MailUser:
+    """A new account with empty INBOX, Drafts, Sent, Trash, Archive, Junk."""
+    name = f"u{next(_user_seq)}-{secrets.token_hex(3)}"
+    return dovecot.add_user(name, secrets.token_urlsafe(12))
