@@ -1,0 +1,534 @@
+"""The `followup` command: the only place that prints, prompts or exits."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import __version__, config, credentials, intake, report
+from .configfile import AccountAnswers, render_config
+from .engine import Engine
+from .errors import ConfigError, FollowupError, UsageError
+from .lock import InstanceLock
+from .mailbox import Mailbox, open_mailbox
+from .models import AppState, StepState
+from .store import Store
+
+log = logging.getLogger("followup")
+
+
+# -- plumbing ----------------------------------------------------------------
+
+
+class Context:
+    """What every command needs; loaded on first use, never at import time."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self._cfg: config.Config | None = None
+        self._store: Store | None = None
+
+    @property
+    def config_path(self) -> Path:
+        return (
+            Path(self.args.config).expanduser()
+            if self.args.config
+            else config.default_config_path()
+        )
+
+    @property
+    def cfg(self) -> config.Config:
+        if self._cfg is None:
+            self._cfg = config.load(self.config_path)
+        return self._cfg
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.cfg.schedule.tz
+
+    def now(self) -> datetime:
+        """The simulated clock (--now) or the real one."""
+        raw = self.args.now
+        if not raw:
+            return datetime.now(UTC)
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            raise UsageError(f"--now: {raw!r} is not an ISO-8601 date and time") from None
+        return value if value.tzinfo else value.replace(tzinfo=self.tz)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.cfg.storage.database)
+        return self._store
+
+    def mailbox(self) -> Mailbox:
+        password = credentials.get_password(self.cfg.account)
+        return open_mailbox(self.cfg.account, self.cfg.folders, password)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def _local(ctx: Context, value: str | None) -> str:
+    if not value:
+        return "—"
+    return datetime.fromisoformat(value).astimezone(ctx.tz).strftime("%a %d %b %H:%M")
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# -- commands ----------------------------------------------------------------
+
+
+def cmd_init(ctx: Context) -> int:
+    a = ctx.args
+    path = ctx.config_path
+    if path.exists() and not a.force:
+        raise UsageError(f"{path} exists; pass --force to overwrite it")
+
+    def ask(value: Any, prompt: str, default: str = "") -> str:
+        if value not in (None, ""):
+            return str(value)
+        if a.no_input:
+            if default:
+                return default
+            raise UsageError(f"--no-input needs {prompt.lower()} (see followup init --help)")
+        shown = f" [{default}]" if default else ""
+        answer = input(f"{prompt}{shown}: ").strip()
+        return answer or default
+
+    email = ask(a.email, "Email address")
+    name = ask(a.name, "Your name (signs the drafts)")
+    host = ask(a.host, "IMAP server", "imap." + email.rpartition("@")[2] if "@" in email else "")
+    security = ask(a.security, "Security (tls, starttls, insecure)", "tls")
+    if security not in config.SECURITY_CHOICES:
+        raise UsageError(f"--security must be one of {', '.join(config.SECURITY_CHOICES)}")
+    port = ask(a.port, "Port", "993" if security == "tls" else "143")
+    tzname = ask(a.timezone, "Time zone (Area/City)", _system_timezone())
+    answers = AccountAnswers(
+        email=email,
+        name=name,
+        host=host,
+        port=int(port),
+        security=security,
+        username=a.username or "",
+        ca_file=str(Path(a.ca_file).resolve()) if a.ca_file else "",
+        timezone=tzname,
+        country=a.country or "",
+        subdivision=a.subdivision or "",
+    )
+    text = render_config(answers)
+    # Validate before writing: a config we cannot load is worse than none.
+    import tomllib
+
+    cfg = config.parse(tomllib.loads(text), path)
+    if not a.no_input and not os.environ.get(credentials.ENV_VAR):
+        password = getpass.getpass(
+            f"IMAP password for {cfg.account.login} (stored in the keyring): "
+        )
+        if password:
+            credentials.store_password(cfg.account, password)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    print(f"wrote {path}")
+    print("next: followup check")
+    return 0
+
+
+def _system_timezone() -> str:
+    try:
+        target = os.readlink("/etc/localtime")
+        return target.split("zoneinfo/", 1)[1]
+    except (OSError, IndexError):
+        return os.environ.get("TZ", "UTC") or "UTC"
+
+
+def cmd_set_password(ctx: Context) -> int:
+    acct = ctx.cfg.account
+    password = getpass.getpass(f"IMAP password for {acct.login} at {acct.host}: ")
+    if not password:
+        raise UsageError("no password given")
+    credentials.store_password(acct, password)
+    print("stored in the system keyring")
+    return 0
+
+
+def cmd_check(ctx: Context) -> int:
+    mb = ctx.mailbox()
+    acct = ctx.cfg.account
+    mb.connect()
+    try:
+        info = mb.info()
+        folders = mb.folders()
+    finally:
+        mb.close()
+    print(f"logged in to {acct.host}:{acct.port} ({acct.security}) as {acct.login}")
+    for role in ("drafts", "sent", "trash", "archive"):
+        name = getattr(folders, role)
+        how = folders.found_by.get(role, "")
+        print(f"  {role:8} {name or '— (none)'}" + (f"  (by {how})" if name else ""))
+    feats = ("IDLE", "CONDSTORE", "QRESYNC", "UIDPLUS", "MOVE")
+    print("  server:  " + ", ".join(f"{f} {'yes' if info.has(f) else 'no'}" for f in feats))
+    if not info.idle:
+        print(f"  no IDLE: the daemon polls every {ctx.cfg.daemon.poll_minutes:g} minutes")
+    if not (info.move or info.uidplus):
+        print("  no MOVE or UIDPLUS: stale drafts cannot be withdrawn safely; they stay")
+    idle = 1 if info.idle and ctx.cfg.daemon.idle else 0
+    print(f"  connections the daemon keeps open: {1 + idle} (providers cap these; Gmail at 15)")
+    return 0
+
+
+def _add_data(ctx: Context) -> intake.InterviewIn:
+    a = ctx.args
+    if a.from_file:
+        data, _ = intake.load_file(Path(a.from_file), ctx.tz)
+        return data
+    missing = [
+        f for f, v in (("--company", a.company), ("--role", a.role), ("--at", a.at)) if not v
+    ]
+    if missing and a.application is None:
+        raise UsageError(f"followup add needs {', '.join(missing)} (or --from FILE.toml)")
+    if not a.at:
+        raise UsageError("followup add needs --at")
+    people = tuple(intake.parse_person(p, "--interviewer") for p in a.interviewer or [])
+    return intake.InterviewIn(
+        company=a.company or "",
+        role=a.role or "",
+        at=intake.parse_when(a.at, ctx.tz),
+        duration_minutes=a.duration,
+        kind=a.kind_,
+        round=a.round,
+        interviewers=people,
+        hiring_manager=intake.parse_person(a.hiring_manager, "--hiring-manager")
+        if a.hiring_manager
+        else None,
+        recruiter=intake.parse_person(a.recruiter, "--recruiter") if a.recruiter else None,
+        agency=a.agency,
+        decision_by=intake.parse_day(a.decision_by, "--decision-by") if a.decision_by else None,
+        learned=a.learned or "",
+        highlight=a.highlight or "",
+        note=a.note or "",
+        domains=tuple(a.domain or ()),
+    )
+
+
+def cmd_add(ctx: Context) -> int:
+    data = _add_data(ctx)
+    if ctx.args.application is not None:
+        app = ctx.store.load(ctx.args.application)
+        # A later round inherits what the first one named.
+        from dataclasses import replace
+
+        data = replace(data, company=data.company or app.company, role=data.role or app.role)
+    now = ctx.now()
+    app_id, _ = intake.record(ctx.store, data, now, ctx.args.application)
+    engine = Engine(ctx.cfg, ctx.store, None)
+    engine.plan_one(ctx.store.load(app_id), now, None)
+    app = ctx.store.load(app_id)
+    print(f"added {app.company} — {app.role} (round {app.interviews[-1].round})")
+    for s in app.steps:
+        if s.state is StepState.PLANNED:
+            c = app.contact(s.contact_id)
+            who = c.email if c else ""
+            print(f"  planned {s.kind.value:9} {who:32} {_local(ctx, s.due_at.isoformat())}")
+    print(app_id)
+    return 0
+
+
+def cmd_run(ctx: Context) -> int:
+    cfg = ctx.cfg
+    with InstanceLock(cfg.storage.database):
+        if ctx.args.once:
+            return _run_once(ctx)
+        from .daemon import run_daemon
+
+        return run_daemon(ctx.cfg, ctx.store, ctx.mailbox, ctx.now if ctx.args.now else None)
+
+
+def _run_once(ctx: Context) -> int:
+    mb = ctx.mailbox()
+    mb.connect()
+    try:
+        rep = Engine(ctx.cfg, ctx.store, mb).run_cycle(ctx.now())
+    finally:
+        mb.close()
+    for step in rep.recovered:
+        print(f"recovered draft for step {step.id} after an interruption")
+    for step in rep.drafted:
+        app = ctx.store.load(step.application_id)
+        c = app.contact(step.contact_id)
+        late = " (late)" if step.late else ""
+        print(f"drafted {step.kind.value} to {c.email if c else '?'}{late}: {step.subject}")
+    for app_id, state, why in rep.state_changes:
+        print(f"application {app_id} is now {state.value}: {why}")
+    for p in rep.problems:
+        print(f"problem: {p}", file=sys.stderr)
+    if not (rep.drafted or rep.state_changes):
+        print("nothing due")
+    return 1 if rep.problems else 0
+
+
+def cmd_status(ctx: Context) -> int:
+    data = report.status(ctx.store, ctx.cfg.policy)
+    if ctx.args.json:
+        _print_json(data)
+        return 0
+    if not data:
+        print("no applications yet: followup add --help")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for col in ("id", "company", "role", "state", "contacts", "next step", "when"):
+        table.add_column(col)
+    for a in data:
+        nxt = a["next_step"]
+        step = f"{nxt['kind']} → {nxt['to']}" if nxt else "—"
+        when = _local(ctx, nxt["due"]) + (" (late)" if nxt and nxt["late"] else "") if nxt else ""
+        table.add_row(
+            str(a["id"]),
+            a["company"],
+            a["role"],
+            a["state"],
+            f"{a['contacts_made']}/{a['max_contacts']}",
+            step,
+            when,
+        )
+    Console(soft_wrap=True).print(table)
+    for a in data:
+        for w in a["warnings"]:
+            print(f"warning: #{a['id']} {a['company']}: {w}")
+    return 0
+
+
+def cmd_show(ctx: Context) -> int:
+    app = ctx.store.load(ctx.args.id)
+    data = report.application_dict(app, ctx.cfg.policy, ctx.store.messages_for(app.id))
+    if ctx.args.json:
+        _print_json(data)
+        return 0
+    print(
+        f"#{data['id']} {data['company']} — {data['role']}: {data['state']}"
+        + (f" ({data['stop_reason']})" if data["stop_reason"] else "")
+    )
+    print(f"check-ins {data['contacts_made']} of {data['max_contacts']}")
+    for iv in data["interviews"]:
+        print(
+            f"  interview round {iv['round']} ({iv['kind']}) {_local(ctx, iv['starts_at'])}"
+            + (f", decision by {iv['decision_by']}" if iv["decision_by"] else "")
+        )
+    for c in data["contacts"]:
+        flag = " [bounced]" if c["bounced"] else ""
+        agency = " (agency)" if c["agency"] else ""
+        print(f"  {c['role']:14} {c['name']} <{c['email']}>{agency}{flag}")
+    print("timeline:")
+    for e in data["events"]:
+        print(f"  {_local(ctx, e['at'])}  {e['kind']}: {e['detail']}")
+    for s in data["steps"]:
+        late = " late" if s["late"] else ""
+        print(
+            f"  {_local(ctx, s['due'])}  [{s['state']}{late}] {s['kind']} → {s['to']}"
+            f"  ({s['rule']})" + (f" — {s['note']}" if s["note"] else "")
+        )
+    for r in data["responses"]:
+        print(f"  reply from {r['from']} on {_local(ctx, r['date'])}: {r['subject']}")
+    for w in data["warnings"]:
+        print(f"warning: {w}")
+    return 0
+
+
+def cmd_preview(ctx: Context) -> int:
+    now = ctx.now()
+    engine = Engine(ctx.cfg, ctx.store, None)
+    app = ctx.store.load(ctx.args.id)
+    if app.state is AppState.ACTIVE:
+        engine.plan_one(app, now, None)
+        app = ctx.store.load(app.id)
+    steps = [s for s in app.steps if s.kind.is_email and s.state is StepState.PLANNED]
+    if not steps:
+        print(f"nothing planned for #{app.id} ({app.state.value})")
+        return 0
+    due = [s for s in steps if s.due_at <= now]
+    shown = due or [min(steps, key=lambda s: s.due_at)]
+    for step in shown:
+        draft = engine.compose_step(app, step, now)
+        when = "due now" if step.due_at <= now else f"due {_local(ctx, step.due_at.isoformat())}"
+        print(f"--- step {step.id}: {step.kind.value}, {when}")
+        msg = draft.to_message(now)
+        for h in ("From", "To", "Cc", "Subject", "In-Reply-To"):
+            if msg[h]:
+                print(f"{h}: {msg[h]}")
+        print()
+        print(draft.body)
+    return 0
+
+
+def cmd_stop(ctx: Context) -> int:
+    now = ctx.now()
+    app = ctx.store.load(ctx.args.id)
+    reason = ctx.args.reason or "stopped by you"
+    if app.state is not AppState.ACTIVE:
+        print(f"#{app.id} is already {app.state.value}")
+        return 0
+    with ctx.store.transaction():
+        ctx.store.set_app_state(app.id, AppState.STOPPED, reason, now)
+        ctx.store.reconcile_steps(app.id, [], now)
+        ctx.store.add_event(app.id, "stopped", reason, now)
+    print(f"stopped #{app.id} {app.company}: {reason}")
+    return 0
+
+
+# -- argument parsing --------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="followup",
+        description="Drafts interview thank-you notes and check-ins into your mailbox.",
+    )
+    p.add_argument("--version", action="version", version=f"followup {__version__}")
+    p.add_argument("--config", metavar="PATH", help="config file (also FOLLOWUP_CONFIG)")
+    p.add_argument(
+        "--now",
+        metavar="ISO-8601",
+        help="simulate the clock (without a zone: the config's time zone)",
+    )
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    p.add_argument("--log-file", metavar="PATH", help="also write the log to this file")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def cmd(name: str, fn: Callable[[Context], int], help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(fn=fn)
+        return sp
+
+    i = cmd("init", cmd_init, "write a config file and store the password")
+    i.add_argument("--no-input", action="store_true", help="never prompt (for scripts)")
+    i.add_argument("--email")
+    i.add_argument("--name")
+    i.add_argument("--host")
+    i.add_argument("--port", type=int)
+    i.add_argument("--security", choices=config.SECURITY_CHOICES)
+    i.add_argument("--username")
+    i.add_argument("--ca-file", metavar="PATH")
+    i.add_argument("--timezone", metavar="Area/City")
+    i.add_argument("--country", help="ISO code for public holidays, e.g. US")
+    i.add_argument("--subdivision", help="state or province for public holidays, e.g. CA")
+    i.add_argument("--force", action="store_true", help="overwrite an existing config")
+
+    cmd("set-password", cmd_set_password, "store the IMAP password in the system keyring")
+    cmd("check", cmd_check, "log in, find Drafts and Sent, show what the server supports")
+
+    a = cmd("add", cmd_add, "register an interview")
+    a.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE.toml",
+        help="read everything from a file (see examples/interview.toml)",
+    )
+    a.add_argument(
+        "--application", type=int, metavar="ID", help="a later round of an existing application"
+    )
+    a.add_argument("--company")
+    a.add_argument("--role")
+    a.add_argument("--at", metavar="'YYYY-MM-DD HH:MM'", help="when the interview started")
+    a.add_argument("--duration", type=int, default=60, metavar="MIN")
+    a.add_argument(
+        "--kind",
+        dest="kind_",
+        default="video",
+        type=lambda v: _choice(v, ("phone", "video", "onsite"), "--kind"),
+        metavar="phone|video|onsite",
+    )
+    a.add_argument("--round", type=int)
+    a.add_argument("--interviewer", action="append", metavar="'Name <addr>'")
+    a.add_argument("--hiring-manager", metavar="'Name <addr>'")
+    a.add_argument("--recruiter", metavar="'Name <addr>'")
+    a.add_argument("--agency", action="store_true", help="the recruiter is from an agency")
+    a.add_argument("--decision-by", metavar="YYYY-MM-DD", help="when they said they'd decide")
+    a.add_argument("--note", help="anything to remember about this interview")
+    a.add_argument("--learned", help="something you learned about the team or product")
+    a.add_argument("--highlight", help="a skill or achievement the interview did not cover")
+    a.add_argument(
+        "--domain",
+        action="append",
+        metavar="DOMAIN",
+        help="another domain the company writes from (careers site, ATS)",
+    )
+
+    r = cmd("run", cmd_run, "the daemon: watch the mailbox and write drafts when due")
+    r.add_argument("--once", action="store_true", help="one cycle, then exit")
+
+    s = cmd("status", cmd_status, "one line per application")
+    s.add_argument("--json", action="store_true")
+    sh = cmd("show", cmd_show, "the whole timeline of one application")
+    sh.add_argument("id", type=int)
+    sh.add_argument("--json", action="store_true")
+    pv = cmd("preview", cmd_preview, "render the drafts due or next, without the mailbox")
+    pv.add_argument("id", type=int)
+    st = cmd("stop", cmd_stop, "stop an application's sequence for good")
+    st.add_argument("id", type=int)
+    st.add_argument("--reason")
+    return p
+
+
+def _choice(value: str, choices: Sequence[str], flag: str) -> Any:
+    from .models import InterviewKind
+
+    if value not in choices:
+        raise argparse.ArgumentTypeError(f"{flag} must be one of {', '.join(choices)}")
+    return InterviewKind(value)
+
+
+def setup_logging(verbosity: int, log_file: str | None) -> None:
+    level = logging.DEBUG if verbosity > 1 else logging.INFO if verbosity == 1 else logging.WARNING
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    logging.basicConfig(level=level, format=fmt, handlers=handlers, force=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    verbosity = args.verbose + (1 if args.command == "run" and not args.once else 0)
+    setup_logging(verbosity, args.log_file)
+    ctx = Context(args)
+    try:
+        code: int = args.fn(ctx)
+        return code
+    except ConfigError as exc:
+        where = f" in {ctx.config_path}" if exc.key else ""
+        print(f"followup: config error{where}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except FollowupError as exc:
+        print(f"followup: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

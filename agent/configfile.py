@@ -1,0 +1,131 @@
+"""Writes the commented config file (`followup init`, config.example.toml)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AccountAnswers:
+    email: str
+    name: str
+    host: str
+    port: int
+    security: str
+    username: str = ""
+    ca_file: str = ""
+    timezone: str = "UTC"
+    country: str = ""
+    subdivision: str = ""
+
+
+def _q(value: str) -> str:
+    # JSON string escaping is valid TOML basic-string escaping.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _opt(key: str, value: str, example: str) -> str:
+    return f"{key} = {_q(value)}" if value else f"# {key} = {_q(example)}"
+
+
+def render_config(a: AccountAnswers) -> str:
+    """The whole config file, every key commented."""
+    return f"""\
+# followup configuration. Every key is optional unless marked "required".
+# Reload a running daemon after editing: systemctl --user reload followup (SIGHUP).
+
+[account]
+# The address the drafts come from (required) and the name that signs them (required).
+email = {_q(a.email)}
+name = {_q(a.name)}
+# IMAP server (required), port, and transport security:
+#   "tls" = implicit TLS (port 993), "starttls" = upgrade on port 143,
+#   "insecure" = plaintext; only for a server on this machine, logged loudly.
+host = {_q(a.host)}
+port = {a.port}
+security = {_q(a.security)}
+# Login name when it is not the email address.
+{_opt("username", a.username, "me")}
+# The password is never stored here. followup reads, in order: the
+# FOLLOWUP_PASSWORD environment variable, the output of password_command,
+# then the system keyring (`followup set-password`).
+# password_command = "pass show mail/imap"
+# CA certificate (PEM) to trust, for a server with a self-signed certificate.
+{_opt("ca_file", a.ca_file, "/path/to/ca.pem")}
+# Seconds before a silent server counts as gone.
+timeout_seconds = 30
+
+[folders]
+# Drafts, Sent, Trash and Archive are found by their SPECIAL-USE flags
+# (RFC 6154). Name them here only if your server has no such flags.
+# drafts = "Drafts"
+# sent = "Sent"
+# trash = "Trash"
+# archive = "Archive"
+# More folders to watch for replies, besides INBOX and Sent
+# (e.g. where a filter files mail from recruiters).
+watch = []
+
+[schedule]
+# Your time zone (Area/City): business days, working hours and --now use it.
+timezone = {_q(a.timezone)}
+# Public holidays are not business days: ISO country code and optional
+# subdivision (state, province), as the `holidays` package names them.
+{_opt("country", a.country, "US")}
+{_opt("subdivision", a.subdivision, "CA")}
+# Check-in drafts appear at the start of a working day so you can send them
+# in business hours.
+workday_start = "08:00"
+workday_end = "18:00"
+
+[policy]
+# Thank-you notes are drafted this long after the interview ends, and always
+# within the deadline.
+thank_you_delay_minutes = 60
+thank_you_deadline_hours = 24
+# First check-in: business days after the decision date they gave you
+# (at least 1), or after the interview when they gave none.
+decision_buffer_business_days = 2
+no_decision_business_days = 5
+# Days between check-ins; less than 7 is refused (it reads as pressure).
+min_gap_days = 8
+# Who receives check-ins: "recruiter", "hiring_manager" or both.
+checkin_to = ["recruiter", "hiring_manager"]
+# How many check-ins an interview earns, by kind, and the extra ones for a
+# panel (several interviewers) or a later round, capped by max_extra.
+max_checkins_phone = 1
+max_checkins_video = 2
+max_checkins_onsite = 2
+extra_for_panel = 1
+extra_for_later_round = 1
+max_extra = 3
+# What happens when a draft fails the tone/length/spelling lint:
+# "warn" writes it and reports the finding; "block" holds it back.
+lint = "warn"
+
+[storage]
+# SQLite database (default: the platform data directory).
+# database = "~/.local/share/followup/followup.sqlite3"
+
+[templates]
+# A directory whose templates override the built-in ones of the same name.
+# dir = "~/.config/followup/templates"
+
+[daemon]
+# Minutes between mailbox checks; IDLE wakes the daemon sooner when the
+# server supports it.
+poll_minutes = 5
+idle = true
+"""
+
+
+EXAMPLE = AccountAnswers(
+    email="ada@example.com",
+    name="Ada Lovelace",
+    host="imap.example.com",
+    port=993,
+    security="tls",
+    timezone="Europe/London",
+    country="GB",
+)

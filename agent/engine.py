@@ -1,0 +1,199 @@
+"""One cycle: reconcile → plan → compose and append due drafts → record.
+
+A cycle is idempotent: running it twice in a row changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import jinja2
+
+from . import compose, policy
+from .config import Config
+from .errors import StateError, TemplateError
+from .mailbox import Folders, Mailbox
+from .models import Application, AppState, Person, Step, StepState
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleReport:
+    drafted: list[Step] = field(default_factory=list)
+    recovered: list[Step] = field(default_factory=list)
+    state_changes: list[tuple[int, AppState, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class Engine:
+    """Ties the store, the policy, the templates and a mailbox together."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        store: Store,
+        mailbox: Mailbox | None,
+        env: jinja2.Environment | None = None,
+        cal: policy.Calendar | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.mailbox = mailbox
+        self.env = env or compose.make_env(cfg.templates.dir)
+        self.cal = cal or policy.make_calendar(cfg.schedule)
+        self.sender = Person(cfg.account.name, cfg.account.email)
+        self._folders: Folders | None = None
+
+    @property
+    def folders(self) -> Folders:
+        if self.mailbox is None:
+            raise StateError("no mailbox")
+        if self._folders is None:
+            self._folders = self.mailbox.folders()
+        return self._folders
+
+    # -- the cycle ------------------------------------------------------------
+
+    def run_cycle(self, now: datetime) -> CycleReport:
+        report = CycleReport()
+        self.recover_appends(now, report)
+        self.plan_all(now, report)
+        self.draft_due(now, report)
+        return report
+
+    def plan_all(self, now: datetime, report: CycleReport | None = None) -> None:
+        """Recompute every active application's steps and state from the store."""
+        for app in self.store.load_many(self.store.application_ids([AppState.ACTIVE])):
+            self.plan_one(app, now, report)
+
+    def plan_one(self, app: Application, now: datetime, report: CycleReport | None) -> None:
+        manual = [
+            m.sent_at
+            for m in self.store.messages_for(app.id)
+            if m.kind == "user_sent" and m.sent_at is not None
+        ]
+        p = policy.plan(app, self.cfg.policy, self.cal, now, manual)
+        with self.store.transaction():
+            self.store.reconcile_steps(app.id, p.desired, now)
+            if p.state is not app.state:
+                self.store.set_app_state(app.id, p.state, p.reason, now)
+                self.store.add_event(app.id, p.state.value, p.reason, now)
+                log.info(
+                    "application %s (%s) is now %s: %s",
+                    app.id,
+                    app.company,
+                    p.state.value,
+                    p.reason,
+                )
+                if report is not None:
+                    report.state_changes.append((app.id, p.state, p.reason))
+
+    def due_steps(self, now: datetime) -> list[Step]:
+        active = set(self.store.application_ids([AppState.ACTIVE]))
+        return [
+            s
+            for s in self.store.steps_in_state(StepState.PLANNED)
+            if s.kind.is_email and s.due_at <= now and s.application_id in active
+        ]
+
+    def compose_step(self, app: Application, step: Step, now: datetime) -> compose.Draft:
+        contact = app.contact(step.contact_id)
+        if contact is None:
+            raise StateError(f"step {step.key} has no contact")
+        limit = policy.max_checkins(app, self.cfg.policy)
+        ctx = compose.context_for(app, step, contact, self.sender, now, self.cal.tz, limit)
+        template = compose.template_for(step, ctx["final"])
+        subject, body = compose.render(self.env, template, ctx)
+        cc = []
+        agency = policy.agency_recruiter(app)
+        if agency is not None and agency.id != contact.id:
+            cc.append(agency.person)
+        return compose.Draft(
+            step_key=step.key,
+            sender=self.sender,
+            to=contact.person,
+            cc=tuple(cc),
+            subject=subject,
+            body=body,
+            message_id=step.message_id or compose.new_message_id(self.cfg.account.domain, step.key),
+        )
+
+    def draft_due(self, now: datetime, report: CycleReport) -> None:
+        if self.mailbox is None:
+            return
+        for step in self.due_steps(now):
+            app = self.store.load(step.application_id)
+            try:
+                draft = self.compose_step(app, step, now)
+            except (TemplateError, StateError) as exc:
+                # One broken template must not stop the other drafts.
+                log.error("cannot compose %s: %s", step.key, exc)
+                report.problems.append(f"{step.key}: {exc}")
+                continue
+            self.append(step, draft, now, report)
+
+    def append(self, step: Step, draft: compose.Draft, now: datetime, report: CycleReport) -> None:
+        assert self.mailbox is not None
+        with self.store.transaction():
+            # Recorded before the APPEND: a crash after it is recovered by
+            # looking for this Message-ID in Drafts, never by appending again.
+            if not self.store.claim_step(step.id, draft.message_id, draft.subject, now):
+                log.info("step %s was taken by another process", step.key)
+                return
+        raw = draft.to_message(now).as_bytes()
+        uid = self.mailbox.append_draft(self.folders.drafts, raw, now)
+        with self.store.transaction():
+            self.store.mark_drafted(step.id, uid, now)
+            self.store.add_event(
+                step.application_id,
+                "drafted",
+                f"{step.kind.value} to {draft.to.formatted()}: {draft.subject}",
+                now,
+            )
+        log.info("drafted %s for %s (uid %s)", step.kind.value, draft.to.email, uid)
+        report.drafted.append(self.store.step(step.id))
+
+    # -- crash recovery -------------------------------------------------------
+
+    def recover_appends(self, now: datetime, report: CycleReport) -> None:
+        """Settle steps whose APPEND may or may not have happened (crash, cut connection)."""
+        pending = self.store.steps_in_state(StepState.APPENDING)
+        if not pending or self.mailbox is None:
+            return
+        found = self._our_drafts(since=min(s.due_at for s in pending) - timedelta(days=1))
+        for step in pending:
+            hit = found.get(step.message_id or "")
+            with self.store.transaction():
+                if hit is not None:
+                    self.store.mark_drafted(step.id, hit, now)
+                    self.store.add_event(
+                        step.application_id,
+                        "recovered",
+                        f"{step.key}: draft found after an interruption",
+                        now,
+                    )
+                    log.info("step %s: draft found in the mailbox, recorded", step.key)
+                    report.recovered.append(step)
+                else:
+                    self.store.unclaim_step(step.id, now)
+                    log.info("step %s: no draft in the mailbox, will draft again", step.key)
+
+    def _our_drafts(self, since: datetime) -> dict[str, int]:
+        """Message-ID → UID of our messages in Drafts (and Sent, if already sent)."""
+        assert self.mailbox is not None
+        out: dict[str, int] = {}
+        for folder, since_day in ((self.folders.drafts, None), (self.folders.sent, since.date())):
+            for m in self.mailbox.fetch_new(folder, after_uid=0, since=since_day):
+                hdr = email.message_from_bytes(m.header, policy=email.policy.compat32)
+                if hdr.get(compose.FOLLOWUP_HEADER) is None:
+                    continue
+                mid = (hdr.get("Message-ID") or "").strip()
+                if mid:
+                    out.setdefault(mid, m.uid)
+        return out

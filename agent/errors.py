@@ -1,0 +1,84 @@
+"""The exception tree. The CLI maps each branch to an exit code.
+
+FollowupError
+├── ConfigError            bad or missing config (exit 2)
+├── UsageError             bad command-line input (exit 2)
+├── CredentialError        no password could be found (exit 3)
+├── MailboxError           anything from the mail store
+│   ├── MailboxTransientError   worth retrying: network, timeouts, server restarts
+│   │   └── ConnectError        cannot reach the server or TLS failed (exit 4)
+│   └── MailboxFatalError       retrying will not help
+│       ├── AuthError           login refused (exit 3)
+│       └── FolderError         a needed folder is missing
+├── TemplateError          a draft could not be rendered
+├── LintBlockedError            a draft failed lint with lint = "block"
+├── StateError             the database is unusable or inconsistent
+└── AlreadyRunningError         another daemon holds the lock (exit 5)
+"""
+
+from __future__ import annotations
+
+
+class FollowupError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(FollowupError):
+    """A config value is missing or wrong; `key` is its dotted path."""
+
+    exit_code = 2
+
+    def __init__(self, key: str, problem: str) -> None:
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{key}: {problem}" if key else problem)
+
+
+class UsageError(FollowupError):
+    exit_code = 2
+
+
+class CredentialError(FollowupError):
+    exit_code = 3
+
+
+class MailboxError(FollowupError):
+    pass
+
+
+class MailboxTransientError(MailboxError):
+    pass
+
+
+class ConnectError(MailboxTransientError):
+    exit_code = 4
+
+
+class MailboxFatalError(MailboxError):
+    pass
+
+
+class AuthError(MailboxFatalError):
+    exit_code = 3
+
+
+class FolderError(MailboxFatalError):
+    pass
+
+
+class TemplateError(FollowupError):
+    pass
+
+
+class LintBlockedError(FollowupError):
+    pass
+
+
+class StateError(FollowupError):
+    pass
+
+
+class AlreadyRunningError(FollowupError):
+    exit_code = 5

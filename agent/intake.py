@@ -1,0 +1,235 @@
+"""Turns `followup add` input (flags or a TOML file) into stored records."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .config import TableReader
+from .errors import ConfigError, StateError, UsageError
+from .models import AppState, Contact, Interview, InterviewKind, Role
+from .store import Store
+
+
+@dataclass(frozen=True)
+class PersonIn:
+    name: str
+    email: str
+    discussed: str = ""
+
+
+@dataclass(frozen=True)
+class InterviewIn:
+    company: str
+    role: str
+    at: datetime
+    duration_minutes: int = 60
+    kind: InterviewKind = InterviewKind.VIDEO
+    round: int | None = None
+    interviewers: tuple[PersonIn, ...] = ()
+    hiring_manager: PersonIn | None = None
+    recruiter: PersonIn | None = None
+    agency: bool = False
+    decision_by: date | None = None
+    learned: str = ""
+    highlight: str = ""
+    note: str = ""
+    domains: tuple[str, ...] = field(default=())
+
+
+def parse_person(text: str, what: str) -> PersonIn:
+    """'Jane Doe <jane@acme.com>' (or a bare address) → PersonIn."""
+    name, addr = parseaddr(text)
+    local, at, domain = addr.partition("@")
+    if not at or not local or "." not in domain:
+        raise UsageError(f"{what}: {text!r} is not 'Name <address>'")
+    if not name:
+        name = local.replace(".", " ").title()
+    return PersonIn(name=name.strip(), email=addr.strip())
+
+
+def parse_when(text: str, tz: ZoneInfo, what: str = "--at") -> datetime:
+    """'YYYY-MM-DD HH:MM' in the user's zone, or ISO-8601 with an offset."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"{what}: {text!r} is not a date and time like '2026-11-20 14:00'"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def parse_day(text: str, what: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"{what}: {text!r} is not a date like 2026-12-04") from None
+
+
+def _person_table(r: TableReader, name: str) -> PersonIn | None:
+    if name not in r.data:
+        r.used.add(name)
+        return None
+    t = r.sub(name)
+    p = _person_from(t)
+    t.finish()
+    return p
+
+
+def _person_from(t: TableReader) -> PersonIn:
+    person = parse_person(f"{t.text('name', '')} <{t.text('email', _required())}>", t.path)
+    return PersonIn(person.name, person.email, t.text("discussed", ""))
+
+
+def _required() -> Any:
+    from .config import _REQUIRED
+
+    return _REQUIRED
+
+
+def load_file(path: Path, tz: ZoneInfo) -> tuple[InterviewIn, bool]:
+    """Read an interview file (see examples/interview.toml); returns (data, agency)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError("", f"{path} is not valid TOML: {exc}") from exc
+    r = TableReader("", data)
+    company = r.text("company", _required())
+    role = r.text("role", _required())
+    domains = r.strings("domains", ())
+    iv = r.sub("interview")
+    at = parse_when(iv.text("at", _required()), tz, "interview.at")
+    duration = iv.integer("duration", 60, 5, 12 * 60)
+    kind = InterviewKind(iv.text("kind", "video", choices=tuple(k.value for k in InterviewKind)))
+    rnd = iv.integer("round", None, 1, 20)
+    decision = iv.text("decision_by", None)
+    learned = iv.text("learned", "")
+    highlight = iv.text("highlight", "")
+    note = iv.text("note", "")
+    iv.finish()
+    r.used.add("interviewers")
+    people = r.data.get("interviewers", [])
+    if not isinstance(people, list):
+        raise ConfigError("interviewers", "must be an array of tables ([[interviewers]])")
+    interviewers = []
+    for i, item in enumerate(people):
+        t = TableReader(f"interviewers[{i}]", item)
+        interviewers.append(_person_from(t))
+        t.finish()
+    manager = _person_table(r, "hiring_manager")
+    recruiter = None
+    agency = False
+    if "recruiter" in r.data:
+        t = r.sub("recruiter")
+        agency = t.flag("agency", False)
+        recruiter = _person_from(t)
+        t.finish()
+    else:
+        r.used.add("recruiter")
+    r.finish()
+    return InterviewIn(
+        company=company,
+        role=role,
+        at=at,
+        duration_minutes=duration,
+        kind=kind,
+        round=rnd,
+        interviewers=tuple(interviewers),
+        hiring_manager=manager,
+        recruiter=recruiter,
+        agency=agency,
+        decision_by=parse_day(decision, "interview.decision_by") if decision else None,
+        learned=learned,
+        highlight=highlight,
+        note=note,
+        domains=domains,
+    ), agency
+
+
+def validate(data: InterviewIn) -> None:
+    if not data.company.strip():
+        raise UsageError("--company must not be empty")
+    if not data.role.strip():
+        raise UsageError("--role must not be empty")
+    if not (data.interviewers or data.hiring_manager or data.recruiter):
+        raise UsageError(
+            "name at least one person met: --interviewer, --hiring-manager or --recruiter"
+        )
+    seen: set[str] = set()
+    for p in (*data.interviewers, data.hiring_manager, data.recruiter):
+        if p is None:
+            continue
+        key = p.email.lower()
+        if key in seen:
+            raise UsageError(f"{p.email} is listed twice")
+        seen.add(key)
+    if data.decision_by is not None and data.decision_by < data.at.date():
+        raise UsageError("--decision-by is before the interview")
+
+
+def record(
+    store: Store, data: InterviewIn, now: datetime, application_id: int | None = None
+) -> tuple[int, int]:
+    """Store one interview (a new application, or a later round of one); returns ids."""
+    validate(data)
+    with store.transaction():
+        if application_id is None:
+            app_id = store.add_application(data.company, data.role, now, data.domains)
+            rnd = data.round or 1
+        else:
+            app = store.load(application_id)
+            if app.state is not AppState.ACTIVE:
+                raise StateError(
+                    f"application {application_id} is {app.state.value}; a new round "
+                    "would not restart it"
+                )
+            app_id = app.id
+            rnd = data.round or max((i.round for i in app.interviews), default=0) + 1
+            if data.domains:
+                store.set_domains(app_id, (*app.domains, *data.domains), now)
+        iv_id = store.add_interview(
+            Interview(
+                id=0,
+                application_id=app_id,
+                round=rnd,
+                kind=data.kind,
+                starts_at=data.at,
+                duration_minutes=data.duration_minutes,
+                decision_by=data.decision_by,
+                learned=data.learned,
+                highlight=data.highlight,
+                note=data.note,
+            ),
+            now,
+        )
+        people: list[tuple[PersonIn, Role, bool]] = [
+            (p, Role.INTERVIEWER, False) for p in data.interviewers
+        ]
+        if data.hiring_manager:
+            people.append((data.hiring_manager, Role.HIRING_MANAGER, False))
+        if data.recruiter:
+            people.append((data.recruiter, Role.RECRUITER, data.agency))
+        for p, role, agency in people:
+            # Someone met again in a later round is a contact of that round
+            # too: they get a thank-you for this interview as well.
+            store.add_contact(
+                Contact(
+                    id=0,
+                    application_id=app_id,
+                    interview_id=iv_id,
+                    name=p.name,
+                    email=p.email,
+                    role=role,
+                    agency=agency,
+                    discussed=p.discussed,
+                )
+            )
+        store.add_event(app_id, "interview", f"round {rnd} ({data.kind.value}) added", now)
+    return app_id, iv_id

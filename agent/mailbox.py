@@ -1,0 +1,163 @@
+"""What the engine needs from a mail store, independent of how it is reached.
+
+Implementations: `agent.imap.ImapMailbox` (the only module importing
+imapclient). Every method raises only `agent.errors.MailboxError` subclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+from .config import AccountConfig, FoldersConfig
+
+# Header fields fetched for every new message: enough to classify it and to
+# tie it to an application without downloading bodies.
+HEADER_FIELDS: tuple[str, ...] = (
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "From",
+    "Sender",
+    "Reply-To",
+    "To",
+    "Cc",
+    "Date",
+    "Subject",
+    "X-Followup-Id",
+    "Auto-Submitted",
+    "X-Autoreply",
+    "X-Autorespond",
+    "X-Auto-Response-Suppress",
+    "Precedence",
+    "List-Id",
+    "List-Unsubscribe",
+    "Content-Type",
+    "Return-Path",
+)
+
+
+@dataclass(frozen=True)
+class Folders:
+    """Folder names on this account, and how each was found."""
+
+    inbox: str
+    drafts: str
+    sent: str
+    trash: str | None = None
+    archive: str | None = None
+    # role -> "special-use" | "name" | "config"
+    found_by: dict[str, str] = field(default_factory=dict)
+    delimiter: str = "/"
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    uidvalidity: int
+    uidnext: int
+    messages: int
+    highestmodseq: int | None = None
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    capabilities: frozenset[str]
+    greeting: str = ""
+
+    def has(self, name: str) -> bool:
+        return name.upper() in self.capabilities
+
+    @property
+    def idle(self) -> bool:
+        return self.has("IDLE")
+
+    @property
+    def condstore(self) -> bool:
+        return self.has("CONDSTORE")
+
+    @property
+    def qresync(self) -> bool:
+        return self.has("QRESYNC")
+
+    @property
+    def uidplus(self) -> bool:
+        return self.has("UIDPLUS")
+
+    @property
+    def move(self) -> bool:
+        return self.has("MOVE")
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    """One message as first seen: selected header fields only, never a body."""
+
+    folder: str
+    uid: int
+    header: bytes  # raw RFC 5322 header block of HEADER_FIELDS
+    flags: frozenset[str]
+    size: int
+    internaldate: datetime | None = None
+
+
+class Mailbox(Protocol):
+    """A mailbox the agent may read, and write only its own drafts to."""
+
+    def connect(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def info(self) -> ServerInfo: ...
+
+    def folders(self) -> Folders: ...
+
+    def status(self, folder: str) -> FolderStatus: ...
+
+    def fetch_new(
+        self, folder: str, *, after_uid: int, since: date | None = None
+    ) -> list[FetchedMessage]:
+        """Messages with UID > after_uid, oldest first, read-only.
+
+        When `since` is given, only messages whose internal date is on or after
+        it (IMAP SEARCH SINCE): used for the first sync of a folder.
+        """
+        ...
+
+    def fetch_body(self, folder: str, uid: int, max_bytes: int) -> bytes | None:
+        """The first `max_bytes` of the whole message, read-only; None if gone."""
+        ...
+
+    def fetch_flags(self, folder: str, uids: Sequence[int]) -> dict[int, frozenset[str]]:
+        """Current flags of these UIDs; UIDs that no longer exist are absent."""
+        ...
+
+    def append_draft(self, folder: str, message: bytes, when: datetime) -> int | None:
+        """APPEND with \\Draft and \\Seen; the new UID when the server says it."""
+        ...
+
+    def withdraw(self, folder: str, uid: int, trash: str | None) -> None:
+        """Move one of our own drafts to Trash (or delete it when there is none)."""
+        ...
+
+    def wait(self, folder: str, timeout: float) -> bool:
+        """Block until the folder may have changed (IDLE) or timeout; True on a change."""
+        ...
+
+
+def open_mailbox(account: AccountConfig, folders: FoldersConfig, password: str) -> Mailbox:
+    """The mailbox for an account config (not yet connected)."""
+    # Imported here so that only code that talks to a server loads imapclient.
+    from .imap import ImapMailbox
+
+    return ImapMailbox(
+        account.host,
+        account.port,
+        account.security,
+        account.login,
+        password,
+        ca_file=account.ca_file,
+        timeout=account.timeout_seconds,
+        folder_overrides=folders.overrides(),
+    )

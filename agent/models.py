@@ -1,0 +1,163 @@
+"""Domain records. Times are timezone-aware datetimes (stored as UTC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class AppState(StrEnum):
+    ACTIVE = "active"
+    RESPONDED = "responded"
+    EXHAUSTED = "exhausted"
+    STOPPED = "stopped"
+
+
+class InterviewKind(StrEnum):
+    PHONE = "phone"
+    VIDEO = "video"
+    ONSITE = "onsite"
+
+
+class Role(StrEnum):
+    INTERVIEWER = "interviewer"
+    HIRING_MANAGER = "hiring_manager"
+    RECRUITER = "recruiter"
+
+
+class StepKind(StrEnum):
+    THANK_YOU = "thank_you"
+    CHECKIN = "checkin"
+    # Reminders: the agent writes no draft for these.
+    LINKEDIN = "linkedin"
+    HANDWRITTEN = "handwritten"
+    CALL = "call"
+    REFERENCES = "references"
+
+    @property
+    def is_email(self) -> bool:
+        return self in (StepKind.THANK_YOU, StepKind.CHECKIN)
+
+
+class StepState(StrEnum):
+    PLANNED = "planned"
+    APPENDING = "appending"  # intent recorded, APPEND may or may not have happened
+    DRAFTED = "drafted"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+    DONE = "done"  # a reminder the user ticked off
+
+    @property
+    def final(self) -> bool:
+        return self not in (StepState.PLANNED, StepState.APPENDING)
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+
+    def formatted(self) -> str:
+        from email.headerregistry import Address
+
+        return str(Address(display_name=self.name, addr_spec=self.email))
+
+
+@dataclass
+class Contact:
+    id: int
+    application_id: int
+    interview_id: int | None
+    name: str
+    email: str
+    role: Role
+    agency: bool = False
+    discussed: str = ""  # what the user talked about with this person
+    bounced_at: datetime | None = None
+
+    @property
+    def person(self) -> Person:
+        return Person(self.name, self.email)
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else ""
+
+
+@dataclass
+class Interview:
+    id: int
+    application_id: int
+    round: int
+    kind: InterviewKind
+    starts_at: datetime
+    duration_minutes: int
+    decision_by: date | None = None
+    learned: str = ""  # something the user learned about the team or product
+    highlight: str = ""  # a skill or achievement not covered in the interview
+    note: str = ""  # anything else the user wants to remember
+    created_at: datetime | None = None
+
+    @property
+    def ends_at(self) -> datetime:
+        from datetime import timedelta
+
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+@dataclass
+class Step:
+    id: int
+    application_id: int
+    key: str  # stable identity: one key yields at most one draft, ever
+    kind: StepKind
+    due_at: datetime
+    state: StepState
+    contact_id: int | None = None
+    interview_id: int | None = None
+    seq: int = 0  # check-in number, 1-based; 0 for others
+    rule: str = ""  # why this step exists and why then (shown by `show`)
+    message_id: str | None = None
+    draft_uid: int | None = None
+    drafted_at: datetime | None = None
+    sent_at: datetime | None = None
+    late: bool = False
+    subject: str | None = None
+    note: str = ""  # why it ended (skipped/cancelled/withdrawn), lint findings
+
+
+@dataclass
+class Event:
+    at: datetime
+    kind: str
+    detail: str
+    application_id: int | None = None
+
+
+@dataclass
+class Application:
+    id: int
+    company: str
+    role: str
+    state: AppState
+    created_at: datetime
+    stop_reason: str = ""
+    domains: tuple[str, ...] = ()  # extra company domains (careers site, ATS)
+    hold_until: datetime | None = None  # no check-in before this (out-of-office)
+    interviews: list[Interview] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    def contact(self, contact_id: int | None) -> Contact | None:
+        return next((c for c in self.contacts if c.id == contact_id), None)
+
+    def interview(self, interview_id: int | None) -> Interview | None:
+        return next((i for i in self.interviews if i.id == interview_id), None)
+
+    @property
+    def latest_interview(self) -> Interview | None:
+        return max(self.interviews, key=lambda i: (i.starts_at, i.id), default=None)

@@ -1,0 +1,94 @@
+"""Config loading: every error names its key path."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent import config
+from agent.configfile import EXAMPLE, render_config
+from agent.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BASE: dict[str, Any] = {
+    "account": {"email": "a@example.com", "name": "A B", "host": "imap.example.com"},
+}
+
+
+def with_(section: str, **values: Any) -> dict[str, Any]:
+    data = {k: dict(v) for k, v in BASE.items()}
+    data.setdefault(section, {}).update(values)
+    return data
+
+
+def test_example_config_loads_and_matches_the_generator() -> None:
+    path = ROOT / "config.example.toml"
+    cfg = config.load(path)
+    assert cfg.account.email == EXAMPLE.email
+    assert cfg.policy.min_gap_days == 8
+    # One source for the commented file: `init` writes what the example shows.
+    assert path.read_text(encoding="utf-8") == render_config(EXAMPLE)
+
+
+def test_defaults() -> None:
+    cfg = config.parse(BASE)
+    assert cfg.account.port == 993 and cfg.account.security == "tls"
+    assert cfg.account.login == "a@example.com"
+    assert cfg.policy.checkin_to == ("recruiter", "hiring_manager")
+    assert cfg.storage.database.name == "followup.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("data", "key", "words"),
+    [
+        ({}, "account.email", "required"),
+        (with_("account", email="nope"), "account.email", "not an email"),
+        (with_("account", port="993"), "account.port", "whole number"),
+        (with_("account", port=70000), "account.port", "at most 65535"),
+        (with_("account", security="ssl"), "account.security", "one of tls, starttls"),
+        (with_("account", password="hunter2"), "account.password", "do not belong"),
+        (with_("account", hots="x"), "account.hots", "did you mean 'host'"),
+        (with_("account", ca_file="/nonexistent/ca.pem"), "account.ca_file", "no such file"),
+        (with_("schedule", timezone="Mars/Base"), "schedule.timezone", "unknown time zone"),
+        (with_("schedule", country="XX"), "schedule.country", "no holiday calendar"),
+        (with_("schedule", country="US", subdivision="ZZ"), "schedule.subdivision", "not a"),
+        (with_("schedule", workday_start="8am"), "schedule.workday_start", "a time like"),
+        (with_("policy", min_gap_days=3), "policy.min_gap_days", "pressure"),
+        (with_("policy", checkin_to=["ceo"]), "policy.checkin_to", "recruiter"),
+        (with_("policy", lint="maybe"), "policy.lint", "warn, block"),
+        (with_("policy", max_checkins_video=True), "policy.max_checkins_video", "whole number"),
+        (with_("daemon", poll_minutes=0), "daemon.poll_minutes", "at least"),
+        ({**BASE, "polcy": {}}, "polcy", "did you mean 'policy'"),
+        (with_("templates", dir="/nonexistent"), "templates.dir", "no such directory"),
+    ],
+)
+def test_errors_name_the_key(data: dict[str, Any], key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        config.parse(data)
+    assert err.value.key == key
+    assert words in str(err.value)
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[account]\nemail = "a@example.com"\nname = "A"\nhost = "h.example.com"\n'
+        '[storage]\ndatabase = "state/db.sqlite3"\n'
+    )
+    assert config.load(path).storage.database == tmp_path / "state" / "db.sqlite3"
+
+
+def test_bad_toml_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[account\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        config.load(path)
+
+
+def test_rendered_config_round_trips() -> None:
+    text = render_config(EXAMPLE)
+    assert config.parse(tomllib.loads(text)).schedule.country == "GB"
