@@ -1,6 +1,6 @@
 """A throwaway Dovecot IMAP server for tests and benchmarks.
 
-Everything lives under one directory: config, TLS certificate, passwd-file,
+Everything lives under one directory: config, TLS certificate, passwd-files,
 maildirs, logs. No pytest imports here: the benchmark script uses it too.
 """
 
@@ -112,8 +112,10 @@ class Dovecot:
         return self.root / "dovecot.log"
 
     @property
-    def passwd_file(self) -> Path:
-        return self.root / "passwd"
+    def passwd_dir(self) -> Path:
+        # One passwd-file per user: Dovecot checks a shared file's mtime at most
+        # once a second, so a user added right after another stayed unknown.
+        return self.root / "passwd.d"
 
     @property
     def mail_dir(self) -> Path:
@@ -136,7 +138,7 @@ class Dovecot:
         self._base_dir.chmod(0o755)
         if not self.ca_file.exists():
             self._make_cert()
-        self.passwd_file.touch(exist_ok=True)
+        self.passwd_dir.mkdir(exist_ok=True)
         self._chown_mail(self.mail_dir)
         if not self._port_tls:
             self._port_tls = _free_port()
@@ -194,9 +196,7 @@ class Dovecot:
     def add_user(self, name: str, password: str) -> MailUser:
         if ":" in name or ":" in password or "\n" in name + password:
             raise ValueError("user name and password must not contain ':' or newlines")
-        # Dovecot re-reads the passwd-file when its mtime changes.
-        with self.passwd_file.open("a") as f:
-            f.write(f"{name}:{{PLAIN}}{password}::::::\n")
+        (self.passwd_dir / name).write_text(f"{name}:{{PLAIN}}{password}::::::\n")
         return MailUser(name=name, password=password)
 
     def deliver(self, user: MailUser | str, mailbox: str, raw: bytes) -> None:
@@ -292,7 +292,7 @@ mail_privileged_group =
 imap_idle_notify_interval = 1 mins
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {self.passwd_file}
+  args = scheme=PLAIN username_format=%u {self.passwd_dir}/%u
 }}
 userdb {{
   driver = static
