@@ -130,6 +130,7 @@ def cmd_init(ctx: Context) -> int:
         timezone=tzname,
         country=a.country or "",
         subdivision=a.subdivision or "",
+        database=str(Path(a.database).expanduser().resolve()) if a.database else "",
     )
     text = render_config(answers)
     # Validate before writing: a config we cannot load is worse than none.
@@ -430,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--timezone", metavar="Area/City")
     i.add_argument("--country", help="ISO code for public holidays, e.g. US")
     i.add_argument("--subdivision", help="state or province for public holidays, e.g. CA")
+    i.add_argument("--database", metavar="PATH", help="where to keep the state (SQLite)")
     i.add_argument("--force", action="store_true", help="overwrite an existing config")
 
     cmd("set-password", cmd_set_password, "store the IMAP password in the system keyring")

@@ -18,6 +18,7 @@ class AccountAnswers:
     timezone: str = "UTC"
     country: str = ""
     subdivision: str = ""
+    database: str = ""
 
 
 def _q(value: str) -> str:
@@ -106,7 +107,7 @@ lint = "warn"
 
 [storage]
 # SQLite database (default: the platform data directory).
-# database = "~/.local/share/followup/followup.sqlite3"
+{_opt("database", a.database, "~/.local/share/followup/followup.sqlite3")}
 
 [templates]
 # A directory whose templates override the built-in ones of the same name.
