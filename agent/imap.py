@@ -635,6 +635,8 @@ class ImapMailbox:
                 started = time.monotonic()
                 responses = client.idle_check(timeout=remaining)
                 changed = any(_is_change(r) for r in responses)
+                if any(isinstance(r, tuple) and r[:1] == (b"BYE",) for r in responses):
+                    raise ConnectionResetError("server said BYE during IDLE")
                 # idle_check swallows EOF and returns [] early on a dead socket,
                 # which looks like a quiet server; repeated early returns mean EOF.
                 early = not responses and time.monotonic() - started < remaining - 0.05

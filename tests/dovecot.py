@@ -59,7 +59,7 @@ class StoredMessage:
 
 def dovecot_available() -> bool:
     """True when the binaries this harness needs are installed."""
-    return all(shutil.which(b) for b in ("dovecot", "doveadm", "openssl"))
+    return all(_find(b) for b in ("dovecot", "doveadm", "openssl"))
 
 
 def _free_port() -> int:
@@ -70,8 +70,13 @@ def _free_port() -> int:
         return port
 
 
+def _find(name: str) -> str | None:
+    # A non-root PATH often lacks /usr/sbin, where Debian puts dovecot.
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
+
+
 def _which(name: str) -> str:
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
+    path = _find(name)
     if not path:
         raise DovecotError(f"{name} not found; install dovecot-imapd and openssl")
     return path
@@ -287,8 +292,6 @@ log_path = {self.log_file}
 info_log_path = {self.log_file}
 protocols = imap
 listen = 127.0.0.1
-# Trusted clients skip the per-IP auth penalty that a wrong-password test triggers.
-login_trusted_networks = 127.0.0.0/8
 {users}
 ssl = yes
 ssl_cert = <{root}/tls/cert.pem
@@ -323,6 +326,13 @@ service imap-login {{
     address = 127.0.0.1
     port = {self._port_tls}
     ssl = yes
+  }}
+}}
+# No per-IP auth penalty: after a wrong-password test every login from
+# 127.0.0.1 would wait seconds (the documented way to turn it off).
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
   }}
 }}
 service pop3-login {{

@@ -362,6 +362,23 @@ def test_wait_times_out(mbox: ImapMailbox) -> None:
 
 
 @pytest.mark.dovecot
+def test_server_gone_during_idle_is_transient(dovecot: Dovecot, mbox: ImapMailbox) -> None:
+    from agent.errors import MailboxTransientError
+
+    mbox.fetch_new("INBOX", after_uid=0)
+    timer = threading.Timer(0.3, dovecot.restart)
+    started = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(MailboxTransientError):
+            mbox.wait("INBOX", 20)
+    finally:
+        timer.join()
+    assert time.monotonic() - started < 5
+    assert mbox.fetch_new("INBOX", after_uid=0) == []  # reconnects
+
+
+@pytest.mark.dovecot
 def test_server_restart_is_transient_then_reconnects(
     dovecot: Dovecot, mail_user: MailUser, mbox: ImapMailbox
 ) -> None:
