@@ -120,8 +120,8 @@ class Mailbox(Protocol):
     ) -> list[FetchedMessage]:
         """Messages with UID > after_uid, oldest first, read-only.
 
-        When `since` is given, only messages whose internal date is on or after
-        it (IMAP SEARCH SINCE): used for the first sync of a folder.
+        When `since` is given and after_uid is 0 (the first sync of a folder),
+        only messages whose internal date is on or after it (IMAP SEARCH SINCE).
         """
         ...
 
