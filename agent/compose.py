@@ -9,7 +9,6 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +21,12 @@ FOLLOWUP_HEADER = "X-Followup-Id"
 
 
 def builtin_template_dir() -> Path:
-    """templates/ of the source tree, or the copy installed as agent.templates."""
-    source = Path(__file__).resolve().parent.parent / "templates"
-    if source.is_dir():
-        return source
-    return Path(str(resources.files("agent.templates")))
+    """The installed copy (agent/templates) or, in a checkout, templates/ at the top."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise TemplateError(f"built-in templates not found next to {here}")
 
 
 def make_env(override_dir: Path | None = None) -> jinja2.Environment:
