@@ -55,15 +55,17 @@ class Context:
     def tz(self) -> ZoneInfo:
         return self.cfg.schedule.tz
 
+    def check_now(self) -> datetime:
+        try:
+            return datetime.fromisoformat(self.args.now)
+        except ValueError:
+            raise UsageError(f"--now: {self.args.now!r} is not an ISO-8601 date and time") from None
+
     def now(self) -> datetime:
         """The simulated clock (--now) or the real one."""
-        raw = self.args.now
-        if not raw:
+        if not self.args.now:
             return datetime.now(UTC)
-        try:
-            value = datetime.fromisoformat(raw)
-        except ValueError:
-            raise UsageError(f"--now: {raw!r} is not an ISO-8601 date and time") from None
+        value = self.check_now()
         return value if value.tzinfo else value.replace(tzinfo=self.tz)
 
     @property
@@ -517,6 +519,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(verbosity, args.log_file)
     ctx = Context(args)
     try:
+        if args.now:
+            ctx.check_now()
         code: int = args.fn(ctx)
         return code
     except ConfigError as exc:

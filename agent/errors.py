@@ -40,6 +40,10 @@ class UsageError(FollowupError):
     exit_code = 2
 
 
+class NotFoundError(UsageError):
+    pass
+
+
 class CredentialError(FollowupError):
     exit_code = 3
 

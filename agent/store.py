@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import StateError
+from .errors import NotFoundError, StateError
 from .models import (
     Application,
     AppState,
@@ -340,7 +340,7 @@ class Store:
     def load(self, app_id: int) -> Application:
         apps = self.load_many([app_id])
         if not apps:
-            raise StateError(f"no application with id {app_id}")
+            raise NotFoundError(f"no application with id {app_id}")
         return apps[0]
 
     def load_many(self, ids: Sequence[int] | None = None) -> list[Application]:
@@ -481,7 +481,7 @@ class Store:
     def step(self, step_id: int) -> Step:
         row = self.conn.execute("SELECT * FROM steps WHERE id = ?", (step_id,)).fetchone()
         if row is None:
-            raise StateError(f"no step with id {step_id}")
+            raise NotFoundError(f"no step with id {step_id}")
         return _step(row)
 
     def next_due(self) -> datetime | None:
