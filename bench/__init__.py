@@ -1,0 +1,1 @@
+"""Benchmarks: what a cycle costs as the mailbox grows (python -m bench)."""
