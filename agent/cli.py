@@ -227,6 +227,7 @@ def _add_data(ctx: Context) -> intake.InterviewIn:
         highlight=a.highlight or "",
         note=a.note or "",
         domains=tuple(a.domain or ()),
+        final=a.final,
     )
 
 
@@ -466,6 +467,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--recruiter", metavar="'Name <addr>'")
     a.add_argument("--agency", action="store_true", help="the recruiter is from an agency")
     a.add_argument("--decision-by", metavar="YYYY-MM-DD", help="when they said they'd decide")
+    a.add_argument(
+        "--final", action="store_true", help="the final round (reminds you to alert references)"
+    )
     a.add_argument("--note", help="anything to remember about this interview")
     a.add_argument("--learned", help="something you learned about the team or product")
     a.add_argument("--highlight", help="a skill or achievement the interview did not cover")

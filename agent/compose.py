@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 
 from .errors import TemplateError
-from .models import Application, Contact, Person, Step, StepKind
+from .models import Application, Contact, Person, Role, Step, StepKind
 
 FOLLOWUP_HEADER = "X-Followup-Id"
 
@@ -104,9 +104,9 @@ def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> t
     return split_subject(text, template)
 
 
-def template_for(step: Step, final: bool) -> str:
+def template_for(step: Step, final: bool, agency: bool = False) -> str:
     if step.kind is StepKind.THANK_YOU:
-        return "thank_you.txt.j2"
+        return "agency_recruiter.txt.j2" if agency else "thank_you.txt.j2"
     if step.kind is StepKind.CHECKIN:
         return "checkin.txt.j2"
     raise TemplateError(f"{step.kind.value} is a reminder and has no template")
@@ -122,9 +122,22 @@ def thank_you_variant(app: Application, step: Step) -> int:
     peers = sorted(
         s.contact_id or 0
         for s in app.steps
-        if s.kind is StepKind.THANK_YOU and s.interview_id == step.interview_id
+        if s.kind is StepKind.THANK_YOU
+        and s.interview_id == step.interview_id
+        and not _agency(app.contact(s.contact_id))
     )
     return peers.index(step.contact_id or 0) if (step.contact_id or 0) in peers else 0
+
+
+def _agency(c: Contact | None) -> bool:
+    return c is not None and c.role is Role.RECRUITER and c.agency
+
+
+def names(people: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    if len(people) <= 1:
+        return "".join(people)
+    return ", ".join(people[:-1]) + " and " + people[-1]
 
 
 def context_for(
@@ -154,6 +167,9 @@ def context_for(
         "same_day": now.astimezone(tz).date() == start.date(),
         "discussed": contact.discussed,
         "learned": iv.learned,
+        "people": names(
+            [c.name for c in app.contacts if c.interview_id == iv.id and not _agency(c)]
+        ),
         "highlight": iv.highlight,
         "variant": thank_you_variant(app, step),
         "seq": step.seq,

@@ -97,6 +97,17 @@ class PolicyConfig:
 
 
 @dataclass(frozen=True)
+class RemindersConfig:
+    """Steps that are not emails: the agent reminds, the user acts."""
+
+    linkedin: bool = True
+    linkedin_after_days: int = 3
+    handwritten_note: bool = False
+    alert_references: bool = True
+    calls: bool = False  # check in by phone instead of by email
+
+
+@dataclass(frozen=True)
 class StorageConfig:
     database: Path
 
@@ -119,6 +130,7 @@ class Config:
     folders: FoldersConfig = field(default_factory=FoldersConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
     templates: TemplatesConfig = field(default_factory=TemplatesConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     path: Path | None = None
@@ -322,6 +334,16 @@ def _policy(s: TableReader) -> PolicyConfig:
     )
 
 
+def _reminders(s: TableReader) -> RemindersConfig:
+    return RemindersConfig(
+        linkedin=s.flag("linkedin", True),
+        linkedin_after_days=s.integer("linkedin_after_days", 3, 0, 30),
+        handwritten_note=s.flag("handwritten_note", False),
+        alert_references=s.flag("alert_references", True),
+        calls=s.flag("calls", False),
+    )
+
+
 def _path(value: str | None, base: Path | None) -> Path | None:
     if not value:
         return None
@@ -350,6 +372,8 @@ def parse(data: Mapping[str, Any], path: Path | None = None) -> Config:
     sc.finish()
     policy = _policy(po := root.sub("policy"))
     po.finish()
+    reminders = _reminders(rm := root.sub("reminders"))
+    rm.finish()
     st = root.sub("storage")
     database = _path(st.text("database", None), base) or default_database_path()
     st.finish()
@@ -370,6 +394,7 @@ def parse(data: Mapping[str, Any], path: Path | None = None) -> Config:
         folders=folders,
         schedule=schedule,
         policy=policy,
+        reminders=reminders,
         templates=TemplatesConfig(dir=tdir),
         daemon=daemon,
         path=path,

@@ -105,6 +105,21 @@ max_extra = 3
 # "warn" writes it and reports the finding; "block" holds it back.
 lint = "warn"
 
+[reminders]
+# Steps that are not emails: `followup agenda` lists them, `followup done ID`
+# ticks them off. A LinkedIn invitation to the people you met, this many days
+# after the thank-you notes.
+linkedin = true
+linkedin_after_days = 3
+# A handwritten card as well as the thank-you email.
+handwritten_note = false
+# After a final round (`followup add --final`), tell your references to
+# expect a call.
+alert_references = true
+# Check in by phone instead of by email: check-ins become call reminders
+# (same timing and limits); marking one done counts as a contact.
+calls = false
+
 [storage]
 # SQLite database (default: the platform data directory).
 {_opt("database", a.database, "~/.local/share/followup/followup.sqlite3")}

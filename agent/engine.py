@@ -78,7 +78,7 @@ class Engine:
             for m in self.store.messages_for(app.id)
             if m.kind == "user_sent" and m.sent_at is not None
         ]
-        p = policy.plan(app, self.cfg.policy, self.cal, now, manual)
+        p = policy.plan(app, self.cfg.policy, self.cal, now, manual, self.cfg.reminders)
         with self.store.transaction():
             self.store.reconcile_steps(app.id, p.desired, now)
             if p.state is not app.state:
@@ -108,7 +108,7 @@ class Engine:
             raise StateError(f"step {step.key} has no contact")
         limit = policy.max_checkins(app, self.cfg.policy)
         ctx = compose.context_for(app, step, contact, self.sender, now, self.cal.tz, limit)
-        template = compose.template_for(step, ctx["final"])
+        template = compose.template_for(step, ctx["final"], contact.agency)
         subject, body = compose.render(self.env, template, ctx)
         cc = []
         agency = policy.agency_recruiter(app)

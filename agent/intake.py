@@ -40,6 +40,7 @@ class InterviewIn:
     highlight: str = ""
     note: str = ""
     domains: tuple[str, ...] = field(default=())
+    final: bool = False
 
 
 def parse_person(text: str, what: str) -> PersonIn:
@@ -113,6 +114,7 @@ def load_file(path: Path, tz: ZoneInfo) -> tuple[InterviewIn, bool]:
     learned = iv.text("learned", "")
     highlight = iv.text("highlight", "")
     note = iv.text("note", "")
+    final = iv.flag("final", False)
     iv.finish()
     r.used.add("interviewers")
     people = r.data.get("interviewers", [])
@@ -150,6 +152,7 @@ def load_file(path: Path, tz: ZoneInfo) -> tuple[InterviewIn, bool]:
         highlight=highlight,
         note=note,
         domains=domains,
+        final=final,
     ), agency
 
 
@@ -206,6 +209,7 @@ def record(
                 learned=data.learned,
                 highlight=data.highlight,
                 note=data.note,
+                final=data.final,
             ),
             now,
         )

@@ -100,6 +100,7 @@ class Interview:
     highlight: str = ""  # a skill or achievement not covered in the interview
     note: str = ""  # anything else the user wants to remember
     created_at: datetime | None = None
+    final: bool = False  # the last round: references may be called
 
     @property
     def ends_at(self) -> datetime:

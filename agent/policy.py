@@ -1,16 +1,18 @@
 """Pure timing and stop rules: application state + now → desired steps.
 
-Nothing here reads the clock, the database or the network.
+Nothing here reads the clock, the database or the network. Every desired step
+carries `rule`, the sentence `followup show` prints to explain it.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .config import PolicyConfig, ScheduleConfig
+from .config import PolicyConfig, RemindersConfig, ScheduleConfig
 from .models import (
     Application,
     AppState,
@@ -25,6 +27,8 @@ from .models import (
 from .store import DesiredStep
 
 CONTACTED = (StepState.DRAFTED, StepState.SENT)
+# Without a reminders config (library callers, benchmarks) only emails are planned.
+NO_REMINDERS = RemindersConfig(linkedin=False, alert_references=False)
 
 
 @dataclass(frozen=True)
@@ -65,15 +69,36 @@ class Calendar:
             d += timedelta(days=1)
         return self.work_start(d)
 
+    def in_working_hours(self, moment: datetime) -> bool:
+        return self.next_work_time(moment) == moment
+
+    def days_later(self, moment: datetime, days: int) -> datetime:
+        """The same wall-clock time `days` calendar days later (DST-safe)."""
+        # Arithmetic on an aware datetime keeps the wall clock; the offset is
+        # recomputed, so 08:00 before a DST change stays 08:00 after it.
+        local = moment.astimezone(self.tz) + timedelta(days=days)
+        return local.replace(fold=0).astimezone(self.tz)
+
+
+@functools.lru_cache(maxsize=16)
+def _holiday_table(country: str, subdivision: str | None) -> Container[date]:
+    import holidays
+
+    # Years are filled in lazily on lookup and kept: one table per country
+    # serves every application and every cycle.
+    table: Container[date] = holidays.country_holidays(country, subdiv=subdivision)
+    return table
+
 
 def make_calendar(schedule: ScheduleConfig, years: Sequence[int] | None = None) -> Calendar:
-    tz = schedule.tz
+    """The user's calendar; the holiday table is built once per country/subdivision."""
     days: Container[date] = frozenset()
     if schedule.country:
-        import holidays
-
-        days = holidays.country_holidays(schedule.country, subdiv=schedule.subdivision, years=years)
-    return Calendar(tz, days, schedule.workday_start, schedule.workday_end)
+        days = _holiday_table(schedule.country, schedule.subdivision)
+        if years:
+            for y in years:  # warm the table up front (benchmarks, daemons)
+                _ = date(y, 1, 1) in days
+    return Calendar(schedule.tz, days, schedule.workday_start, schedule.workday_end)
 
 
 @dataclass(frozen=True)
@@ -86,36 +111,37 @@ class Plan:
 
 
 def thank_you_recipients(app: Application, iv: Interview) -> list[Contact]:
-    """Everyone met at this interview; an agency recruiter is copied, not thanked here."""
-    return [
-        c
-        for c in app.contacts
-        if c.interview_id == iv.id and not (c.role is Role.RECRUITER and c.agency)
-    ]
+    """Everyone met at this interview, and the agency recruiter who arranged it."""
+    return [c for c in app.contacts if c.interview_id == iv.id and not c.bounced_at]
 
 
 def agency_recruiter(app: Application) -> Contact | None:
     return next(
-        (c for c in app.contacts if c.role is Role.RECRUITER and c.agency and not c.bounced_at),
+        (c for c in reversed(app.contacts) if _is_agency(c) and not c.bounced_at),
         None,
     )
 
 
+def _is_agency(c: Contact) -> bool:
+    return c.role is Role.RECRUITER and c.agency
+
+
 def checkin_recipient(app: Application, policy: PolicyConfig) -> Contact | None:
-    """Who a check-in goes to: the first configured role with a deliverable address."""
+    """Who a check-in goes to: the first configured role with a deliverable address.
+
+    Never an interviewer: check-ins go to whoever runs the process. The most
+    recently added contact of a role wins, so a later round's recruiter takes over.
+    """
     for role in policy.checkin_to:
-        for c in reversed(app.contacts):  # the most recently added first
-            if (
-                c.role.value == role
-                and not c.bounced_at
-                and not (c.role is Role.RECRUITER and c.agency)
-            ):
+        for c in reversed(app.contacts):
+            if c.role.value == role and not c.bounced_at and not _is_agency(c):
                 return c
     # Only an agency recruiter: they relay to the company.
     return agency_recruiter(app)
 
 
 def max_checkins(app: Application, policy: PolicyConfig) -> int:
+    """How many check-ins the latest round earns (kind + panel + later round, capped)."""
     iv = app.latest_interview
     if iv is None:
         return 0
@@ -135,17 +161,29 @@ def max_checkins(app: Application, policy: PolicyConfig) -> int:
     return base + min(extra, policy.max_extra)
 
 
+def _is_checkin_contact(step: Step) -> bool:
+    if step.kind is StepKind.CHECKIN:
+        return step.state in CONTACTED
+    # A call reminder ticked off is a check-in made by phone.
+    return step.kind is StepKind.CALL and step.state is StepState.DONE
+
+
 def checkin_contacts(app: Application, manual_contacts: Sequence[datetime] = ()) -> list[datetime]:
     """When each check-in of the latest round went out (ours and the user's own), sorted."""
     iv = app.latest_interview
     if iv is None:
         return []
     ours = [
-        _contact_time(s)
+        contact_time(s)
         for s in app.steps
-        if s.kind is StepKind.CHECKIN and s.interview_id == iv.id and s.state in CONTACTED
+        if s.interview_id == iv.id and s.seq > 0 and _is_checkin_contact(s)
     ]
     return sorted(ours + [t for t in manual_contacts if t >= iv.ends_at])
+
+
+def contact_time(step: Step) -> datetime:
+    """When a step reached its person: sent if known, else drafted, else planned."""
+    return step.sent_at or step.drafted_at or step.due_at
 
 
 def plan(
@@ -154,6 +192,7 @@ def plan(
     cal: Calendar,
     now: datetime,
     manual_contacts: Sequence[datetime] = (),
+    reminders: RemindersConfig = NO_REMINDERS,
 ) -> Plan:
     """What steps should exist for `app` at `now`, and what state it should be in.
 
@@ -165,6 +204,7 @@ def plan(
     desired: list[DesiredStep] = []
     for each in app.interviews:
         desired.extend(_thank_yous(app, each, policy, now))
+        desired.extend(_reminders(app, each, policy, cal, reminders))
 
     iv = app.latest_interview
     if iv is None:
@@ -175,76 +215,123 @@ def plan(
     last = contact_times[-1] if contact_times else None
 
     if made >= limit:
-        # Leave time for an answer to the last check-in before letting go.
-        if last is None or now >= last + timedelta(days=policy.min_gap_days):
-            return Plan(
-                desired,
-                AppState.EXHAUSTED,
-                f"{made} of {limit} check-ins made, no answer",
-                limit,
-                made,
-            )
-        return Plan(desired, AppState.ACTIVE, "", limit, made)
+        return _after_last(app, iv, desired, policy, now, limit, made, last)
 
     to = checkin_recipient(app, policy)
     if to is None:
         return Plan(desired, AppState.ACTIVE, "", limit, made)
     seq = made + 1
     if last is None:
-        due, rule = _first_checkin(iv, policy, cal)
+        due, rule = _first_checkin(app, iv, desired, policy, cal, now)
     else:
-        due = cal.next_work_time(last + timedelta(days=policy.min_gap_days))
-        rule = f"check-in {seq} of {limit}: {policy.min_gap_days} days after the last contact"
+        due = cal.next_work_time(cal.days_later(last, policy.min_gap_days))
+        rule = f"{policy.min_gap_days} days after the last contact ({_day(last, cal)})"
     if app.hold_until and due < app.hold_until:
         back = cal.work_start(cal.add_business_days(app.hold_until.astimezone(cal.tz).date(), 1))
         due = max(due, back)
-        rule += f"; held until one business day after their return ({app.hold_until:%a %d %b})"
-    if due < now:
-        # Decision date already past when added, or the daemon was down.
+        rule += f"; held until one business day after their return ({_day(app.hold_until, cal)})"
+    if due < now and not cal.in_working_hours(now):
+        # Overdue (a past decision date, the daemon was down): the next
+        # working hour, so the user can still send it in business hours.
         due = cal.next_work_time(now)
+    final = " (the last one)" if seq == limit else ""
+    kind, word = (StepKind.CALL, "call") if reminders.calls else (StepKind.CHECKIN, "checkin")
     desired.append(
         DesiredStep(
-            key=f"a{app.id}.i{iv.id}.checkin{seq}",
-            kind=StepKind.CHECKIN,
+            key=f"a{app.id}.i{iv.id}.{word}{seq}",
+            kind=kind,
             due_at=due,
             contact_id=to.id,
             interview_id=iv.id,
             seq=seq,
-            rule=rule if seq > 1 else f"check-in 1 of {limit}: {rule}",
+            rule=f"check-in {seq} of {limit}{final}: {rule}",
         )
     )
     return Plan(desired, AppState.ACTIVE, "", limit, made)
 
 
-def _contact_time(step: Step) -> datetime:
-    # When it really went out if we know; the draft time is the best guess otherwise.
-    return step.sent_at or step.drafted_at or step.due_at
+def _after_last(
+    app: Application,
+    iv: Interview,
+    desired: list[DesiredStep],
+    policy: PolicyConfig,
+    now: datetime,
+    limit: int,
+    made: int,
+    last: datetime | None,
+) -> Plan:
+    """All check-ins made: wait for an answer to the last one, then let go."""
+    thank_yous = [s for s in app.steps if s.kind is StepKind.THANK_YOU and s.interview_id == iv.id]
+    if any(s.state is StepState.PLANNED for s in thank_yous) or len(thank_yous) < sum(
+        1 for d in desired if d.kind is StepKind.THANK_YOU and d.interview_id == iv.id
+    ):
+        return Plan(desired, AppState.ACTIVE, "", limit, made)
+    since = last or max((contact_time(s) for s in thank_yous), default=iv.ends_at)
+    if now >= since + timedelta(days=policy.min_gap_days):
+        reason = f"{made} of {limit} check-ins made, no answer"
+        return Plan(desired, AppState.EXHAUSTED, reason, limit, made)
+    return Plan(desired, AppState.ACTIVE, "", limit, made)
 
 
-def _first_checkin(iv: Interview, policy: PolicyConfig, cal: Calendar) -> tuple[datetime, str]:
+def _day(moment: datetime, cal: Calendar) -> str:
+    return f"{moment.astimezone(cal.tz):%a %d %b}"
+
+
+def _first_checkin(
+    app: Application,
+    iv: Interview,
+    desired: Sequence[DesiredStep],
+    policy: PolicyConfig,
+    cal: Calendar,
+    now: datetime,
+) -> tuple[datetime, str]:
     if iv.decision_by is not None:
         d = cal.add_business_days(iv.decision_by, policy.decision_buffer_business_days)
-        return cal.work_start(d), (
+        rule = (
             f"{policy.decision_buffer_business_days} business days after the decision date "
             f"they gave ({iv.decision_by:%a %d %b})"
         )
-    local_day = iv.ends_at.astimezone(cal.tz).date()
-    d = cal.add_business_days(local_day, policy.no_decision_business_days)
-    return cal.work_start(d), (
-        f"no decision date given: {policy.no_decision_business_days} business days "
-        "after the interview"
-    )
+    else:
+        local_day = iv.ends_at.astimezone(cal.tz).date()
+        d = cal.add_business_days(local_day, policy.no_decision_business_days)
+        rule = (
+            f"no decision date given: {policy.no_decision_business_days} business days "
+            "after the interview"
+        )
+    due = cal.work_start(d)
+    # A thank-you and a check-in never land together (an interview added
+    # late, a decision date already past): the check-in waits a few days.
+    steps = {s.key: s for s in app.steps}
+    notes = []
+    for want in desired:
+        if want.kind is not StepKind.THANK_YOU or want.interview_id != iv.id:
+            continue
+        s = steps.get(want.key)
+        if s is None or not s.state.final:  # still to be drafted: at the earliest now
+            notes.append(max(want.due_at, now))
+        elif s.state in CONTACTED:
+            notes.append(contact_time(s))
+    if notes:
+        latest = max(notes).astimezone(cal.tz).date()
+        floor = cal.work_start(cal.add_business_days(latest, policy.decision_buffer_business_days))
+        if floor > due:
+            due = floor
+            rule += (
+                f"; moved to {policy.decision_buffer_business_days} business days after "
+                "the thank-you notes"
+            )
+    return due, rule
 
 
 def _thank_yous(
     app: Application, iv: Interview, policy: PolicyConfig, now: datetime
 ) -> list[DesiredStep]:
-    due = iv.ends_at + timedelta(minutes=policy.thank_you_delay_minutes)
     deadline = iv.ends_at + timedelta(hours=policy.thank_you_deadline_hours)
+    due = min(iv.ends_at + timedelta(minutes=policy.thank_you_delay_minutes), deadline)
+    late = now > deadline
     out = []
     for c in thank_you_recipients(app, iv):
-        if c.bounced_at:
-            continue
+        what = "note to the agency recruiter" if _is_agency(c) else "thank-you"
         out.append(
             DesiredStep(
                 key=f"a{app.id}.i{iv.id}.thank_you.c{c.id}",
@@ -254,10 +341,64 @@ def _thank_yous(
                 interview_id=iv.id,
                 seq=0,
                 rule=(
-                    f"thank-you {policy.thank_you_delay_minutes} min after the interview ends, "
+                    f"{what} {policy.thank_you_delay_minutes} min after the interview ends, "
                     f"within {policy.thank_you_deadline_hours} h"
+                    + ("; the interview was added after that deadline" if late else "")
                 ),
-                late=now > deadline,
+                late=late,
             )
+        )
+    return out
+
+
+def _reminders(
+    app: Application,
+    iv: Interview,
+    policy: PolicyConfig,
+    cal: Calendar,
+    reminders: RemindersConfig,
+) -> list[DesiredStep]:
+    """LinkedIn, handwritten card, references: the user acts, `done` ticks them off."""
+    people = [c for c in thank_you_recipients(app, iv) if not _is_agency(c)]
+    names = ", ".join(c.name for c in people)
+    ends = iv.ends_at
+    thanked = ends + timedelta(minutes=policy.thank_you_delay_minutes)
+    out = []
+
+    def add(what: str, kind: StepKind, due: datetime, rule: str) -> None:
+        out.append(
+            DesiredStep(
+                key=f"a{app.id}.i{iv.id}.{what}",
+                kind=kind,
+                due_at=due,
+                contact_id=None,
+                interview_id=iv.id,
+                seq=0,
+                rule=rule,
+            )
+        )
+
+    if reminders.linkedin and people:
+        due = cal.next_work_time(cal.days_later(thanked, reminders.linkedin_after_days))
+        add(
+            "linkedin",
+            StepKind.LINKEDIN,
+            due,
+            f"invite {names} on LinkedIn, {reminders.linkedin_after_days} days after "
+            "the thank-you notes",
+        )
+    if reminders.handwritten_note and people:
+        add(
+            "handwritten",
+            StepKind.HANDWRITTEN,
+            cal.next_work_time(thanked),
+            f"post a handwritten card to {names}, the day of the thank-you notes",
+        )
+    if reminders.alert_references and iv.final:
+        add(
+            "references",
+            StepKind.REFERENCES,
+            cal.next_work_time(ends),
+            "tell your references to expect a call: this was the final round",
         )
     return out

@@ -130,6 +130,10 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # 2: the final round of an application (alerting references).
+    """
+    ALTER TABLE interviews ADD COLUMN final INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -268,8 +272,8 @@ class Store:
     def add_interview(self, iv: Interview, now: datetime) -> int:
         cur = self.conn.execute(
             "INSERT INTO interviews (application_id, round, kind, starts_at, duration_minutes,"
-            " decision_by, learned, highlight, note, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " decision_by, learned, highlight, note, created_at, final)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 iv.application_id,
                 iv.round,
@@ -281,6 +285,7 @@ class Store:
                 iv.highlight,
                 iv.note,
                 ts(now),
+                int(iv.final),
             ),
         )
         return int(cur.lastrowid or 0)
@@ -416,11 +421,16 @@ class Store:
                     ),
                 )
             elif row["state"] == StepState.PLANNED and (
-                row["due_at"] != ts(d.due_at) or row["rule"] != d.rule or row["late"] != d.late
+                row["due_at"] != ts(d.due_at)
+                or row["rule"] != d.rule
+                or row["late"] != d.late
+                or row["contact_id"] != d.contact_id
             ):
+                # The recipient may change too (a bounce, a later round's recruiter).
                 self.conn.execute(
-                    "UPDATE steps SET due_at = ?, rule = ?, late = ?, updated_at = ? WHERE id = ?",
-                    (ts(d.due_at), d.rule, int(d.late), ts(now), row["id"]),
+                    "UPDATE steps SET due_at = ?, rule = ?, late = ?, contact_id = ?,"
+                    " updated_at = ? WHERE id = ?",
+                    (ts(d.due_at), d.rule, int(d.late), d.contact_id, ts(now), row["id"]),
                 )
         for key, row in existing.items():
             if key not in wanted and row["state"] == StepState.PLANNED:
@@ -601,6 +611,7 @@ def _interview(r: sqlite3.Row) -> Interview:
         highlight=r["highlight"],
         note=r["note"],
         created_at=parse_ts(r["created_at"]),
+        final=bool(r["final"]),
     )
 
 

@@ -66,9 +66,10 @@ def test_one_thank_you_per_person_met_exactly_once(acct: Account) -> None:
     assert "nothing due" in early.out and acct.folder("Drafts") == []
 
     first = acct.ok("run", "--once", now="2026-11-16 16:05")
-    assert first.out.count("drafted thank_you") == 3, first.out
+    # Three people met, and a note to the agency recruiter who arranged it.
+    assert first.out.count("drafted thank_you") == 4, first.out
     stored = acct.folder("Drafts")
-    assert len(stored) == 3
+    assert len(stored) == 4
     for m in stored:
         assert {"\\Draft", "\\Seen"} <= m.flags
 
@@ -77,10 +78,12 @@ def test_one_thank_you_per_person_met_exactly_once(acct: Account) -> None:
         "Jane Doe <jane@acme.example>",
         "Zoë Müller <zoe@acme.example>",
         "Maria Garcia <maria@acme.example>",
+        "Bob Smith <bob@talentco.example>",
     }
-    for d in drafts.values():
+    for to, d in drafts.items():
         assert d["From"] == f"Alex Candidate <{acct.user.address}>"
-        assert d["Cc"] == "Bob Smith <bob@talentco.example>"  # the agency recruiter
+        if "bob@" not in to:
+            assert d["Cc"] == "Bob Smith <bob@talentco.example>"  # the agency recruiter
         assert d["Message-ID"].endswith(f"@{acct.user.address.split('@')[1]}>")
         assert d["X-Followup-Id"].startswith(f"a{app_id}.")
         assert d["Date"] and d["Subject"].startswith("Thank you")
@@ -93,15 +96,16 @@ def test_one_thank_you_per_person_met_exactly_once(acct: Account) -> None:
 
     again = acct.ok("run", "--once", now="2026-11-16 16:10")
     assert "drafted" not in again.out
-    assert len(acct.folder("Drafts")) == 3
+    assert len(acct.folder("Drafts")) == 4
 
     status = json.loads(acct.ok("status", "--json", now="2026-11-16 16:10").out)
     (app,) = status
     assert app["id"] == app_id and app["state"] == "active"
     assert app["contacts_made"] == 0 and app["max_contacts"] >= 2
-    assert app["next_step"]["kind"] == "checkin"
+    assert app["next_step"]["kind"] == "linkedin"  # a reminder, 3 days after the notes
+    assert [s["kind"] for s in app["steps"] if s["state"] == "planned"] == ["linkedin", "checkin"]
     kinds = sorted((s["kind"], s["state"]) for s in app["steps"])
-    assert kinds.count(("thank_you", "drafted")) == 3
+    assert kinds.count(("thank_you", "drafted")) == 4
     assert all(s["message_id"] for s in app["steps"] if s["state"] == "drafted")
     shown = json.loads(acct.ok("show", str(app_id), "--json").out)
     assert shown["steps"] == app["steps"]
@@ -110,7 +114,7 @@ def test_one_thank_you_per_person_met_exactly_once(acct: Account) -> None:
 def test_preview_touches_no_mailbox(acct: Account) -> None:
     app_id = add_panel(acct)
     out = acct.ok("preview", str(app_id), now="2026-11-16 16:05").out
-    assert out.count("--- step") == 3 and "Dear Jane" in out
+    assert out.count("--- step") == 4 and "Dear Jane" in out
     assert acct.folder("Drafts") == []
 
 
