@@ -9,12 +9,12 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import __version__, config, credentials, intake, report
+from . import __version__, config, credentials, health, intake, report
 from .configfile import AccountAnswers, render_config
 from .engine import Engine
 from .errors import ConfigError, FollowupError, UsageError
@@ -261,7 +261,15 @@ def cmd_run(ctx: Context) -> int:
             return _run_once(ctx)
         from .daemon import run_daemon
 
-        return run_daemon(ctx.cfg, ctx.store, ctx.mailbox, ctx.now if ctx.args.now else None)
+        # --now: the daemon's clock starts there and runs at real speed.
+        offset = ctx.now() - datetime.now(UTC) if ctx.args.now else timedelta(0)
+        return run_daemon(cfg, ctx.store, _mailbox_for, offset)
+
+
+def _mailbox_for(cfg: config.Config) -> Mailbox:
+    # Asked again at each connection: a changed password_command output is picked up.
+    password = credentials.get_password(cfg.account)
+    return open_mailbox(cfg.account, cfg.folders, password)
 
 
 def _run_once(ctx: Context) -> int:
@@ -287,11 +295,38 @@ def _run_once(ctx: Context) -> int:
     return 1 if rep.problems else 0
 
 
+def _health_line(ctx: Context, h: dict[str, Any]) -> str:
+    if h["running"]:
+        link = "connected" + (", IDLE" if h["idle"] else "") if h["connected"] else "not connected"
+        text = f"daemon: running (pid {h['pid']}), {link}"
+    elif h["crashed"]:
+        text = "daemon: not running (it did not stop cleanly)"
+    elif h["stopped_at"]:
+        text = f"daemon: not running (stopped {_local(ctx, h['stopped_at'])})"
+    else:
+        text = "daemon: not running (start it with: followup run)"
+    text += f"; last good cycle {_local(ctx, h['last_ok_at'])}"
+    if h["last_error"] and (h["last_error_at"] or "") >= (h["last_ok_at"] or ""):
+        text += f"; last error {_local(ctx, h['last_error_at'])}: {h['last_error']}"
+    return text
+
+
+def cmd_health(ctx: Context) -> int:
+    h = health.read(ctx.store)
+    if ctx.args.json:
+        _print_json(h)
+    else:
+        print(_health_line(ctx, h))
+    return 0 if h["running"] else 1
+
+
 def cmd_status(ctx: Context) -> int:
     data = report.status(ctx.store, ctx.cfg.policy)
     if ctx.args.json:
+        # Stays a list of applications; daemon health is `followup health --json`.
         _print_json(data)
         return 0
+    print(_health_line(ctx, health.read(ctx.store)))
     if not data:
         print("no applications yet: followup add --help")
         return 0
@@ -485,6 +520,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = cmd("status", cmd_status, "one line per application")
     s.add_argument("--json", action="store_true")
+    hl = cmd("health", cmd_health, "is the daemon running, connected, and when did it last work")
+    hl.add_argument("--json", action="store_true")
     sh = cmd("show", cmd_show, "the whole timeline of one application")
     sh.add_argument("id", type=int)
     sh.add_argument("--json", action="store_true")

@@ -8,12 +8,13 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import jinja2
 
-from . import compose, policy
+from . import compose, faults, policy
 from .config import Config
 from .errors import StateError, TemplateError
 from .mailbox import Folders, Mailbox
@@ -49,6 +50,8 @@ class Engine:
         self.cal = cal or policy.make_calendar(cfg.schedule)
         self.sender = Person(cfg.account.name, cfg.account.email)
         self._folders: Folders | None = None
+        # Set by the daemon on SIGTERM: finish the append in flight, start no other.
+        self.stop: threading.Event | None = None
 
     @property
     def folders(self) -> Folders:
@@ -128,6 +131,9 @@ class Engine:
         if self.mailbox is None:
             return
         for step in self.due_steps(now):
+            if self.stop is not None and self.stop.is_set():
+                log.info("stopping: the remaining due drafts wait for the next start")
+                return
             app = self.store.load(step.application_id)
             try:
                 draft = self.compose_step(app, step, now)
@@ -146,8 +152,10 @@ class Engine:
             if not self.store.claim_step(step.id, draft.message_id, draft.subject, now):
                 log.info("step %s was taken by another process", step.key)
                 return
+        faults.hit("claimed")
         raw = draft.to_message(now).as_bytes()
         uid = self.mailbox.append_draft(self.folders.drafts, raw, now)
+        faults.hit("appended")
         with self.store.transaction():
             self.store.mark_drafted(step.id, uid, now)
             self.store.add_event(
@@ -156,6 +164,7 @@ class Engine:
                 f"{step.kind.value} to {draft.to.formatted()}: {draft.subject}",
                 now,
             )
+        faults.hit("recorded")
         log.info("drafted %s for %s (uid %s)", step.kind.value, draft.to.email, uid)
         report.drafted.append(self.store.step(step.id))
 

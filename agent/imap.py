@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import imaplib
 import logging
+import os
 import re
+import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -390,6 +392,23 @@ class ImapMailbox:
         self._selected = None
         if client is not None:
             self._shutdown(client)
+
+    def abort(self) -> None:
+        """Shut the connection down from another thread; a blocked IDLE then fails at once.
+
+        Works on a duplicate of the file descriptor, leaving the TLS object to
+        the thread that owns it; that thread sees EOF and drops the connection.
+        """
+        client = self._client
+        if client is None:
+            return
+        with suppress(OSError, ValueError):
+            fd = client.socket().fileno()
+            dup = socket.socket(fileno=os.dup(fd))
+            try:
+                dup.shutdown(socket.SHUT_RDWR)
+            finally:
+                dup.close()
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._password, "***") if self._password else text
