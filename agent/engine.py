@@ -20,6 +20,7 @@ from .errors import StateError, TemplateError
 from .mailbox import Folders, Mailbox
 from .models import Application, AppState, Person, Step, StepState
 from .store import Store
+from .sync import Syncer
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,18 @@ class Engine:
     def run_cycle(self, now: datetime) -> CycleReport:
         report = CycleReport()
         self.recover_appends(now, report)
+        self.sync(now, report)  # before planning: a reply stops a check-in due now
         self.plan_all(now, report)
         self.draft_due(now, report)
         return report
+
+    def sync(self, now: datetime, report: CycleReport) -> None:
+        """Read what is new in the watched folders and apply it to the store."""
+        if self.mailbox is None:
+            return
+        rep = Syncer(self.cfg, self.store, self.mailbox, self.folders, self.cal.tz).run(now)
+        report.state_changes += [(c.application_id, c.state, c.reason) for c in rep.state_changes]
+        report.problems += rep.problems
 
     def plan_all(self, now: datetime, report: CycleReport | None = None) -> None:
         """Recompute every active application's steps and state from the store."""

@@ -573,11 +573,22 @@ class ImapMailbox:
         log.info("appended a draft to %s (UID %s)", folder, uid)
         return uid
 
-    def withdraw(self, folder: str, uid: int, trash: str | None) -> None:
+    def withdraw(
+        self,
+        folder: str,
+        uid: int,
+        trash: str | None,
+        *,
+        uidvalidity: int | None = None,
+        followup_id: str | None = None,
+    ) -> None:
         """Move one of our own drafts to `trash`, or delete it when trash is None.
 
         Never a plain EXPUNGE: that would also purge the user's own \\Deleted
         messages. Without MOVE or UIDPLUS there is no safe way, so refuse.
+        `uidvalidity` and `followup_id`, when given, must match the folder and
+        the message: a UID from before a UIDVALIDITY change may name the
+        user's mail.
         """
         client = self._conn()
         move = "MOVE" in self._caps and trash is not None
@@ -588,11 +599,18 @@ class ImapMailbox:
             )
         with self._guard(f"withdraw {folder} UID {uid}"):
             self._selected = None
-            client.select_folder(folder, readonly=False)
+            selected = client.select_folder(folder, readonly=False)
             self._readonly = False
             # On any error below _selected stays None, so the next read re-EXAMINEs.
             self._selected = None
-            found = client.fetch([uid], ["FLAGS"]).get(uid)
+            current = selected.get(b"UIDVALIDITY")
+            if uidvalidity is not None and current is not None and int(current) != uidvalidity:
+                raise MailboxFatalError(
+                    f"refusing to withdraw {folder} UID {uid}: the folder's UIDVALIDITY is "
+                    f"{int(current)}, not {uidvalidity}"
+                )
+            items = ["FLAGS", "BODY.PEEK[HEADER.FIELDS (X-Followup-Id)]"]
+            found = client.fetch([uid], items).get(uid)
             if found is None:
                 log.info("draft %s UID %d already gone", folder, uid)
                 return
@@ -601,6 +619,14 @@ class ImapMailbox:
                 raise MailboxFatalError(
                     f"refusing to withdraw {folder} UID {uid}: it is not flagged \\Draft"
                 )
+            if followup_id is not None:
+                header = bytes(_item(found, b"BODY[HEADER.FIELDS") or b"")
+                _, _, value = header.decode("utf-8", "replace").partition(":")
+                if " ".join(value.split()) != followup_id:
+                    raise MailboxFatalError(
+                        f"refusing to withdraw {folder} UID {uid}: it is not our draft "
+                        f"{followup_id}"
+                    )
             if move:
                 client.move([uid], trash)
             else:

@@ -137,12 +137,28 @@ class Mailbox(Protocol):
         """APPEND with \\Draft and \\Seen; the new UID when the server says it."""
         ...
 
-    def withdraw(self, folder: str, uid: int, trash: str | None) -> None:
-        """Move one of our own drafts to Trash (or delete it when there is none)."""
+    def withdraw(
+        self,
+        folder: str,
+        uid: int,
+        trash: str | None,
+        *,
+        uidvalidity: int | None = None,
+        followup_id: str | None = None,
+    ) -> None:
+        """Move one of our own drafts to Trash (or delete it when there is none).
+
+        Refuses (MailboxFatalError) when the folder's UIDVALIDITY is not
+        `uidvalidity` or the message's X-Followup-Id is not `followup_id`.
+        """
         ...
 
     def wait(self, folder: str, timeout: float) -> bool:
-        """Block until the folder may have changed (IDLE) or timeout; True on a change."""
+        """Block until the folder may have changed (IDLE) or timeout; True on a change.
+
+        Mail that arrived before the wait began is not reported: callers run a
+        cycle after every (re)connect, then wait.
+        """
         ...
 
 

@@ -134,6 +134,30 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE interviews ADD COLUMN final INTEGER NOT NULL DEFAULT 0;
     """,
+    # 3: mailbox watching (agent/sync.py). messages.kind is one of
+    #   reply       a human answer from the company or in the thread (stops the sequence)
+    #   auto_reply  out-of-office or other auto-response (may set applications.hold_until)
+    #   bounce      delivery failure for a contact (sets contacts.bounced_at)
+    #   list        newsletter / mailing list from the company (no effect)
+    #   automated   other machine mail from the company (no effect)
+    #   prior       from the company but dated before the latest interview (no effect)
+    #   user_sent   the user's own message to the company, from Sent (counts as a contact)
+    #   our_sent    one of our drafts, found in Sent (its step is `sent`)
+    #   our_draft   one of our drafts, or the user's edit of it, found in Drafts
+    # draft_watch follows each drafted step's draft in Drafts: its current UID
+    # (the user's edit replaces it), whether the user edited it (then it is
+    # never withdrawn), and since when it is missing (then the step is skipped).
+    """
+    ALTER TABLE folder_state ADD COLUMN messages INTEGER;
+    CREATE TABLE draft_watch (
+        step_id INTEGER PRIMARY KEY REFERENCES steps(id),
+        uidvalidity INTEGER,
+        uid INTEGER,
+        edited INTEGER NOT NULL DEFAULT 0,
+        gone_at TEXT,
+        updated_at TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -160,6 +184,16 @@ class FolderSync:
     uidvalidity: int
     last_uid: int
     highestmodseq: int | None
+    messages: int | None = None
+
+
+@dataclass(frozen=True)
+class DraftWatch:
+    step_id: int
+    uidvalidity: int | None
+    uid: int | None
+    edited: bool
+    gone_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -527,16 +561,81 @@ class Store:
         row = self.conn.execute("SELECT * FROM folder_state WHERE folder = ?", (folder,)).fetchone()
         if row is None:
             return None
-        return FolderSync(row["folder"], row["uidvalidity"], row["last_uid"], row["highestmodseq"])
+        return FolderSync(
+            row["folder"],
+            row["uidvalidity"],
+            row["last_uid"],
+            row["highestmodseq"],
+            row["messages"],
+        )
 
     def save_folder_sync(self, s: FolderSync, now: datetime) -> None:
         self.conn.execute(
-            "INSERT INTO folder_state (folder, uidvalidity, last_uid, highestmodseq, synced_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(folder) DO UPDATE SET"
+            "INSERT INTO folder_state (folder, uidvalidity, last_uid, highestmodseq, messages,"
+            " synced_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(folder) DO UPDATE SET"
             " uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid,"
-            " highestmodseq = excluded.highestmodseq, synced_at = excluded.synced_at",
-            (s.folder, s.uidvalidity, s.last_uid, s.highestmodseq, ts(now)),
+            " highestmodseq = excluded.highestmodseq, messages = excluded.messages,"
+            " synced_at = excluded.synced_at",
+            (s.folder, s.uidvalidity, s.last_uid, s.highestmodseq, s.messages, ts(now)),
         )
+
+    def draft_watch(self, step_id: int) -> DraftWatch | None:
+        row = self.conn.execute(
+            "SELECT * FROM draft_watch WHERE step_id = ?", (step_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return DraftWatch(
+            row["step_id"],
+            row["uidvalidity"],
+            row["uid"],
+            bool(row["edited"]),
+            parse_ts(row["gone_at"]),
+        )
+
+    def save_draft_watch(self, w: DraftWatch, now: datetime) -> None:
+        self.conn.execute(
+            "INSERT INTO draft_watch (step_id, uidvalidity, uid, edited, gone_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(step_id) DO UPDATE SET"
+            " uidvalidity = excluded.uidvalidity, uid = excluded.uid, edited = excluded.edited,"
+            " gone_at = excluded.gone_at, updated_at = excluded.updated_at",
+            (w.step_id, w.uidvalidity, w.uid, int(w.edited), ts(w.gone_at), ts(now)),
+        )
+
+    def thread_ids(self) -> list[tuple[str, int]]:
+        """(Message-ID, application) of every recorded message tied to an application."""
+        rows = self.conn.execute(
+            "SELECT message_id, application_id FROM messages"
+            " WHERE message_id IS NOT NULL AND application_id IS NOT NULL"
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    def draft_message(self, message_id: str) -> SeenMessage | None:
+        """The first record of one of our drafts by its Message-ID (for its In-Reply-To)."""
+        row = self.conn.execute(
+            "SELECT * FROM messages WHERE message_id = ? AND kind = 'our_draft'"
+            " ORDER BY id LIMIT 1",
+            (message_id,),
+        ).fetchone()
+        return _seen(row) if row is not None else None
+
+    def earliest_interview(self, states: Iterable[AppState]) -> datetime | None:
+        wanted = [s.value for s in states]
+        marks = ",".join("?" * len(wanted))
+        row = self.conn.execute(
+            "SELECT MIN(i.starts_at) FROM interviews i JOIN applications a"
+            f" ON a.id = i.application_id WHERE a.state IN ({marks})",
+            wanted,
+        ).fetchone()
+        return parse_ts(row[0]) if row and row[0] else None
+
+    def cancel_planned(self, app_id: int, note: str, now: datetime) -> int:
+        cur = self.conn.execute(
+            "UPDATE steps SET state = 'cancelled', note = ?, updated_at = ?"
+            " WHERE application_id = ? AND state = 'planned'",
+            (note, ts(now), app_id),
+        )
+        return cur.rowcount
 
     def record_message(self, m: SeenMessage, now: datetime) -> bool:
         """Remember a classified message; False if this folder/UID was seen before."""
@@ -563,35 +662,47 @@ class Store:
         )
         return cur.rowcount == 1
 
-    def message_seen(self, message_id: str) -> bool:
-        """True if a message with this Message-ID was already acted on in any folder."""
-        row = self.conn.execute(
-            "SELECT 1 FROM messages WHERE message_id = ? LIMIT 1", (message_id,)
-        ).fetchone()
+    def message_seen(self, message_id: str, kinds: Sequence[str] | None = None) -> bool:
+        """True if a message with this Message-ID was already acted on in any folder.
+
+        `kinds` narrows it to records of those kinds: one of our drafts seen in
+        Drafts has the Message-ID its sent copy will have in Sent.
+        """
+        if kinds is None:
+            row = self.conn.execute(
+                "SELECT 1 FROM messages WHERE message_id = ? LIMIT 1", (message_id,)
+            ).fetchone()
+        else:
+            marks = ",".join("?" * len(kinds))
+            row = self.conn.execute(
+                f"SELECT 1 FROM messages WHERE message_id = ? AND kind IN ({marks}) LIMIT 1",
+                (message_id, *kinds),
+            ).fetchone()
         return row is not None
 
     def messages_for(self, app_id: int) -> list[SeenMessage]:
         rows = self.conn.execute(
             "SELECT * FROM messages WHERE application_id = ? ORDER BY sent_at, id", (app_id,)
         )
-        return [
-            SeenMessage(
-                r["folder"],
-                r["uidvalidity"],
-                r["uid"],
-                r["message_id"],
-                r["kind"],
-                r["application_id"],
-                r["contact_id"],
-                r["from_addr"],
-                r["to_addrs"],
-                r["subject"],
-                parse_ts(r["sent_at"]),
-                r["in_reply_to"],
-                r["refs"],
-            )
-            for r in rows
-        ]
+        return [_seen(r) for r in rows]
+
+
+def _seen(r: sqlite3.Row) -> SeenMessage:
+    return SeenMessage(
+        r["folder"],
+        r["uidvalidity"],
+        r["uid"],
+        r["message_id"],
+        r["kind"],
+        r["application_id"],
+        r["contact_id"],
+        r["from_addr"],
+        r["to_addrs"],
+        r["subject"],
+        parse_ts(r["sent_at"]),
+        r["in_reply_to"],
+        r["refs"],
+    )
 
 
 def _statements(script: str) -> list[str]:
