@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import __version__, config, credentials, health, intake, report
+from . import __version__, config, credentials, health, intake, lint, report
 from .configfile import AccountAnswers, render_config
 from .engine import Engine
 from .errors import ConfigError, FollowupError, UsageError
@@ -245,6 +245,13 @@ def cmd_add(ctx: Context) -> int:
     engine.plan_one(ctx.store.load(app_id), now, None)
     app = ctx.store.load(app_id)
     print(f"added {app.company} — {app.role} (round {app.interviews[-1].round})")
+    # The user's own notes go into drafts: catch typos now, while they are fresh.
+    texts = [data.learned, data.highlight] + [
+        p.discussed for p in (*data.interviewers, data.hiring_manager, data.recruiter) if p
+    ]
+    known = [app.company, app.role, *app.domains, *(c.name for c in app.contacts)]
+    for finding in lint.check_spelling(texts, known):
+        print(f"  lint: {finding}")
     for s in app.steps:
         if s.state is StepState.PLANNED:
             c = app.contact(s.contact_id)
@@ -415,6 +422,8 @@ def cmd_preview(ctx: Context) -> int:
                 print(f"{h}: {msg[h]}")
         print()
         print(draft.body)
+        for f in draft.findings:
+            print(f"lint: {f}")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
@@ -14,8 +15,10 @@ from typing import Any
 
 import jinja2
 
+from . import lint
 from .errors import TemplateError
-from .models import Application, Contact, Person, Role, Step, StepKind
+from .models import Application, Contact, Person, Role, Step, StepKind, StepState
+from .store import SeenMessage
 
 FOLLOWUP_HEADER = "X-Followup-Id"
 
@@ -52,7 +55,7 @@ class Draft:
     cc: tuple[Person, ...] = ()
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
-    findings: tuple[str, ...] = field(default=())
+    findings: tuple[lint.Finding, ...] = field(default=())
 
     def to_message(self, when: datetime) -> EmailMessage:
         msg = EmailMessage()  # default policy: RFC 2047 for non-ASCII names and subjects
@@ -105,28 +108,25 @@ def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> t
 
 
 def template_for(step: Step, final: bool, agency: bool = False) -> str:
+    """The template of a step: thank-you or agency note, first, later or final check-in."""
     if step.kind is StepKind.THANK_YOU:
         return "agency_recruiter.txt.j2" if agency else "thank_you.txt.j2"
     if step.kind is StepKind.CHECKIN:
-        return "checkin.txt.j2"
+        if step.seq <= 1:
+            return "checkin_first.txt.j2"
+        return "checkin_final.txt.j2" if final else "checkin_later.txt.j2"
     raise TemplateError(f"{step.kind.value} is a reminder and has no template")
+
+
+def lint_kind(template: str) -> str:
+    return {"agency_recruiter.txt.j2": "agency", "thank_you.txt.j2": "thank_you"}.get(
+        template, "checkin"
+    )
 
 
 def person_vars(name: str, email: str) -> dict[str, str]:
     parts = name.split()
     return {"name": name, "first_name": parts[0] if parts else name, "email": email}
-
-
-def thank_you_variant(app: Application, step: Step) -> int:
-    """Position of this person among those thanked for the same interview."""
-    peers = sorted(
-        s.contact_id or 0
-        for s in app.steps
-        if s.kind is StepKind.THANK_YOU
-        and s.interview_id == step.interview_id
-        and not _agency(app.contact(s.contact_id))
-    )
-    return peers.index(step.contact_id or 0) if (step.contact_id or 0) in peers else 0
 
 
 def _agency(c: Contact | None) -> bool:
@@ -140,6 +140,68 @@ def names(people: list[str]) -> str:
     return ", ".join(people[:-1]) + " and " + people[-1]
 
 
+def thank_you_variant(app: Application, step: Step) -> int:
+    """This person's place among those thanked for the same interview.
+
+    Ordered by contact id, so it never depends on the order drafts were
+    written in, and the agency recruiter (a note of its own) takes no place.
+    """
+    peers = sorted(
+        {c.id for c in app.contacts if c.interview_id == step.interview_id and not _agency(c)}
+    )
+    return peers.index(step.contact_id) if step.contact_id in peers else 0
+
+
+@dataclass(frozen=True)
+class ThreadRef:
+    """The message a check-in replies to."""
+
+    message_id: str
+    subject: str
+    references: tuple[str, ...]
+
+    @property
+    def reply_subject(self) -> str:
+        return self.subject if self.subject.lower().startswith("re:") else f"Re: {self.subject}"
+
+
+# Mail in the store that a check-in may answer: a person's reply, or the user's own mail.
+THREAD_KINDS = ("reply", "user_sent")
+
+
+def thread_for(
+    app: Application, contact: Contact, messages: Sequence[SeenMessage], exclude: str | None = None
+) -> ThreadRef | None:
+    """The last message exchanged with this person: our notes to them, or mail either way."""
+    address = contact.email.lower()
+    same = {c.id for c in app.contacts if c.email.lower() == address}
+    rows: dict[str, tuple[datetime, str, tuple[str, ...] | None]] = {}
+    for s in app.steps:
+        if (
+            s.contact_id in same
+            and s.message_id
+            and s.subject
+            and s.state in (StepState.DRAFTED, StepState.SENT)
+        ):
+            when = s.sent_at or s.drafted_at or s.due_at
+            rows[s.message_id] = (when, s.subject, None)
+    for m in messages:
+        if (
+            m.kind in THREAD_KINDS
+            and m.message_id
+            and m.sent_at is not None
+            and (m.contact_id in same or address in f"{m.from_addr} {m.to_addrs}".lower())
+        ):
+            rows[m.message_id] = (m.sent_at, m.subject, tuple(m.refs.split()))
+    rows.pop(exclude or "", None)
+    last: ThreadRef | None = None
+    for mid, (_, subject, refs) in sorted(rows.items(), key=lambda kv: kv[1][0]):
+        if refs is None:  # our own note: it replied to whatever came before it
+            refs = (*last.references, last.message_id) if last else ()
+        last = ThreadRef(mid, subject, refs)
+    return last
+
+
 def context_for(
     app: Application,
     step: Step,
@@ -148,11 +210,13 @@ def context_for(
     now: datetime,
     tz: Any,
     max_checkins: int,
+    thread: ThreadRef | None = None,
 ) -> dict[str, Any]:
     iv = app.interview(step.interview_id) or app.latest_interview
     if iv is None:
         raise TemplateError(f"step {step.key} has no interview")
     start = iv.starts_at.astimezone(tz)
+    decision = iv.decision_by
     return {
         "me": person_vars(sender.name, sender.email),
         "person": person_vars(contact.name, contact.email),
@@ -165,15 +229,62 @@ def context_for(
             "round": iv.round,
         },
         "same_day": now.astimezone(tz).date() == start.date(),
-        "discussed": contact.discussed,
-        "learned": iv.learned,
+        "discussed": contact.discussed.strip().rstrip("."),
+        "learned": iv.learned.strip().rstrip("."),
+        "highlight": iv.highlight.strip().rstrip("."),
+        "decision": f"{decision:%B} {decision.day}" if decision else "",
         "people": names(
             [c.name for c in app.contacts if c.interview_id == iv.id and not _agency(c)]
         ),
-        "highlight": iv.highlight,
         "variant": thank_you_variant(app, step),
         "seq": step.seq,
         "max": max_checkins,
         "final": step.kind is StepKind.CHECKIN and step.seq >= max_checkins,
-        "subject": "",
+        "subject": thread.reply_subject if thread else "",
     }
+
+
+def build_draft(
+    env: jinja2.Environment,
+    app: Application,
+    step: Step,
+    sender: Person,
+    now: datetime,
+    tz: Any,
+    max_checkins: int,
+    messages: Sequence[SeenMessage] = (),
+    domain: str = "localhost",
+) -> Draft:
+    """Render one step's draft: recipients, threading, body, and its lint findings."""
+    contact = app.contact(step.contact_id)
+    if contact is None:
+        raise TemplateError(f"step {step.key} has no contact")
+    # Check-ins answer the last message exchanged with the person; a
+    # thank-you starts its own conversation.
+    thread = (
+        thread_for(app, contact, messages, exclude=step.message_id)
+        if step.kind is StepKind.CHECKIN
+        else None
+    )
+    ctx = context_for(app, step, contact, sender, now, tz, max_checkins, thread)
+    template = template_for(step, ctx["final"], _agency(contact))
+    subject, body = render(env, template, ctx)
+    agency = next((c for c in reversed(app.contacts) if _agency(c) and not c.bounced_at), None)
+    cc = (agency.person,) if agency is not None and agency.email != contact.email else ()
+    iv = app.interview(step.interview_id)
+    user_texts = [contact.discussed] + ([iv.learned, iv.highlight] if iv else [])
+    known = [app.company, app.role, sender.name, *app.domains]
+    known += [c.name for c in app.contacts]
+    findings = lint.check_draft(body, lint_kind(template), user_texts, known)
+    return Draft(
+        step_key=step.key,
+        sender=sender,
+        to=contact.person,
+        cc=cc,
+        subject=subject,
+        body=body,
+        message_id=step.message_id or new_message_id(domain, step.key),
+        in_reply_to=thread.message_id if thread else None,
+        references=(*thread.references, thread.message_id) if thread else (),
+        findings=tuple(findings),
+    )

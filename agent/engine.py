@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 import jinja2
 
-from . import compose, faults, policy
+from . import compose, faults, lint, policy
 from .config import Config
-from .errors import StateError, TemplateError
+from .errors import LintBlockedError, StateError, TemplateError
 from .mailbox import Folders, Mailbox
 from .models import Application, AppState, Person, Step, StepState
 from .store import Store
@@ -116,25 +116,17 @@ class Engine:
         ]
 
     def compose_step(self, app: Application, step: Step, now: datetime) -> compose.Draft:
-        contact = app.contact(step.contact_id)
-        if contact is None:
-            raise StateError(f"step {step.key} has no contact")
-        limit = policy.max_checkins(app, self.cfg.policy)
-        ctx = compose.context_for(app, step, contact, self.sender, now, self.cal.tz, limit)
-        template = compose.template_for(step, ctx["final"], contact.agency)
-        subject, body = compose.render(self.env, template, ctx)
-        cc = []
-        agency = policy.agency_recruiter(app)
-        if agency is not None and agency.id != contact.id:
-            cc.append(agency.person)
-        return compose.Draft(
-            step_key=step.key,
-            sender=self.sender,
-            to=contact.person,
-            cc=tuple(cc),
-            subject=subject,
-            body=body,
-            message_id=step.message_id or compose.new_message_id(self.cfg.account.domain, step.key),
+        """The draft for a step (threaded, linted); nothing is written."""
+        return compose.build_draft(
+            self.env,
+            app,
+            step,
+            self.sender,
+            now,
+            self.cal.tz,
+            policy.max_checkins(app, self.cfg.policy),
+            self.store.messages_for(app.id),
+            self.cfg.account.domain,
         )
 
     def draft_due(self, now: datetime, report: CycleReport) -> None:
@@ -152,7 +144,23 @@ class Engine:
                 log.error("cannot compose %s: %s", step.key, exc)
                 report.problems.append(f"{step.key}: {exc}")
                 continue
+            if draft.findings and self.cfg.policy.lint == "block":
+                self._hold_back(step, draft, now, report)
+                continue
             self.append(step, draft, now, report)
+
+    def _hold_back(
+        self, step: Step, draft: compose.Draft, now: datetime, report: CycleReport
+    ) -> None:
+        """policy.lint = "block": the step stays planned, its findings on record."""
+        found = lint.summary(draft.findings)
+        note = f"held back by lint: {found}"
+        log.warning("draft %s held back by lint: %s", step.key, found)
+        report.problems.append(f"{step.key}: {LintBlockedError(note)}")
+        if step.note != note:
+            with self.store.transaction():
+                self.store.set_step_note(step.id, note)
+                self.store.add_event(step.application_id, "lint", f"{step.key}: {note}", now)
 
     def append(self, step: Step, draft: compose.Draft, now: datetime, report: CycleReport) -> None:
         assert self.mailbox is not None
@@ -168,6 +176,10 @@ class Engine:
         faults.hit("appended")
         with self.store.transaction():
             self.store.mark_drafted(step.id, uid, now)
+            # Findings stay with the step: `status`, `show` and `preview` print them.
+            self.store.set_step_note(
+                step.id, f"lint: {lint.summary(draft.findings)}" if draft.findings else ""
+            )
             self.store.add_event(
                 step.application_id,
                 "drafted",
@@ -176,6 +188,8 @@ class Engine:
             )
         faults.hit("recorded")
         log.info("drafted %s for %s (uid %s)", step.kind.value, draft.to.email, uid)
+        if draft.findings:
+            log.warning("draft %s: lint: %s", step.key, lint.summary(draft.findings))
         report.drafted.append(self.store.step(step.id))
 
     # -- crash recovery -------------------------------------------------------

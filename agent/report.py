@@ -49,6 +49,11 @@ def application_dict(
         for s in app.steps
         if s.late and s.state is not StepState.PLANNED
     ]
+    warnings += [
+        f"step {s.id} ({s.kind.value}): {s.note}"
+        for s in app.steps
+        if s.note.startswith(("lint:", "held back by lint"))
+    ]
     responses = [m for m in messages or [] if m.kind == "reply"]
     return {
         "id": app.id,

@@ -1,0 +1,161 @@
+"""Draft lint: length, tone, leftovers and the spelling of what the user typed.
+
+Pure: a rendered body (and the user's own notes) in, findings out. The engine
+decides what a finding does (`policy.lint`: "warn" writes the draft and records
+them, "block" holds the draft back).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# Words in the body proper (greeting and signature excluded), by template kind.
+# Career advisers: a thank-you fits on a phone screen, a check-in is shorter.
+WORD_LIMITS = {"thank_you": 200, "agency": 150, "checkin": 120}
+MAX_PARAGRAPHS = 3
+PARAGRAPH_WORDS = 90
+
+# Needy, impatient or negative phrasing (normalised: lower case, straight quotes).
+BANNED = (
+    "just checking in",
+    "just following up",
+    "just wanted to",
+    "still haven't heard",
+    "haven't heard back",
+    "have not heard back",
+    "still waiting",
+    "still no word",
+    "disappointed",
+    "frustrated",
+    "frustrating",
+    "as per my last email",
+    "per my last email",
+    "sorry to bother",
+    "sorry to pester",
+    "bothering you",
+    "desperate",
+    "i need this job",
+    "please respond",
+    "asap",
+    "urgent",
+    "gentle reminder",
+    "friendly reminder",
+    "kindly revert",
+    "why haven't",
+)
+
+# Leftovers of a template or of missing data.
+PLACEHOLDERS = (
+    (re.compile(r"\{\{|\}\}|\{%|%\}"), "a template tag"),
+    (re.compile(r"\[[A-Z][A-Z _]*\]|<[A-Z][A-Z _]*>"), "a [PLACEHOLDER]"),
+    (re.compile(r"\b(?:None|undefined|TODO|TBD|XXX)\b"), "a placeholder word"),
+    (re.compile(r"\s[,.;:!?]|\(\s*\)|\b(\w+) \1\b", re.IGNORECASE), "an empty slot"),
+    (re.compile(r"\S {2,}\S"), "a double space"),
+)
+
+WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+SIGN_OFF = re.compile(r"^(best|kind|warm)?\s*(regards|wishes|thanks)\b|^sincerely\b", re.I)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str  # length | paragraphs | tone | placeholder | spelling
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+def paragraphs(body: str) -> list[str]:
+    """The body proper: paragraphs without the greeting and the signature."""
+    paras = [p.strip() for p in re.split(r"\n\s*\n", body.strip()) if p.strip()]
+    if paras and "\n" not in paras[0] and paras[0].endswith(",") and len(paras[0]) < 60:
+        paras = paras[1:]  # "Dear Jane,"
+    if paras and SIGN_OFF.match(paras[-1]):
+        paras = paras[:-1]  # "Best regards,\nAlex"
+    return paras
+
+
+def sentences(paragraph: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", paragraph) if s.strip()]
+
+
+def opening_and_closing(body: str) -> tuple[str, str]:
+    """The first and the last sentence of the body proper."""
+    paras = paragraphs(body)
+    if not paras:
+        return "", ""
+    return sentences(paras[0])[0], sentences(paras[-1])[-1]
+
+
+def _normal(text: str) -> str:
+    return text.lower().replace("’", "'").replace("‘", "'")
+
+
+def check_body(body: str, kind: str) -> list[Finding]:
+    """Length, paragraphs, tone and leftovers of a rendered draft."""
+    out: list[Finding] = []
+    paras = paragraphs(body)
+    if not 1 <= len(paras) <= MAX_PARAGRAPHS:
+        out.append(Finding("paragraphs", f"{len(paras)} paragraphs; keep it to 1–3"))
+    words = sum(len(p.split()) for p in paras)
+    limit = WORD_LIMITS.get(kind, WORD_LIMITS["thank_you"])
+    if words > limit:
+        out.append(Finding("length", f"{words} words; a {kind} note stays under {limit}"))
+    for n, p in enumerate(paras, 1):
+        if len(p.split()) > PARAGRAPH_WORDS:
+            out.append(Finding("length", f"paragraph {n} has {len(p.split())} words"))
+    low = _normal(body)
+    out += [Finding("tone", f"avoid {phrase!r}") for phrase in BANNED if phrase in low]
+    for pattern, what in PLACEHOLDERS:
+        m = pattern.search(body)
+        if m:
+            out.append(Finding("placeholder", f"{what}: {m.group(0).strip()!r}"))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _speller() -> Any:
+    from spellchecker import SpellChecker
+
+    return SpellChecker()
+
+
+def check_spelling(texts: Iterable[str], known: Iterable[str] = ()) -> list[Finding]:
+    """Misspelled words in the user's own text; names and `known` words pass.
+
+    Capitalised words are taken as names (Flink, Kubernetes) and not checked.
+    """
+    accepted = {w.lower() for k in known for w in WORD.findall(k)}
+    candidates: list[str] = []
+    for text in texts:
+        for part in WORD.findall(text.replace("-", " ")):
+            word = part.strip("'")
+            if len(word) < 3 or word[0].isupper() or word.lower() in accepted:
+                continue
+            candidates.append(word.lower())
+    if not candidates:
+        return []
+    sp = _speller()
+    unknown = sp.unknown(candidates)
+    out = []
+    for word in dict.fromkeys(w for w in candidates if w in unknown):
+        fix = sp.correction(word)
+        hint = f" (did you mean {fix!r}?)" if fix and fix != word else ""
+        out.append(Finding("spelling", f"{word!r}{hint}"))
+    return out
+
+
+def check_draft(
+    body: str, kind: str, user_texts: Sequence[str], known: Iterable[str]
+) -> list[Finding]:
+    """Everything: the rendered body and the user's text that went into it."""
+    return check_body(body, kind) + check_spelling(user_texts, known)
+
+
+def summary(findings: Sequence[Finding]) -> str:
+    return "; ".join(str(f) for f in findings)
