@@ -75,8 +75,11 @@ class Context:
         return self._store
 
     def mailbox(self) -> Mailbox:
-        password = credentials.get_password(self.cfg.account)
-        return open_mailbox(self.cfg.account, self.cfg.folders, password)
+        acct = self.cfg.account
+        # A local Maildir needs no credentials: never ask for them.
+        password = None if acct.is_maildir else credentials.get_password(acct)
+        state_dir = self.cfg.storage.database.parent
+        return open_mailbox(acct, self.cfg.folders, password, state_dir=state_dir)
 
     def close(self) -> None:
         if self._store is not None:
@@ -115,18 +118,24 @@ def cmd_init(ctx: Context) -> int:
 
     email = ask(a.email, "Email address")
     name = ask(a.name, "Your name (signs the drafts)")
-    host = ask(a.host, "IMAP server", "imap." + email.rpartition("@")[2] if "@" in email else "")
-    security = ask(a.security, "Security (tls, starttls, insecure)", "tls")
-    if security not in config.SECURITY_CHOICES:
-        raise UsageError(f"--security must be one of {', '.join(config.SECURITY_CHOICES)}")
-    port = ask(a.port, "Port", "993" if security == "tls" else "143")
+    if a.maildir:
+        maildir = Path(a.maildir).expanduser().resolve()
+        if not maildir.is_dir():
+            raise UsageError(f"--maildir: no such directory: {maildir}")
+        store: dict[str, Any] = {"kind": "maildir", "path": str(maildir), "layout": a.layout}
+    else:
+        domain = email.rpartition("@")[2] if "@" in email else ""
+        host = ask(a.host, "IMAP server", "imap." + domain if domain else "")
+        security = ask(a.security, "Security (tls, starttls, insecure)", "tls")
+        if security not in config.SECURITY_CHOICES:
+            raise UsageError(f"--security must be one of {', '.join(config.SECURITY_CHOICES)}")
+        port = ask(a.port, "Port", "993" if security == "tls" else "143")
+        store = {"host": host, "port": int(port), "security": security}
     tzname = ask(a.timezone, "Time zone (Area/City)", _system_timezone())
     answers = AccountAnswers(
         email=email,
         name=name,
-        host=host,
-        port=int(port),
-        security=security,
+        **store,
         username=a.username or "",
         ca_file=str(Path(a.ca_file).resolve()) if a.ca_file else "",
         timezone=tzname,
@@ -139,7 +148,7 @@ def cmd_init(ctx: Context) -> int:
     import tomllib
 
     cfg = config.parse(tomllib.loads(text), path)
-    if not a.no_input and not os.environ.get(credentials.ENV_VAR):
+    if not cfg.account.is_maildir and not a.no_input and not os.environ.get(credentials.ENV_VAR):
         password = getpass.getpass(
             f"IMAP password for {cfg.account.login} (stored in the keyring): "
         )
@@ -163,6 +172,8 @@ def _system_timezone() -> str:
 
 def cmd_set_password(ctx: Context) -> int:
     acct = ctx.cfg.account
+    if acct.is_maildir:
+        raise UsageError("a Maildir account needs no password: followup reads the files directly")
     password = getpass.getpass(f"IMAP password for {acct.login} at {acct.host}: ")
     if not password:
         raise UsageError("no password given")
@@ -180,11 +191,18 @@ def cmd_check(ctx: Context) -> int:
         folders = mb.folders()
     finally:
         mb.close()
-    print(f"logged in to {acct.host}:{acct.port} ({acct.security}) as {acct.login}")
+    if acct.is_maildir:
+        print(f"opened {info.greeting}: no server, no password")
+    else:
+        print(f"logged in to {acct.host}:{acct.port} ({acct.security}) as {acct.login}")
     for role in ("drafts", "sent", "trash", "archive"):
         name = getattr(folders, role)
         how = folders.found_by.get(role, "")
         print(f"  {role:8} {name or '— (none)'}" + (f"  (by {how})" if name else ""))
+    if acct.is_maildir:
+        print("  drafts are written to Drafts/cur flagged D (draft) and S (seen); your files")
+        print("  are only read, never renamed or re-flagged; new mail is noticed within a second")
+        return 0
     feats = ("IDLE", "CONDSTORE", "QRESYNC", "UIDPLUS", "MOVE")
     print("  server:  " + ", ".join(f"{f} {'yes' if info.has(f) else 'no'}" for f in feats))
     if not info.idle:
@@ -468,6 +486,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = cmd("init", cmd_init, "write a config file and store the password")
     i.add_argument("--no-input", action="store_true", help="never prompt (for scripts)")
+    i.add_argument(
+        "--maildir",
+        metavar="PATH",
+        help="use this local Maildir instead of an IMAP server (no password needed)",
+    )
+    i.add_argument(
+        "--layout",
+        choices=config.MAILDIR_LAYOUTS,
+        default="auto",
+        help="Maildir folder layout: maildir++ (.Drafts) or fs (Drafts/); default: detect",
+    )
     i.add_argument("--email")
     i.add_argument("--name")
     i.add_argument("--host")

@@ -18,6 +18,19 @@ from .errors import ConfigError
 
 APP_NAME = "followup"
 SECURITY_CHOICES = ("tls", "starttls", "insecure")
+ACCOUNT_KINDS = ("imap", "maildir")
+MAILDIR_LAYOUTS = ("auto", "maildir++", "fs")
+# Keys that only make sense for one kind of account.
+IMAP_ONLY_KEYS = (
+    "host",
+    "port",
+    "security",
+    "username",
+    "password_command",
+    "ca_file",
+    "timeout_seconds",
+)
+MAILDIR_ONLY_KEYS = ("path", "layout")
 CONTACT_ROLES = ("recruiter", "hiring_manager")
 LINT_MODES = ("warn", "block")
 # Fewer than 7 days between check-ins reads as pressure (career-advice consensus).
@@ -38,6 +51,13 @@ class AccountConfig:
     ca_file: str | None = None
     timeout_seconds: float = 30.0
     kind: str = "imap"
+    # kind = "maildir": the Maildir's root and its folder layout
+    path: Path | None = None
+    layout: str = "auto"
+
+    @property
+    def is_maildir(self) -> bool:
+        return self.kind == "maildir"
 
     @property
     def login(self) -> str:
@@ -242,12 +262,34 @@ def _email(section: TableReader, name: str) -> str:
     return value
 
 
-def _account(s: TableReader) -> AccountConfig:
-    kind = s.text("kind", "imap", choices=("imap",))
+def _account(s: TableReader, base: Path | None) -> AccountConfig:
+    kind = s.text("kind", "imap", choices=ACCOUNT_KINDS)
     email = _email(s, "email")
     name = s.text("name", _REQUIRED)
     if not name.strip():
         raise ConfigError(s.key("name"), "must not be empty (it signs every draft)")
+    # "password" is the one key we recognise only to refuse it.
+    if "password" in s.data:
+        raise ConfigError(
+            s.key("password"),
+            "passwords do not belong in the config file; use `followup set-password`, "
+            "FOLLOWUP_PASSWORD or account.password_command",
+        )
+    for other in MAILDIR_ONLY_KEYS if kind == "imap" else IMAP_ONLY_KEYS:
+        if other in s.data:
+            wanted = "maildir" if kind == "imap" else "imap"
+            raise ConfigError(s.key(other), f'is only for kind = "{wanted}" accounts')
+    if kind == "maildir":
+        path = _path(s.text("path", _REQUIRED), base)
+        if path is None:
+            raise ConfigError(s.key("path"), "must not be empty")
+        return AccountConfig(
+            kind=kind,
+            email=email,
+            name=name,
+            path=path,
+            layout=s.text("layout", "auto", choices=MAILDIR_LAYOUTS),
+        )
     security = s.text("security", "tls", choices=SECURITY_CHOICES)
     default_port = 993 if security == "tls" else 143
     acct = AccountConfig(
@@ -266,13 +308,6 @@ def _account(s: TableReader) -> AccountConfig:
         raise ConfigError(s.key("host"), "must not be empty")
     if acct.ca_file and not Path(acct.ca_file).expanduser().is_file():
         raise ConfigError(s.key("ca_file"), f"no such file: {acct.ca_file}")
-    # "password" is the one key we recognise only to refuse it.
-    if "password" in s.data:
-        raise ConfigError(
-            s.key("password"),
-            "passwords do not belong in the config file; use `followup set-password`, "
-            "FOLLOWUP_PASSWORD or account.password_command",
-        )
     return acct
 
 
@@ -357,7 +392,7 @@ def parse(data: Mapping[str, Any], path: Path | None = None) -> Config:
     """Validate a decoded TOML document."""
     root = TableReader("", data)
     base = path.parent if path else None
-    account = _account(acc := root.sub("account"))
+    account = _account(acc := root.sub("account"), base)
     acc.finish()
     fs = root.sub("folders")
     folders = FoldersConfig(

@@ -10,15 +10,19 @@ from dataclasses import dataclass
 class AccountAnswers:
     email: str
     name: str
-    host: str
-    port: int
-    security: str
+    host: str = ""
+    port: int = 993
+    security: str = "tls"
     username: str = ""
     ca_file: str = ""
     timezone: str = "UTC"
     country: str = ""
     subdivision: str = ""
     database: str = ""
+    # kind = "maildir": the Maildir's root directory and layout
+    kind: str = "imap"
+    path: str = ""
+    layout: str = "auto"
 
 
 def _q(value: str) -> str:
@@ -40,34 +44,7 @@ def render_config(a: AccountAnswers) -> str:
 # The address the drafts come from (required) and the name that signs them (required).
 email = {_q(a.email)}
 name = {_q(a.name)}
-# IMAP server (required), port, and transport security:
-#   "tls" = implicit TLS (port 993), "starttls" = upgrade on port 143,
-#   "insecure" = plaintext; only for a server on this machine, logged loudly.
-host = {_q(a.host)}
-port = {a.port}
-security = {_q(a.security)}
-# Login name when it is not the email address.
-{_opt("username", a.username, "me")}
-# The password is never stored here. followup reads, in order: the
-# FOLLOWUP_PASSWORD environment variable, the output of password_command,
-# then the system keyring (`followup set-password`).
-# password_command = "pass show mail/imap"
-# CA certificate (PEM) to trust, for a server with a self-signed certificate.
-{_opt("ca_file", a.ca_file, "/path/to/ca.pem")}
-# Seconds before a silent server counts as gone.
-timeout_seconds = 30
-
-[folders]
-# Drafts, Sent, Trash and Archive are found by their SPECIAL-USE flags
-# (RFC 6154). Name them here only if your server has no such flags.
-# drafts = "Drafts"
-# sent = "Sent"
-# trash = "Trash"
-# archive = "Archive"
-# More folders to watch for replies, besides INBOX and Sent
-# (e.g. where a filter files mail from recruiters).
-watch = []
-
+{_mail_store(a)}
 [schedule]
 # Your time zone (Area/City): business days, working hours and --now use it.
 timezone = {_q(a.timezone)}
@@ -133,6 +110,67 @@ calls = false
 # server supports it.
 poll_minutes = 5
 idle = true
+"""
+
+
+def _mail_store(a: AccountAnswers) -> str:
+    """The rest of [account] and [folders], which depend on the kind of account."""
+    if a.kind == "maildir":
+        return f"""\
+# Where your mail is: "imap" (a server) or "maildir" (a local Maildir, kept
+# in sync by mbsync or offlineimap, read with mutt, aerc or notmuch).
+kind = "maildir"
+# The Maildir's root directory (required).
+path = {_q(a.path)}
+# Folder layout: "maildir++" (INBOX is the root, folders are .Drafts, .Sent),
+# "fs" (folders are directories: INBOX/, Drafts/, Sent/) or "auto" (detect).
+layout = {_q(a.layout)}
+# No password: followup reads and writes the files directly. Drafts land in
+# Drafts/cur flagged D (draft); your sync tool uploads them.
+
+[folders]
+# Drafts, Sent, Trash and Archive are found by name (Drafts, Sent, Sent Items,
+# Trash, Archive, [Gmail].Drafts, ...). Name them here if yours differ,
+# without the leading dot of Maildir++.
+# drafts = "Drafts"
+# sent = "Sent"
+# trash = "Trash"
+# archive = "Archive"
+# More folders to watch for replies, besides INBOX and Sent
+# (e.g. where a filter files mail from recruiters).
+watch = []
+"""
+    return f"""\
+# Where your mail is: "imap" (a server) or "maildir" (a local Maildir; see
+# `followup init --maildir PATH`).
+kind = "imap"
+# IMAP server (required), port, and transport security:
+#   "tls" = implicit TLS (port 993), "starttls" = upgrade on port 143,
+#   "insecure" = plaintext; only for a server on this machine, logged loudly.
+host = {_q(a.host)}
+port = {a.port}
+security = {_q(a.security)}
+# Login name when it is not the email address.
+{_opt("username", a.username, "me")}
+# The password is never stored here. followup reads, in order: the
+# FOLLOWUP_PASSWORD environment variable, the output of password_command,
+# then the system keyring (`followup set-password`).
+# password_command = "pass show mail/imap"
+# CA certificate (PEM) to trust, for a server with a self-signed certificate.
+{_opt("ca_file", a.ca_file, "/path/to/ca.pem")}
+# Seconds before a silent server counts as gone.
+timeout_seconds = 30
+
+[folders]
+# Drafts, Sent, Trash and Archive are found by their SPECIAL-USE flags
+# (RFC 6154). Name them here only if your server has no such flags.
+# drafts = "Drafts"
+# sent = "Sent"
+# trash = "Trash"
+# archive = "Archive"
+# More folders to watch for replies, besides INBOX and Sent
+# (e.g. where a filter files mail from recruiters).
+watch = []
 """
 
 

@@ -1,7 +1,8 @@
 """What the engine needs from a mail store, independent of how it is reached.
 
 Implementations: `agent.imap.ImapMailbox` (the only module importing
-imapclient). Every method raises only `agent.errors.MailboxError` subclasses.
+imapclient) and `agent.maildir.MaildirMailbox` (a local Maildir).
+Every method raises only `agent.errors.MailboxError` subclasses.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Protocol
 
 from .config import AccountConfig, FoldersConfig
@@ -162,8 +164,30 @@ class Mailbox(Protocol):
         ...
 
 
-def open_mailbox(account: AccountConfig, folders: FoldersConfig, password: str) -> Mailbox:
-    """The mailbox for an account config (not yet connected)."""
+def open_mailbox(
+    account: AccountConfig,
+    folders: FoldersConfig,
+    password: str | None,
+    *,
+    state_dir: Path | None = None,
+) -> Mailbox:
+    """The mailbox for an account config (not yet connected).
+
+    `password` is needed for IMAP only; `state_dir` is where a Maildir
+    account keeps its UID index (default: the platform state directory).
+    """
+    if account.is_maildir:
+        from .maildir import MaildirMailbox, index_path
+
+        assert account.path is not None  # config.parse requires it
+        return MaildirMailbox(
+            account.path,
+            layout=account.layout,
+            index=index_path(account.path, state_dir) if state_dir is not None else None,
+            folder_overrides=folders.overrides(),
+        )
+    if password is None:
+        raise ValueError("an IMAP account needs a password")
     # Imported here so that only code that talks to a server loads imapclient.
     from .imap import ImapMailbox
 

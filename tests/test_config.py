@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from agent import config
-from agent.configfile import EXAMPLE, render_config
+from agent.configfile import EXAMPLE, AccountAnswers, render_config
 from agent.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BASE: dict[str, Any] = {
     "account": {"email": "a@example.com", "name": "A B", "host": "imap.example.com"},
 }
+
+
+MAILDIR: dict[str, Any] = {"account": {**BASE["account"], "kind": "maildir", "path": "m"}}
 
 
 def with_(section: str, **values: Any) -> dict[str, Any]:
@@ -64,6 +67,27 @@ def test_defaults() -> None:
         (with_("daemon", poll_minutes=0), "daemon.poll_minutes", "at least"),
         ({**BASE, "polcy": {}}, "polcy", "did you mean 'policy'"),
         (with_("templates", dir="/nonexistent"), "templates.dir", "no such directory"),
+        (with_("account", kind="pop3"), "account.kind", "one of imap, maildir"),
+        (with_("account", path="~/Mail"), "account.path", 'only for kind = "maildir"'),
+        (MAILDIR, "account.host", 'only for kind = "imap"'),
+        (
+            {"account": {"email": "a@example.com", "name": "A", "kind": "maildir"}},
+            "account.path",
+            "required",
+        ),
+        (
+            {
+                "account": {
+                    "email": "a@b.example",
+                    "name": "A",
+                    "kind": "maildir",
+                    "path": "m",
+                    "layout": "mh",
+                }
+            },
+            "account.layout",
+            "one of auto, maildir++, fs",
+        ),
     ],
 )
 def test_errors_name_the_key(data: dict[str, Any], key: str, words: str) -> None:
@@ -92,3 +116,14 @@ def test_bad_toml_says_where(tmp_path: Path) -> None:
 def test_rendered_config_round_trips() -> None:
     text = render_config(EXAMPLE)
     assert config.parse(tomllib.loads(text)).schedule.country == "GB"
+
+
+def test_maildir_account_needs_no_server(tmp_path: Path) -> None:
+    text = render_config(
+        AccountAnswers(email="a@example.com", name="A", kind="maildir", path="Mail", layout="fs")
+    )
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    acct = config.load(path).account
+    assert acct.is_maildir and acct.path == tmp_path / "Mail" and acct.layout == "fs"
+    assert "host" not in tomllib.loads(text)["account"]

@@ -1,0 +1,743 @@
+"""A local Maildir (mbsync, offlineimap, mutt, notmuch) as an `agent.mailbox.Mailbox`.
+
+The user's files are only ever read: never renamed, moved from new/ to cur/,
+re-flagged or touched. The only writes are our own drafts (written in tmp/,
+then linked into cur/ with the ``:2,DS`` draft+seen flags) and withdrawing one
+of them to Trash.
+
+Maildir has no UIDs, so this backend gives each folder's messages stable
+integer UIDs, remembered in a small SQLite index kept *outside* the Maildir
+(notmuch and sync tools would trip over foreign files inside it). A message is
+known by its file key: the name before ``:2,``, without mbsync's ``,U=n``
+part; the key survives flag changes (a rename of the same key) and a sync tool
+uploading our draft. UIDs are handed out in delivery (mtime) order and never
+reused; a folder's UIDVALIDITY is drawn when the index first sees the folder
+and so changes only if the index is lost, which makes the next sync start over.
+
+`wait()` polls the mtimes of new/ and cur/ (two stat calls) every half second,
+so it wakes about as fast as IMAP IDLE does; `info()` therefore says IDLE.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import mailbox as stdlib_mailbox
+import os
+import re
+import secrets
+import socket
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+import platformdirs
+
+from agent.config import APP_NAME
+from agent.errors import (
+    FolderError,
+    MailboxError,
+    MailboxFatalError,
+    MailboxTransientError,
+)
+from agent.folders import resolve_folders
+from agent.mailbox import HEADER_FIELDS, FetchedMessage, Folders, FolderStatus, ServerInfo
+
+log = logging.getLogger(__name__)
+
+LAYOUTS = ("auto", "maildir++", "fs")
+# Maildir flag letters (the ":2," info suffix) and their IMAP names.
+FLAG_LETTERS = {
+    "D": "\\Draft",
+    "F": "\\Flagged",
+    "P": "$Forwarded",
+    "R": "\\Answered",
+    "S": "\\Seen",
+    "T": "\\Deleted",
+}
+DRAFT_INFO = ":2,DS"
+# What info() reports: UIDs are stable and returned by append_draft (UIDPLUS),
+# withdraw moves atomically (MOVE), wait() wakes within a second (IDLE), and
+# status() carries a modification sequence that changes on any change (CONDSTORE).
+CAPABILITIES = frozenset({"IDLE", "UIDPLUS", "MOVE", "CONDSTORE", "X-MAILDIR"})
+HEADER_LIMIT = 256 * 1024
+WAIT_POLL_SECONDS = 0.5
+# A directory changed this recently may change again within the same mtime
+# tick (1 s on some file systems), unseen by a stat: such a scan is not trusted.
+RACY_SECONDS = 2.0
+MAX_FS_DEPTH = 6
+
+_MBSYNC_UID = re.compile(r",U=\d+")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_WANTED = frozenset(h.lower().encode() for h in HEADER_FIELDS)
+_counter = iter(range(1, 1 << 62))
+
+
+def file_key(name: str) -> str:
+    """The part of a Maildir file name that stays when its flags change."""
+    return _MBSYNC_UID.sub("", name.partition(":")[0])
+
+
+def file_flags(name: str) -> frozenset[str]:
+    _, sep, info = name.partition(":2,")
+    if not sep:
+        return frozenset()
+    return frozenset(FLAG_LETTERS[c] for c in info if c in FLAG_LETTERS)
+
+
+def is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() and (path / "new").is_dir()
+
+
+def detect_layout(root: Path) -> str:
+    """ "maildir++" (INBOX is the root, folders are .Name) or "fs" (folders are dirs)."""
+    try:
+        children = [c for c in root.iterdir() if c.is_dir()]
+    except OSError as exc:
+        raise FolderError(f"cannot read the Maildir at {root}: {exc.strerror}") from exc
+    if any(c.name.startswith(".") and is_maildir(c) for c in children):
+        return "maildir++"
+    plain = [c for c in children if not c.name.startswith(".") and c.name not in _SUBDIRS]
+    if any(is_maildir(c) for c in plain):
+        return "fs"
+    if is_maildir(root):
+        return "maildir++"
+    raise FolderError(
+        f"no Maildir at {root}: expected cur/ and new/ there (Maildir++) "
+        "or in folders below it (e.g. INBOX/cur, Drafts/cur)"
+    )
+
+
+def index_path(root: Path, state_dir: Path) -> Path:
+    """Where the UID index of the Maildir at `root` lives inside `state_dir`."""
+    digest = hashlib.sha256(str(root.expanduser().resolve()).encode()).hexdigest()[:16]
+    return state_dir / f"maildir-index-{digest}.sqlite3"
+
+
+_SUBDIRS = ("cur", "new", "tmp")
+
+
+@dataclass(frozen=True)
+class _File:
+    subdir: str  # "new" or "cur"
+    name: str
+
+    @property
+    def flags(self) -> frozenset[str]:
+        return file_flags(self.name)
+
+
+@dataclass
+class _Scan:
+    stamp: tuple[int, int]  # st_mtime_ns of new/ and cur/
+    files: dict[str, _File]  # key -> file
+    digest: str
+    modseq: int
+    scanned_at: float  # wall clock
+    racy_until: float  # a change before this may share the stamp's mtime tick
+
+    @property
+    def trusted(self) -> bool:
+        """Whether an unchanged stamp proves the directory unchanged since the scan."""
+        return self.scanned_at >= self.racy_until
+
+    uids: dict[int, str] = field(default_factory=dict)  # uid -> key, present files only
+
+
+class _Index:
+    """The UID index: per folder a UIDVALIDITY, the next UID and key -> UID."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=10, isolation_level=None)
+        self.db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS folder (
+                name TEXT PRIMARY KEY,
+                uidvalidity INTEGER NOT NULL,
+                uidnext INTEGER NOT NULL,
+                digest TEXT NOT NULL DEFAULT '',
+                modseq INTEGER NOT NULL DEFAULT 1
+            );
+            CREATE TABLE IF NOT EXISTS uid (
+                folder TEXT NOT NULL,
+                key TEXT NOT NULL,
+                uid INTEGER NOT NULL,
+                PRIMARY KEY (folder, key)
+            );
+            """
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        # IMMEDIATE: two processes must not hand out the same UID.
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _folder_row(self, folder: str) -> tuple[int, int, str, int]:
+        row = self.db.execute(
+            "SELECT uidvalidity, uidnext, digest, modseq FROM folder WHERE name = ?", (folder,)
+        ).fetchone()
+        if row is None:
+            # Random, not the clock: a reset index within the same second must differ.
+            validity = secrets.randbelow(2**31 - 2) + 1
+            self.db.execute(
+                "INSERT INTO folder (name, uidvalidity, uidnext) VALUES (?, ?, 1)",
+                (folder, validity),
+            )
+            log.info("maildir index: new folder %s, UIDVALIDITY %d", folder, validity)
+            return validity, 1, "", 1
+        return int(row[0]), int(row[1]), str(row[2]), int(row[3])
+
+    def folder(self, folder: str) -> tuple[int, int]:
+        """(UIDVALIDITY, UIDNEXT), creating the folder's entry on first sight."""
+        with self._write():
+            validity, uidnext, _, _ = self._folder_row(folder)
+        return validity, uidnext
+
+    def keys(self, folder: str) -> dict[str, int]:
+        rows = self.db.execute("SELECT key, uid FROM uid WHERE folder = ?", (folder,))
+        return {str(k): int(u) for k, u in rows}
+
+    def update(
+        self, folder: str, new_keys: Sequence[str], digest: str
+    ) -> tuple[dict[str, int], int]:
+        """UIDs for keys not seen before (in the given order), and the folder's modseq."""
+        assigned: dict[str, int] = {}
+        with self._write():
+            _, uidnext, old_digest, modseq = self._folder_row(folder)
+            for key in new_keys:
+                # Another process may have numbered it since we last looked.
+                row = self.db.execute(
+                    "SELECT uid FROM uid WHERE folder = ? AND key = ?", (folder, key)
+                ).fetchone()
+                if row is not None:
+                    assigned[key] = int(row[0])
+                    continue
+                assigned[key] = uidnext
+                self.db.execute(
+                    "INSERT INTO uid (folder, key, uid) VALUES (?, ?, ?)", (folder, key, uidnext)
+                )
+                uidnext += 1
+            if digest != old_digest:
+                modseq += 1
+            self.db.execute(
+                "UPDATE folder SET uidnext = ?, digest = ?, modseq = ? WHERE name = ?",
+                (uidnext, digest, modseq, folder),
+            )
+        return assigned, modseq
+
+
+class MaildirMailbox:
+    """The `agent.mailbox.Mailbox` protocol over a local Maildir tree."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        layout: str = "auto",
+        index: Path | None = None,
+        folder_overrides: dict[str, str] | None = None,
+    ) -> None:
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+        self.root = root.expanduser()
+        self.layout_setting = layout
+        self.layout = layout
+        self.index_file = index or index_path(
+            self.root, Path(platformdirs.user_state_dir(APP_NAME))
+        )
+        self.folder_overrides = {
+            role: name.removeprefix(".") for role, name in (folder_overrides or {}).items()
+        }
+        self._index: _Index | None = None
+        self._paths: dict[str, Path] = {}
+        self._scans: dict[str, _Scan] = {}
+        self._known: dict[str, dict[str, int]] = {}
+
+    def __repr__(self) -> str:
+        return f"MaildirMailbox({self.root}, {self.layout})"
+
+    # -- opening ------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Find the layout and open the UID index; a no-op when already open."""
+        if self._index is not None:
+            return
+        if not self.root.is_dir():
+            raise FolderError(f"no Maildir at {self.root}: not a directory")
+        self.layout = (
+            detect_layout(self.root) if self.layout_setting == "auto" else self.layout_setting
+        )
+        with self._guard(f"open the UID index {self.index_file}"):
+            self._index = _Index(self.index_file)
+        self._paths = self._list()
+        log.info(
+            "opened Maildir %s (%s layout, %d folders)", self.root, self.layout, len(self._paths)
+        )
+
+    def close(self) -> None:
+        index, self._index = self._index, None
+        self._scans.clear()
+        self._known.clear()
+        if index is not None:
+            index.close()
+
+    def __enter__(self) -> MaildirMailbox:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        """Translate OS and SQLite errors raised while doing `what`."""
+        try:
+            yield
+        except MailboxError:
+            raise
+        except (OSError, sqlite3.Error) as exc:
+            raise self._translate(exc, what) from exc
+
+    def _translate(self, exc: OSError | sqlite3.Error, what: str) -> MailboxError:
+        if isinstance(exc, PermissionError):
+            return MailboxFatalError(f"{what}: permission denied: {exc.filename}")
+        if isinstance(exc, OSError):
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                return MailboxFatalError(f"{what}: {exc.strerror}")
+            return MailboxTransientError(f"{what}: {exc.strerror or exc}")
+        if isinstance(exc, sqlite3.OperationalError):
+            return MailboxTransientError(f"{what}: UID index busy: {exc}")
+        return MailboxFatalError(
+            f"{what}: the UID index {self.index_file} is damaged ({exc}); delete it to "
+            "rebuild it (every folder then gets a new UIDVALIDITY and is read again)"
+        )
+
+    @property
+    def _idx(self) -> _Index:
+        self.connect()
+        assert self._index is not None
+        return self._index
+
+    # -- folders ------------------------------------------------------------
+
+    def _list(self) -> dict[str, Path]:
+        """Folder name -> directory, for the layout in use."""
+        found: dict[str, Path] = {}
+        if self.layout == "maildir++":
+            if is_maildir(self.root):
+                found["INBOX"] = self.root
+            for child in sorted(self.root.iterdir()):
+                if (
+                    child.name.startswith(".")
+                    and child.name not in (".", "..")
+                    and is_maildir(child)
+                ):
+                    found[child.name[1:]] = child
+            return found
+        if is_maildir(self.root / "INBOX"):
+            found["INBOX"] = self.root / "INBOX"
+        elif is_maildir(self.root):
+            found["INBOX"] = self.root
+        for path in self._walk(self.root, 0):
+            name = path.relative_to(self.root).as_posix()
+            found.setdefault(name, path)
+        return found
+
+    def _walk(self, path: Path, depth: int) -> Iterator[Path]:
+        if depth >= MAX_FS_DEPTH:
+            return
+        for child in sorted(path.iterdir()):
+            if child.name.startswith(".") or child.name in _SUBDIRS or not child.is_dir():
+                continue
+            if is_maildir(child):
+                yield child
+            yield from self._walk(child, depth + 1)
+
+    def folders(self) -> Folders:
+        self.connect()
+        with self._guard(f"list the folders of {self.root}"):
+            self._paths = self._list()
+        delimiter = "." if self.layout == "maildir++" else "/"
+        listing = [((), delimiter, name) for name in self._paths]
+        return resolve_folders(listing, self.folder_overrides)
+
+    def folder_path(self, folder: str) -> Path:
+        """The directory of `folder` (its cur/, new/ and tmp/ are inside)."""
+        self.connect()
+        path = self._paths.get(folder)
+        if path is None:
+            with self._guard(f"list the folders of {self.root}"):
+                self._paths = self._list()
+            path = self._paths.get(folder)
+        if path is None:
+            raise FolderError(f"no folder {folder!r} in the Maildir at {self.root}")
+        return path
+
+    # -- scanning -----------------------------------------------------------
+
+    @staticmethod
+    def _stamp(path: Path) -> tuple[int, int]:
+        return ((path / "new").stat().st_mtime_ns, (path / "cur").stat().st_mtime_ns)
+
+    def _scan(self, folder: str, *, force: bool = False) -> _Scan:
+        """The folder's files by key, numbering new ones; cached while new/ and cur/ stand still."""
+        path = self.folder_path(folder)
+        with self._guard(f"read {folder} in {self.root}"):
+            stamp = self._stamp(path)
+            cached = self._scans.get(folder)
+            scanned_at = time.time()
+            if cached is not None and not force and cached.stamp == stamp and cached.trusted:
+                return cached
+            files: dict[str, _File] = {}
+            for subdir in ("new", "cur"):
+                with os.scandir(path / subdir) as entries:
+                    for entry in entries:
+                        if entry.name.startswith("."):
+                            continue
+                        # The same key in both: another client is moving it; cur/ wins.
+                        files[file_key(entry.name)] = _File(subdir, entry.name)
+            known = self._known.get(folder)
+            if known is None:
+                known = self._known[folder] = self._idx.keys(folder)
+            new = [k for k in files if k not in known]
+            new.sort(key=lambda k: (self._mtime_ns(path, files[k]), files[k].name))
+            digest = hashlib.sha256(
+                "\n".join(sorted(f"{f.subdir}/{f.name}" for f in files.values())).encode()
+            ).hexdigest()
+            if new or cached is None or cached.digest != digest:
+                assigned, modseq = self._idx.update(folder, new, digest)
+                known.update(assigned)
+            else:
+                modseq = cached.modseq
+        newest = max(stamp) / 1e9
+        scan = _Scan(
+            stamp=stamp,
+            files=files,
+            digest=digest,
+            modseq=modseq,
+            scanned_at=scanned_at,
+            racy_until=newest + RACY_SECONDS,
+            uids={known[k]: k for k in files},
+        )
+        self._scans[folder] = scan
+        if new:
+            log.debug("%s: %d new file(s), UIDs assigned", folder, len(new))
+        return scan
+
+    @staticmethod
+    def _mtime_ns(path: Path, f: _File) -> int:
+        try:
+            return (path / f.subdir / f.name).stat().st_mtime_ns
+        except FileNotFoundError:
+            return 0
+
+    @contextmanager
+    def _open(self, folder: str, uid: int) -> Iterator[tuple[BinaryIO, _File] | None]:
+        """The file of `uid` opened for reading, following renames by other clients."""
+        for attempt in range(3):
+            scan = self._scan(folder, force=attempt > 0)
+            key = scan.uids.get(uid)
+            if key is None:
+                yield None
+                return
+            f = scan.files[key]
+            try:
+                handle = open(self.folder_path(folder) / f.subdir / f.name, "rb")  # noqa: SIM115
+            except FileNotFoundError:
+                continue  # renamed (flag change) or moved since the scan: look again
+            except OSError as exc:
+                raise self._translate(exc, f"read {folder} UID {uid}") from exc
+            with handle:
+                yield handle, f
+            return
+        yield None
+
+    # -- reading ------------------------------------------------------------
+
+    def info(self) -> ServerInfo:
+        self.connect()
+        return ServerInfo(
+            capabilities=CAPABILITIES, greeting=f"Maildir {self.root} ({self.layout} layout)"
+        )
+
+    def status(self, folder: str) -> FolderStatus:
+        scan = self._scan(folder)
+        validity, uidnext = self._idx.folder(folder)
+        return FolderStatus(
+            uidvalidity=validity,
+            uidnext=uidnext,
+            messages=len(scan.files),
+            highestmodseq=scan.modseq,
+        )
+
+    def fetch_new(
+        self, folder: str, *, after_uid: int, since: date | None = None
+    ) -> list[FetchedMessage]:
+        """Headers of messages with UID > after_uid, oldest first, read-only.
+
+        `since` (by file mtime, the Maildir "internal date", in local time)
+        applies only when after_uid is 0, i.e. the first sync of a folder.
+        """
+        scan = self._scan(folder)
+        result: list[FetchedMessage] = []
+        for uid in sorted(u for u in scan.uids if u > after_uid):
+            with self._open(folder, uid) as opened:
+                if opened is None:  # deleted since the scan
+                    continue
+                handle, f = opened
+                with self._guard(f"read {folder} UID {uid}"):
+                    st = os.fstat(handle.fileno())
+                    when = _from_ns(st.st_mtime_ns)
+                    if since is not None and after_uid == 0 and when.astimezone().date() < since:
+                        continue
+                    header = _header_fields(_read_header(handle))
+            result.append(
+                FetchedMessage(
+                    folder=folder,
+                    uid=uid,
+                    header=header,
+                    flags=f.flags,
+                    size=st.st_size,
+                    internaldate=when,
+                )
+            )
+        log.debug("fetched %d new header(s) from %s after UID %d", len(result), folder, after_uid)
+        return result
+
+    def fetch_body(self, folder: str, uid: int, max_bytes: int) -> bytes | None:
+        """The first `max_bytes` of the message file, read-only; None if gone."""
+        if max_bytes <= 0:
+            raise ValueError("max_bytes must be positive")
+        with self._open(folder, uid) as opened:
+            if opened is None:
+                return None
+            with self._guard(f"read {folder} UID {uid}"):
+                return opened[0].read(max_bytes)
+
+    def fetch_flags(self, folder: str, uids: Sequence[int]) -> dict[int, frozenset[str]]:
+        """Current flags of these UIDs (from the file names); gone UIDs are absent."""
+        scan = self._scan(folder)
+        return {uid: scan.files[scan.uids[uid]].flags for uid in set(uids) if uid in scan.uids}
+
+    # -- writing our own drafts ---------------------------------------------
+
+    def append_draft(self, folder: str, message: bytes, when: datetime) -> int | None:
+        """Write a draft into cur/ flagged draft+seen (via tmp/); its new UID."""
+        path = self.folder_path(folder)
+        # Maildir files use local line endings; sync tools add CR on upload.
+        raw = message.replace(b"\r\n", b"\n")
+        with self._guard(f"write a draft to {folder} in {self.root}"):
+            (path / "tmp").mkdir(exist_ok=True)
+            unique = _unique_name()
+            tmp = path / "tmp" / unique
+            _write_new(tmp, raw, when)
+            try:
+                _place(tmp, path / "cur" / f"{unique}{DRAFT_INFO}")
+            finally:
+                tmp.unlink(missing_ok=True)
+        uid = self._known.get(folder, {}).get(file_key(unique))
+        if uid is None:
+            self._scan(folder, force=True)
+            uid = self._known[folder].get(file_key(unique))
+        log.info("wrote a draft to %s (UID %s)", folder, uid)
+        return uid
+
+    def withdraw(self, folder: str, uid: int, trash: str | None) -> None:
+        """Move one of our own drafts to `trash` (or delete it when None).
+
+        Ours means: flagged draft and carrying our X-Followup-Id header.
+        """
+        src_dir = self.folder_path(folder)
+        dest_dir = self.folder_path(trash) if trash is not None else None
+        with self._open(folder, uid) as opened:
+            if opened is None:
+                log.info("draft %s UID %d already gone", folder, uid)
+                return
+            handle, f = opened
+            with self._guard(f"read {folder} UID {uid}"):
+                header = _header_fields(_read_header(handle))
+        if "\\Draft" not in f.flags or b"\nx-followup-id:" not in b"\n" + header.lower():
+            raise MailboxFatalError(
+                f"refusing to withdraw {folder} UID {uid}: it is not one of our drafts"
+            )
+        src = src_dir / f.subdir / f.name
+        with self._guard(f"withdraw {folder} UID {uid}"):
+            if dest_dir is None:
+                src.unlink()
+            else:
+                _place(src, dest_dir / "cur" / f.name)
+                src.unlink(missing_ok=True)
+        self._scans.pop(folder, None)
+        if trash is not None:
+            self._scans.pop(trash, None)
+        log.info("withdrew draft %s UID %d to %s", folder, uid, trash or "(deleted)")
+
+    # -- waiting ------------------------------------------------------------
+
+    def wait(self, folder: str, timeout: float) -> bool:
+        """Block until files in `folder` change or `timeout`; True on a change."""
+        path = self.folder_path(folder)
+        ref = self._scans.get(folder) or self._scan(folder)
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._guard(f"watch {folder} in {self.root}"):
+                if self._stamp(path) != ref.stamp:
+                    return True
+            if not ref.trusted and time.time() >= ref.racy_until:
+                # The last scan came within an mtime tick of a change: look properly.
+                fresh = self._scan(folder, force=True)
+                if fresh.digest != ref.digest:
+                    return True
+                ref = fresh
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(remaining, WAIT_POLL_SECONDS))
+
+
+# -- file helpers --------------------------------------------------------------
+
+
+def _from_ns(ns: int) -> datetime:
+    seconds, rest = divmod(ns, 1_000_000_000)
+    return datetime.fromtimestamp(seconds, UTC) + timedelta(microseconds=rest // 1000)
+
+
+def _to_ns(when: datetime) -> int:
+    aware = when if when.tzinfo else when.astimezone()
+    delta = aware - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+
+
+def _read_header(handle: BinaryIO) -> bytes:
+    buf = b""
+    while len(buf) < HEADER_LIMIT:
+        chunk = handle.read(8192)
+        if not chunk:
+            break
+        buf += chunk
+        end = _HEADER_END.search(buf)
+        if end is not None:
+            return buf[: end.end()]
+    return buf[:HEADER_LIMIT]
+
+
+def _header_fields(header: bytes) -> bytes:
+    """The HEADER_FIELDS lines of a header block, as IMAP's HEADER.FIELDS returns them."""
+    eol = b"\r\n" if b"\r\n" in header else b"\n"
+    kept: list[bytes] = []
+    keep = False
+    for line in header.splitlines(keepends=True):
+        if line[:1] in (b" ", b"\t"):
+            if keep:
+                kept.append(line)
+            continue
+        name = line.partition(b":")[0].strip().lower()
+        keep = name in _WANTED
+        if keep:
+            kept.append(line)
+    return b"".join(kept) + eol
+
+
+def _unique_name() -> str:
+    """A Maildir file name no other writer will pick (time, pid, counter, host)."""
+    now = time.time()
+    host = socket.gethostname().replace("/", "\\057").replace(":", "\\072")
+    return (
+        f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}Q{next(_counter)}"
+        f"R{secrets.token_hex(4)}.{host}"
+    )
+
+
+def _write_new(path: Path, raw: bytes, when: datetime) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(raw)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    ns = _to_ns(when)
+    os.utime(path, ns=(ns, ns))
+
+
+def _place(src: Path, dest: Path) -> None:
+    """Give `src`'s file the name `dest` too, never replacing an existing file.
+
+    The caller unlinks `src` afterwards (it may already be gone after the fallback).
+    """
+    try:
+        os.link(src, dest)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        # Some file systems (FUSE, vfat) have no hard links; a rename is atomic too.
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        if dest.exists():
+            raise FileExistsError(errno.EEXIST, "file exists", str(dest)) from exc
+        os.rename(src, dest)
+    _fsync_dir(dest.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- for the demo and tests: what a mail delivery agent or sync tool does --------
+
+
+def create_maildir(
+    root: Path,
+    layout: str = "maildir++",
+    folders: Iterable[str] = ("Drafts", "Sent", "Trash", "Archive"),
+) -> None:
+    """Make an empty Maildir tree with INBOX and `folders` ("/" nests).
+
+    For the demo and tests: the agent itself never creates folders.
+    """
+    if layout == "maildir++":
+        root.parent.mkdir(parents=True, exist_ok=True)
+        box = stdlib_mailbox.Maildir(root, create=True)
+        for name in folders:
+            box.add_folder(name.replace("/", "."))
+        return
+    if layout != "fs":
+        raise ValueError(f"layout must be maildir++ or fs, not {layout!r}")
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("INBOX", *folders):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        stdlib_mailbox.Maildir(root / name, create=True)
+
+
+def deliver(folder_dir: Path, raw: bytes, *, flags: str = "", when: datetime | None = None) -> Path:
+    """Drop a message into a folder as a delivery agent would: new/, or cur/ with flags."""
+    unique = _unique_name()
+    tmp = folder_dir / "tmp" / unique
+    tmp.parent.mkdir(exist_ok=True)
+    _write_new(tmp, raw, when or datetime.now(UTC))
+    dest = folder_dir / "cur" / f"{unique}:2,{flags}" if flags else folder_dir / "new" / unique
+    os.rename(tmp, dest)
+    return dest

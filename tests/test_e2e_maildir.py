@@ -1,0 +1,135 @@
+"""End to end through the CLI with a local Maildir account: no server, no password."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from agent import cli, credentials
+from agent.maildir import create_maildir, deliver
+
+pytestmark = pytest.mark.usefixtures("no_password")
+
+
+@pytest.fixture
+def no_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to find a password fails the test: a Maildir needs none."""
+    monkeypatch.delenv(credentials.ENV_VAR, raising=False)
+
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise AssertionError("a Maildir account must not look for a password")
+
+    monkeypatch.setattr(credentials, "get_password", refuse)
+    monkeypatch.setattr(credentials, "store_password", refuse)
+
+
+@dataclass
+class MaildirUser:
+    root: Path
+    config: Path
+    capsys: pytest.CaptureFixture[str]
+
+    def ok(self, *argv: str, now: str | None = None) -> str:
+        args = ["--config", str(self.config), *(["--now", now] if now else [])]
+        self.capsys.readouterr()
+        code = cli.main([*args, *argv])
+        out, err = self.capsys.readouterr()
+        assert code == 0, f"followup {' '.join(argv)} → {code}\n{out}\n{err}"
+        return out
+
+    def files(self, folder: str) -> list[Path]:
+        d = self.root if folder == "INBOX" else self.root / f".{folder}"
+        return sorted(p for sub in ("new", "cur") for p in (d / sub).iterdir())
+
+
+@pytest.fixture
+def user(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> MaildirUser:
+    root = tmp_path / "Mail"
+    create_maildir(root, "maildir++")
+    u = MaildirUser(root, tmp_path / "config.toml", capsys)
+    out = u.ok(
+        "init",
+        "--maildir",
+        str(root),
+        "--email",
+        "alex@example.org",
+        "--name",
+        "Alex Candidate",
+        "--timezone",
+        "Europe/Berlin",
+        "--database",
+        str(tmp_path / "state.sqlite3"),
+    )
+    assert "wrote" in out
+    return u
+
+
+def test_check_shows_the_maildir(user: MaildirUser) -> None:
+    out = user.ok("check")
+    assert f"Maildir {user.root} (maildir++ layout)" in out
+    assert "drafts   Drafts  (by name)" in out and "sent     Sent  (by name)" in out
+
+
+def test_thank_yous_drafted_once_into_the_maildir(user: MaildirUser) -> None:
+    user.ok(
+        "add",
+        "--company",
+        "Acme",
+        "--role",
+        "Data Engineer",
+        "--at",
+        "2026-11-16 14:00",
+        "--kind",
+        "onsite",
+        "--interviewer",
+        "Jane Doe <jane@acme.example>",
+        "--interviewer",
+        "Zoë Müller <zoe@acme.example>",
+        "--hiring-manager",
+        "Maria Garcia <maria@acme.example>",
+        "--recruiter",
+        "Bob Smith <bob@talentco.example>",
+        "--agency",
+        "--decision-by",
+        "2026-12-04",
+        now="2026-11-16 15:10",
+    )
+    deliver(user.root, b"From: news@shop.example\nSubject: Sale\n\nBuy.\n")
+    inbox_before = [(p, p.stat().st_mtime_ns) for p in user.files("INBOX")]
+
+    out = user.ok("run", "--once", now="2026-11-16 16:05")
+    assert out.count("drafted thank_you") == 3, out
+    drafts = user.files("Drafts")
+    assert len(drafts) == 3
+    assert all(p.parent.name == "cur" and p.name.endswith(":2,DS") for p in drafts)
+    tos = set()
+    for p in drafts:
+        msg = email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        assert msg["From"] == "Alex Candidate <alex@example.org>"
+        assert msg["Cc"] == "Bob Smith <bob@talentco.example>"  # the agency recruiter
+        assert msg["X-Followup-Id"] and msg["Subject"].startswith("Thank you")
+        assert b"\r\n" not in p.read_bytes()  # Maildir files use local line endings
+        tos.add(str(msg["To"]))
+    assert tos == {
+        "Jane Doe <jane@acme.example>",
+        "Zoë Müller <zoe@acme.example>",
+        "Maria Garcia <maria@acme.example>",
+    }
+
+    again = user.ok("run", "--once", now="2026-11-16 16:30")
+    assert "drafted" not in again
+    assert user.files("Drafts") == drafts
+    assert [(p, p.stat().st_mtime_ns) for p in user.files("INBOX")] == inbox_before
+    (app,) = json.loads(user.ok("status", "--json"))
+    assert sum(s["state"] == "drafted" for s in app["steps"]) == 3
+
+
+def test_set_password_is_refused_for_a_maildir(user: MaildirUser) -> None:
+    code = cli.main(["--config", str(user.config), "set-password"])
+    assert code == 2
+    assert "needs no password" in user.capsys.readouterr().err
