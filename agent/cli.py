@@ -75,11 +75,7 @@ class Context:
         return self._store
 
     def mailbox(self) -> Mailbox:
-        acct = self.cfg.account
-        # A local Maildir needs no credentials: never ask for them.
-        password = None if acct.is_maildir else credentials.get_password(acct)
-        state_dir = self.cfg.storage.database.parent
-        return open_mailbox(acct, self.cfg.folders, password, state_dir=state_dir)
+        return _mailbox_for(self.cfg)
 
     def close(self) -> None:
         if self._store is not None:
@@ -292,9 +288,13 @@ def cmd_run(ctx: Context) -> int:
 
 
 def _mailbox_for(cfg: config.Config) -> Mailbox:
-    # Asked again at each connection: a changed password_command output is picked up.
-    password = credentials.get_password(cfg.account)
-    return open_mailbox(cfg.account, cfg.folders, password)
+    acct = cfg.account
+    # Asked again at each connection: a changed password_command output is picked
+    # up. A local Maildir needs no credentials: never ask for them.
+    password = None if acct.is_maildir else credentials.get_password(acct)
+    # A Maildir's UID index lives beside the database it serves.
+    state_dir = cfg.storage.database.parent
+    return open_mailbox(acct, cfg.folders, password, state_dir=state_dir)
 
 
 def _run_once(ctx: Context) -> int:

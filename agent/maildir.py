@@ -29,6 +29,7 @@ import re
 import secrets
 import socket
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -156,7 +157,10 @@ class _Index:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(path, timeout=10, isolation_level=None)
+        # The daemon may open a mailbox in one thread and use or close it in
+        # another; the lock keeps each use whole.
+        self.db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+        self.lock = threading.RLock()
         self.db.executescript(
             """
             CREATE TABLE IF NOT EXISTS folder (
@@ -176,18 +180,20 @@ class _Index:
         )
 
     def close(self) -> None:
-        self.db.close()
+        with self.lock:
+            self.db.close()
 
     @contextmanager
     def _write(self) -> Iterator[None]:
         # IMMEDIATE: two processes must not hand out the same UID.
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     def _folder_row(self, folder: str) -> tuple[int, int, str, int]:
         row = self.db.execute(
@@ -211,8 +217,9 @@ class _Index:
         return validity, uidnext
 
     def keys(self, folder: str) -> dict[str, int]:
-        rows = self.db.execute("SELECT key, uid FROM uid WHERE folder = ?", (folder,))
-        return {str(k): int(u) for k, u in rows}
+        with self.lock:
+            rows = self.db.execute("SELECT key, uid FROM uid WHERE folder = ?", (folder,))
+            return {str(k): int(u) for k, u in rows}
 
     def update(
         self, folder: str, new_keys: Sequence[str], digest: str
@@ -269,6 +276,7 @@ class MaildirMailbox:
         self._paths: dict[str, Path] = {}
         self._scans: dict[str, _Scan] = {}
         self._known: dict[str, dict[str, int]] = {}
+        self._aborted = threading.Event()
 
     def __repr__(self) -> str:
         return f"MaildirMailbox({self.root}, {self.layout})"
@@ -290,6 +298,10 @@ class MaildirMailbox:
         log.info(
             "opened Maildir %s (%s layout, %d folders)", self.root, self.layout, len(self._paths)
         )
+
+    def abort(self) -> None:
+        """End a `wait()` blocked in another thread at once (it raises a transient error)."""
+        self._aborted.set()
 
     def close(self) -> None:
         index, self._index = self._index, None
@@ -559,13 +571,29 @@ class MaildirMailbox:
         log.info("wrote a draft to %s (UID %s)", folder, uid)
         return uid
 
-    def withdraw(self, folder: str, uid: int, trash: str | None) -> None:
+    def withdraw(
+        self,
+        folder: str,
+        uid: int,
+        trash: str | None,
+        *,
+        uidvalidity: int | None = None,
+        followup_id: str | None = None,
+    ) -> None:
         """Move one of our own drafts to `trash` (or delete it when None).
 
-        Ours means: flagged draft and carrying our X-Followup-Id header.
+        Ours means: flagged draft and carrying our X-Followup-Id header (equal
+        to `followup_id` when given); `uidvalidity`, when given, must be the
+        folder's, or the UID may name another message.
         """
         src_dir = self.folder_path(folder)
         dest_dir = self.folder_path(trash) if trash is not None else None
+        current, _ = self._idx.folder(folder)
+        if uidvalidity is not None and current != uidvalidity:
+            raise MailboxFatalError(
+                f"refusing to withdraw {folder} UID {uid}: the folder's UIDVALIDITY is "
+                f"{current}, not {uidvalidity}"
+            )
         with self._open(folder, uid) as opened:
             if opened is None:
                 log.info("draft %s UID %d already gone", folder, uid)
@@ -573,9 +601,14 @@ class MaildirMailbox:
             handle, f = opened
             with self._guard(f"read {folder} UID {uid}"):
                 header = _header_fields(_read_header(handle))
-        if "\\Draft" not in f.flags or b"\nx-followup-id:" not in b"\n" + header.lower():
+        found = _field(header, b"x-followup-id")
+        if "\\Draft" not in f.flags or found is None:
             raise MailboxFatalError(
                 f"refusing to withdraw {folder} UID {uid}: it is not one of our drafts"
+            )
+        if followup_id is not None and found != followup_id:
+            raise MailboxFatalError(
+                f"refusing to withdraw {folder} UID {uid}: it is not our draft {followup_id}"
             )
         src = src_dir / f.subdir / f.name
         with self._guard(f"withdraw {folder} UID {uid}"):
@@ -609,7 +642,9 @@ class MaildirMailbox:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            time.sleep(min(remaining, WAIT_POLL_SECONDS))
+            if self._aborted.wait(min(remaining, WAIT_POLL_SECONDS)):
+                self._aborted.clear()
+                raise MailboxTransientError(f"waiting on {folder} was aborted")
 
 
 # -- file helpers --------------------------------------------------------------
@@ -654,6 +689,15 @@ def _header_fields(header: bytes) -> bytes:
         if keep:
             kept.append(line)
     return b"".join(kept) + eol
+
+
+def _field(header: bytes, name: bytes) -> str | None:
+    """The unfolded value of header field `name` (lower-case), or None."""
+    for line in re.split(rb"\r?\n(?![ \t])", header):
+        key, colon, value = line.partition(b":")
+        if colon and key.strip().lower() == name:
+            return " ".join(value.decode("utf-8", "replace").split())
+    return None
 
 
 def _unique_name() -> str:

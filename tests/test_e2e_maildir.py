@@ -6,7 +6,9 @@ import email
 import email.policy
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -75,7 +77,7 @@ def test_check_shows_the_maildir(user: MaildirUser) -> None:
     assert "drafts   Drafts  (by name)" in out and "sent     Sent  (by name)" in out
 
 
-def test_thank_yous_drafted_once_into_the_maildir(user: MaildirUser) -> None:
+def test_drafts_once_then_a_reply_file_stops_everything(user: MaildirUser) -> None:
     user.ok(
         "add",
         "--company",
@@ -126,6 +128,36 @@ def test_thank_yous_drafted_once_into_the_maildir(user: MaildirUser) -> None:
     assert [(p, p.stat().st_mtime_ns) for p in user.files("INBOX")] == inbox_before
     (app,) = json.loads(user.ok("status", "--json"))
     assert sum(s["state"] == "drafted" for s in app["steps"]) == drafted
+
+    # Jane answers: the file lands in INBOX/new, as a delivery agent or mbsync puts it.
+    jane = next(p for p in drafts if b"jane@acme.example" in p.read_bytes())
+    thank_you = email.message_from_bytes(jane.read_bytes(), policy=email.policy.default)
+    reply = (
+        "From: Jane Doe <jane@acme.example>\n"
+        "To: alex@example.org\n"
+        f"Subject: Re: {thank_you['Subject']}\n"
+        "Date: Wed, 18 Nov 2026 09:30:00 +0100\n"
+        "Message-ID: <r1@acme.example>\n"
+        f"In-Reply-To: {thank_you['Message-ID']}\n"
+        "\n"
+        "Thanks Alex, talk soon.\n"
+    ).encode()
+    when = datetime(2026, 11, 18, 9, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    reply_file = deliver(user.root, reply, when=when)
+    inbox_before = [(p, p.stat().st_mtime_ns) for p in user.files("INBOX")]
+
+    out = user.ok("run", "--once", now="2026-11-18 10:00")
+    assert f"application {app['id']} is now responded" in out
+    assert user.files("Drafts") == []  # unsent drafts withdrawn ...
+    assert len(user.files("Trash")) == drafted  # ... to Trash
+    assert [(p, p.stat().st_mtime_ns) for p in user.files("INBOX")] == inbox_before
+    assert reply_file.parent.name == "new" and reply_file.exists()
+
+    # Stopped means stopped: no check-in, even long after the decision date.
+    assert "drafted" not in user.ok("run", "--once", now="2026-12-15 10:00")
+    assert user.files("Drafts") == []
+    (app,) = json.loads(user.ok("status", "--json"))
+    assert app["state"] == "responded" and app["next_step"] is None
 
 
 def test_set_password_is_refused_for_a_maildir(user: MaildirUser) -> None:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 
@@ -241,9 +241,10 @@ def test_withdraw_moves_only_our_draft(backend: Backend, mbox: Mailbox) -> None:
     assert uid == 2
     before = backend.stored("Drafts")[0]
 
+    validity = mbox.status("Drafts").uidvalidity
     with pytest.raises(MailboxFatalError):
         mbox.withdraw("Drafts", 1, "Trash")  # not a draft of ours
-    mbox.withdraw("Drafts", uid, "Trash")
+    mbox.withdraw("Drafts", uid, "Trash", uidvalidity=validity, followup_id="a1.stale-check-in")
 
     assert backend.stored("Drafts") == [before]
     assert [lf(raw) for _, raw in backend.stored("Trash")] == [lf(ours)]
@@ -292,3 +293,21 @@ def test_wait_times_out(mbox: Mailbox) -> None:
     assert mbox.wait("INBOX", 0.3) is False
     assert 0.25 < time.monotonic() - started < 2
     assert mbox.fetch_new("INBOX", after_uid=0) == []
+
+
+@pytest.mark.parametrize(
+    ("guard", "match"),
+    [
+        ({"uidvalidity": 1}, "UIDVALIDITY"),
+        ({"followup_id": "a1.someone-else"}, "not our draft"),
+    ],
+    ids=["uidvalidity", "followup-id"],
+)
+def test_withdraw_refuses_when_the_guard_does_not_match(
+    backend: Backend, mbox: Mailbox, guard: dict[str, Any], match: str
+) -> None:
+    uid = mbox.append_draft("Drafts", message("mine", ours=True), datetime.now(UTC))
+    assert uid is not None
+    with pytest.raises(MailboxFatalError, match=match):
+        mbox.withdraw("Drafts", uid, "Trash", **guard)
+    assert len(backend.stored("Drafts")) == 1 and backend.stored("Trash") == []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from agent.errors import FolderError, MailboxFatalError
+from agent.errors import FolderError, MailboxFatalError, MailboxTransientError
 from agent.mailbox import Mailbox
 from agent.maildir import (
     MaildirMailbox,
@@ -193,3 +195,16 @@ def test_not_a_maildir(tmp_path: Path, make: object, match: str) -> None:
 def test_unknown_folder(box: MaildirMailbox) -> None:
     with pytest.raises(FolderError, match="no folder 'Nope'"):
         box.status("Nope")
+
+
+def test_abort_ends_a_wait_from_another_thread(box: MaildirMailbox) -> None:
+    timer = threading.Timer(0.2, box.abort)
+    started = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(MailboxTransientError, match="aborted"):
+            box.wait("INBOX", 30)
+    finally:
+        timer.join()
+    assert time.monotonic() - started < 2
+    assert box.wait("INBOX", 0.1) is False  # usable again
