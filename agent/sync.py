@@ -239,8 +239,9 @@ class Syncer:
             return
         with self.store.transaction():
             if self.store.message_seen(mid, INCOMING_KINDS):
+                # A copy (moved to an archive, or a resynced folder): no second
+                # row either, since rows are what `show` and policy count.
                 log.info("%s UID %d: %s already handled", name, msg.uid, mid)
-                self._record(v, h, msg, uidvalidity, mid, now)
                 return
             app_ids = [m.application_id for m in v.matches]
             if v.kind is Kind.REPLY:
@@ -320,7 +321,7 @@ class Syncer:
             return
         with self.store.transaction():
             if self.store.message_seen(mid, SENT_KINDS):
-                self._record(v, h, msg, uidvalidity, mid, now, Kind.OUR_SENT if step else None)
+                log.info("%s UID %d: %s already handled", msg.folder, msg.uid, mid)
                 return
             if step is not None:
                 effects.our_sent(self.store, step, h.date or msg.internaldate, now)

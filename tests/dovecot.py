@@ -219,6 +219,10 @@ class Dovecot:
             "flags", "add", "-u", _name(user), " ".join(flags), "mailbox", mailbox, "uid", str(uid)
         )
 
+    def expunge(self, user: MailUser | str, mailbox: str, uid: int) -> None:
+        """Remove one message, as a mail client deleting or sending a draft would."""
+        self._doveadm("expunge", "-u", _name(user), "mailbox", mailbox, "uid", str(uid))
+
     def create_mailbox(self, user: MailUser | str, name: str) -> None:
         self._doveadm("mailbox", "create", "-u", _name(user), name)
 
