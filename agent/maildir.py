@@ -625,13 +625,19 @@ class MaildirMailbox:
     # -- waiting ------------------------------------------------------------
 
     def wait(self, folder: str, timeout: float) -> bool:
-        """Block until files in `folder` change or `timeout`; True on a change."""
+        """Block until files in `folder` change or `timeout`; True on a change.
+
+        A change is reported once: compared with this mailbox's last look at
+        the folder (a read, or the wait that reported the previous change).
+        """
         path = self.folder_path(folder)
         ref = self._scans.get(folder) or self._scan(folder)
         deadline = time.monotonic() + timeout
         while True:
             with self._guard(f"watch {folder} in {self.root}"):
                 if self._stamp(path) != ref.stamp:
+                    # Look now, so the next wait reports only what comes after this.
+                    self._scan(folder, force=True)
                     return True
             if not ref.trusted and time.time() >= ref.racy_until:
                 # The last scan came within an mtime tick of a change: look properly.

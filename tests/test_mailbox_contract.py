@@ -284,6 +284,7 @@ def test_wait_wakes_on_delivery(backend: Backend, mbox: Mailbox) -> None:
     finally:
         timer.join()
     assert time.monotonic() - started < 2.5
+    assert mbox.wait("INBOX", 0.3) is False  # a change is reported once
     assert [m.uid for m in mbox.fetch_new("INBOX", after_uid=0)] == [1]
 
 
