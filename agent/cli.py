@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import __version__, config, credentials, health, intake, lint, report
+from . import __version__, agenda, config, credentials, health, intake, lint, report
 from .configfile import AccountAnswers, render_config
 from .engine import Engine
 from .errors import ConfigError, FollowupError, UsageError
@@ -402,18 +402,61 @@ def cmd_show(ctx: Context) -> int:
         agency = " (agency)" if c["agency"] else ""
         print(f"  {c['role']:14} {c['name']} <{c['email']}>{agency}{flag}")
     print("timeline:")
-    for e in data["events"]:
-        print(f"  {_local(ctx, e['at'])}  {e['kind']}: {e['detail']}")
-    for s in data["steps"]:
-        late = " late" if s["late"] else ""
-        print(
-            f"  {_local(ctx, s['due'])}  [{s['state']}{late}] {s['kind']} → {s['to']}"
-            f"  ({s['rule']})" + (f" — {s['note']}" if s["note"] else "")
-        )
+    for t in data["timeline"]:
+        if t["type"] == "event":
+            print(f"  {_local(ctx, t['at'])}  {t['kind']}: {t['detail']}")
+            continue
+        late = " late" if t["late"] else ""
+        print(f"  {_local(ctx, t['at'])}  [{t['state']}{late}] #{t['id']} {t['what']}")
+        print(f"  {'':16}  why: {t['rule']}" + (f" — {t['note']}" if t["note"] else ""))
     for r in data["responses"]:
         print(f"  reply from {r['from']} on {_local(ctx, r['date'])}: {r['subject']}")
     for w in data["warnings"]:
         print(f"warning: {w}")
+    return 0
+
+
+def cmd_agenda(ctx: Context) -> int:
+    now = ctx.now()
+    apps = ctx.store.load_many(ctx.store.application_ids([AppState.ACTIVE]))
+    data = agenda.agenda(apps, now, ctx.tz, ctx.args.days)
+    if ctx.args.json:
+        _print_json(data)
+        return 0
+    for title, items in (("today", data["today"]), (f"next {ctx.args.days} days", data["soon"])):
+        print(f"{title}:")
+        if not items:
+            print("  nothing")
+        for i in items:
+            flag = " (overdue)" if i["overdue"] and i["state"] == "planned" else ""
+            print(f"  #{i['step']:<4} {_local(ctx, i['due'])}  {i['company']}: {i['what']}{flag}")
+    reminders = [i for i in data["today"] if i["kind"] not in ("thank_you", "checkin")]
+    if reminders:
+        print("mark a reminder done with: followup done STEP")
+    return 0
+
+
+def cmd_done(ctx: Context) -> int:
+    now = ctx.now()
+    step = ctx.store.step(ctx.args.step)
+    if step.kind.is_email:
+        raise UsageError(
+            f"step {step.id} is a {step.kind.value} draft: send it from your mail client; "
+            "followup notices it in Sent"
+        )
+    if step.state is StepState.DONE:
+        print(f"step {step.id} was already done")
+        return 0
+    if step.state is not StepState.PLANNED:
+        raise UsageError(f"step {step.id} is {step.state.value}, not a pending reminder")
+    app = ctx.store.load(step.application_id)
+    with ctx.store.transaction():
+        # sent_at records when it was done: a call done counts as a check-in then.
+        ctx.store.set_step_state(step.id, StepState.DONE, now, note="done", sent_at=now)
+        ctx.store.add_event(app.id, "done", agenda.describe(app, step), now)
+    if app.state is AppState.ACTIVE:
+        Engine(ctx.cfg, ctx.store, None).plan_one(ctx.store.load(app.id), now, None)
+    print(f"done: #{step.id} {agenda.describe(app, step)}")
     return 0
 
 
@@ -565,6 +608,11 @@ def build_parser() -> argparse.ArgumentParser:
     sh.add_argument("--json", action="store_true")
     pv = cmd("preview", cmd_preview, "render the drafts due or next, without the mailbox")
     pv.add_argument("id", type=int)
+    ag = cmd("agenda", cmd_agenda, "what is due today and soon: drafts to send, reminders")
+    ag.add_argument("--days", type=int, default=7, metavar="N", help="how far ahead (7)")
+    ag.add_argument("--json", action="store_true")
+    dn = cmd("done", cmd_done, "mark a reminder (LinkedIn, card, references, call) done")
+    dn.add_argument("step", type=int)
     st = cmd("stop", cmd_stop, "stop an application's sequence for good")
     st.add_argument("id", type=int)
     st.add_argument("--reason")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from . import policy
+from . import agenda, policy
 from .config import PolicyConfig
 from .models import Application, Step, StepState
 from .store import SeenMessage, Store
@@ -34,6 +34,35 @@ def step_dict(app: Application, step: Step) -> dict[str, Any]:
         "rule": step.rule,
         "note": step.note,
     }
+
+
+def timeline(app: Application) -> list[dict[str, Any]]:
+    """What happened and what is planned, in time order, each step with its rule."""
+    rows: list[tuple[datetime, int, dict[str, Any]]] = [
+        (e.at, 0, {"at": _iso(e.at), "type": "event", "kind": e.kind, "detail": e.detail})
+        for e in app.events
+        if e.kind != "drafted"  # the step itself says so, with its rule
+    ]
+    for s in app.steps:
+        at = s.sent_at or s.drafted_at or s.due_at
+        rows.append(
+            (
+                at,
+                1,
+                {
+                    "at": _iso(at),
+                    "type": "step",
+                    "id": s.id,
+                    "kind": s.kind.value,
+                    "state": s.state.value,
+                    "what": agenda.describe(app, s),
+                    "rule": s.rule,
+                    "late": s.late,
+                    "note": s.note,
+                },
+            )
+        )
+    return [r for *_, r in sorted(rows, key=lambda r: (r[0], r[1]))]
 
 
 def application_dict(
@@ -101,6 +130,7 @@ def application_dict(
             {"from": m.from_addr, "subject": m.subject, "date": _iso(m.sent_at)} for m in responses
         ],
         "events": [{"at": _iso(e.at), "kind": e.kind, "detail": e.detail} for e in app.events],
+        "timeline": timeline(app),
         "warnings": warnings,
     }
 
