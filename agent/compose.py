@@ -184,7 +184,8 @@ def thread_for(
             and s.state in (StepState.DRAFTED, StepState.SENT)
         ):
             when = s.sent_at or s.drafted_at or s.due_at
-            rows[s.message_id] = (when, s.subject, None)
+            # The chain it was written with; older rows without one rebuild it.
+            rows[s.message_id] = (when, s.subject, tuple(s.refs.split()) or None)
     for m in messages:
         if (
             m.kind in THREAD_KINDS

@@ -167,7 +167,14 @@ class Engine:
         with self.store.transaction():
             # Recorded before the APPEND: a crash after it is recovered by
             # looking for this Message-ID in Drafts, never by appending again.
-            if not self.store.claim_step(step.id, draft.message_id, draft.subject, now):
+            if not self.store.claim_step(
+                step.id,
+                draft.message_id,
+                draft.subject,
+                now,
+                draft.in_reply_to,
+                " ".join(draft.references),
+            ):
                 log.info("step %s was taken by another process", step.key)
                 return
         faults.hit("claimed")

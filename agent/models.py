@@ -128,6 +128,8 @@ class Step:
     late: bool = False
     subject: str | None = None
     note: str = ""  # why it ended (skipped/cancelled/withdrawn), lint findings
+    in_reply_to: str | None = None  # threading headers the draft was written with
+    refs: str = ""
 
 
 @dataclass

@@ -158,6 +158,13 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     """,
+    # 4: the threading headers a check-in draft was written with, so a sent
+    # copy whose Message-ID the server rewrote is still recognised (check-ins
+    # of one thread share a subject) and later check-ins extend the chain.
+    """
+    ALTER TABLE steps ADD COLUMN in_reply_to TEXT;
+    ALTER TABLE steps ADD COLUMN refs TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -473,12 +480,20 @@ class Store:
                     ("no longer planned", ts(now), row["id"]),
                 )
 
-    def claim_step(self, step_id: int, message_id: str, subject: str, now: datetime) -> bool:
+    def claim_step(
+        self,
+        step_id: int,
+        message_id: str,
+        subject: str,
+        now: datetime,
+        in_reply_to: str | None = None,
+        refs: str = "",
+    ) -> bool:
         """PLANNED → APPENDING, recording the Message-ID before any APPEND."""
         cur = self.conn.execute(
-            "UPDATE steps SET state = 'appending', message_id = ?, subject = ?, updated_at = ?"
-            " WHERE id = ? AND state = 'planned'",
-            (message_id, subject, ts(now), step_id),
+            "UPDATE steps SET state = 'appending', message_id = ?, subject = ?, updated_at = ?,"
+            " in_reply_to = ?, refs = ? WHERE id = ? AND state = 'planned'",
+            (message_id, subject, ts(now), in_reply_to, refs, step_id),
         )
         return cur.rowcount == 1
 
@@ -759,6 +774,8 @@ def _step(r: sqlite3.Row) -> Step:
         late=bool(r["late"]),
         subject=r["subject"],
         note=r["note"],
+        in_reply_to=r["in_reply_to"],
+        refs=r["refs"],
     )
 
 

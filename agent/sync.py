@@ -297,7 +297,7 @@ class Syncer:
                 step.message_id,
                 classify.normalise_address(contact.email),
                 step.subject,
-                ours.in_reply_to if ours else None,
+                step.in_reply_to or (ours.in_reply_to if ours else None),
             )
             out.append((ref, step))
         return out
