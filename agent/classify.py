@@ -833,7 +833,7 @@ class DraftRef:
     message_id: str | None
     to: str  # normalised recipient
     subject: str | None
-    in_reply_to: str | None = None
+    in_reply_to: str | None = None  # None: not known
 
 
 def match_draft(h: Header, drafts: Sequence[DraftRef]) -> DraftRef | None:
@@ -851,14 +851,23 @@ def match_draft(h: Header, drafts: Sequence[DraftRef]) -> DraftRef | None:
         hit = next((d for d in drafts if d.message_id == h.message_id), None)
         if hit is not None:
             return hit
-    subject = normalise_subject(h.subject)
     reply_to = h.in_reply_to[0] if h.in_reply_to else None
-    for d in drafts:
-        if (
-            d.to in h.recipients
-            and d.subject is not None
-            and normalise_subject(d.subject) == subject
-            and (d.in_reply_to or None) == reply_to
-        ):
-            return d
-    return None
+    # A message answering one of our drafts is not that draft (a check-in
+    # threaded on a thank-you has the same subject after "Re:").
+    candidates = [
+        d
+        for d in drafts
+        if d.to in h.recipients
+        and d.subject is not None
+        and d.message_id not in h.thread_ids
+        # Unknown when the draft left Drafts before a sync saw it.
+        and (d.in_reply_to is None or d.in_reply_to == reply_to)
+    ]
+    exact = " ".join(h.subject.split()).casefold()
+    hit = next(
+        (d for d in candidates if " ".join((d.subject or "").split()).casefold() == exact), None
+    )
+    if hit is not None:
+        return hit
+    loose = normalise_subject(h.subject)
+    return next((d for d in candidates if normalise_subject(d.subject or "") == loose), None)

@@ -224,6 +224,7 @@ DRAFTS = [
         "Following up on the Data Engineer role",
     ),
     DraftRef("a1.i1.thank_you.c4", THANK_YOU_ID, "jane@acme.example", "Thank you for today"),
+    DraftRef("a1.i1.checkin2", None, "bob@talentco.example", "Any news?", "<thread@acme.example>"),
 ]
 
 
@@ -233,10 +234,16 @@ DRAFTS = [
         (b"X-Followup-Id: a1.i1.checkin1\nMessage-ID: <other@x>\n\n", "a1.i1.checkin1"),
         (b"Message-ID: " + THANK_YOU_ID.encode() + b"\n\n", "a1.i1.thank_you.c4"),
         (load("sent_exchange_rewritten.eml"), "a1.i1.checkin1"),
+        (b"To: bob@talentco.example\nSubject: Any news?\nIn-Reply-To: <somewhere@else>\n\n", None),
+        (
+            b"To: Bob@TalentCo.example\nSubject: RE: Any news?\n"
+            b"In-Reply-To: <thread@acme.example>\n\n",
+            "a1.i1.checkin2",
+        ),
         (
             b"To: maria@acme.example\nSubject: Following up on the Data Engineer role\n"
-            b"In-Reply-To: <somewhere@else>\n\n",
-            None,
+            b"In-Reply-To: <not-known-for-this-draft@x>\n\n",
+            "a1.i1.checkin1",
         ),
         (b"To: bob@talentco.example\nSubject: Following up on the Data Engineer role\n\n", None),
         (load("sent_by_user.eml"), None),
