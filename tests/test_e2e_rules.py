@@ -170,3 +170,26 @@ def test_late_interview_and_a_later_round(acct: Account) -> None:
     assert "references" in planned  # a final round: tell the references
     cancelled = [s for s in app["steps"] if s["state"] == "cancelled"]
     assert [s["key"] for s in cancelled] == [f"a{app_id}.i1.checkin1"]
+
+
+@pytest.mark.parametrize("mode", ["warn", "block"])
+def test_lint_findings_warn_or_hold_back(acct: Account, mode: str) -> None:
+    acct.config.write_text(acct.config.read_text().replace('lint = "warn"', f'lint = "{mode}"'))
+    out = acct.ok(
+        "add", "--company", "Globex", "--role", "Analyst", "--at", "2026-11-16 10:00",
+        "--interviewer", "Hank Scorpio <hank@globex.example>",
+        "--learned", "how the team recieves its data",
+        now="2026-11-16 11:30",
+    ).out  # fmt: skip
+    assert "lint: spelling: 'recieves' (did you mean 'receives'?)" in out
+    assert "lint: spelling: 'recieves'" in acct.ok("preview", "1", now="2026-11-16 11:30").out
+    run = acct.run("run", "--once", now="2026-11-16 12:30")
+    (app,) = json.loads(acct.ok("status", "--json").out)
+    (note,) = [s for s in app["steps"] if s["kind"] == "thank_you"]
+    assert any("recieves" in w for w in app["warnings"])
+    if mode == "warn":
+        assert run.code == 0 and len(acct.folder("Drafts")) == 1
+        assert note["state"] == "drafted" and note["note"].startswith("lint: spelling")
+    else:
+        assert run.code == 1 and "held back by lint" in run.err
+        assert acct.folder("Drafts") == [] and note["state"] == "planned"
