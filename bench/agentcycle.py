@@ -1,26 +1,40 @@
-"""The agent's own cycle, as `followup run` performs it, over one kept connection."""
+"""The agent's own cycle, exactly as `followup run` performs it.
+
+The benchmark drives `agent.daemon.Daemon` in process, one cycle at a time,
+so the figures cover what the daemon really does per cycle (engine cycle,
+health record, next-due scheduling) over the connection it keeps open.
+"""
 
 from __future__ import annotations
 
 import importlib.util
-from datetime import datetime
+from datetime import UTC, datetime
 
-from agent import credentials
+from agent import cli, health
 from agent.config import Config
-from agent.engine import CycleReport, Engine
-from agent.mailbox import Mailbox, open_mailbox
+from agent.daemon import Daemon
 from agent.store import Store
 
 
-def connect(cfg: Config) -> Mailbox:
-    mailbox = open_mailbox(cfg.account, cfg.folders, credentials.get_password(cfg.account))
-    mailbox.connect()
-    return mailbox
+class CycleError(RuntimeError):
+    """The daemon recorded a failed cycle (it logs and retries; a benchmark must not)."""
 
 
-def cycle(cfg: Config, store: Store, mailbox: Mailbox, now: datetime) -> CycleReport:
-    """One daemon cycle: agent/daemon.py builds an Engine per cycle on its open mailbox."""
-    return Engine(cfg, store, mailbox).run_cycle(now)
+def daemon(cfg: Config, store: Store, now: datetime) -> Daemon:
+    """A daemon whose clock starts at `now` and runs at real speed (like `run --now`)."""
+    return Daemon(cfg, store, cli._mailbox_for, clock_offset=now - datetime.now(UTC))
+
+
+def cycle(d: Daemon) -> None:
+    # The scheduler calls this on each poll, due time or IDLE wake-up.
+    d._cycle("poll")
+    if d.backoff.failing or d.stop.is_set():
+        raise CycleError(str(health.read(d.store).get("last_error", "")))
+
+
+def close(d: Daemon) -> None:
+    if d.mailbox is not None:
+        d.mailbox.close()
 
 
 def sync_available() -> bool:

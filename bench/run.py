@@ -32,7 +32,7 @@ from agent.engine import Engine
 from agent.models import AppState
 from agent.store import Store
 from bench import world
-from bench.agentcycle import connect, cycle, sync_available
+from bench.agentcycle import close, cycle, daemon, sync_available
 from bench.mailgen import filler, message
 from bench.procstat import cpu_seconds, rss_bytes
 from bench.proxy import CountingProxy, Traffic
@@ -136,19 +136,17 @@ def bench_size(
     # First sync of a new account: a fresh connection and a database that has
     # never seen this mailbox.
     store = Store.open(acct.database)
+    agent = daemon(cfg, store, now)
     try:
         with measured(proxy) as first:
-            mailbox = connect(cfg)
-            report = cycle(cfg, store, mailbox, now)
+            cycle(agent)
         out["first_sync"] = dict(first)
-        out["first_sync"]["responded"] = sum(
-            1 for _, s, _ in report.state_changes if s is AppState.RESPONDED
-        )
+        out["first_sync"]["responded"] = len(store.application_ids([AppState.RESPONDED]))
         out["synced"] = store.folder_sync("INBOX") is not None
         steady = []
         for _ in range(plan.steady_cycles):
             with measured(proxy) as m:
-                cycle(cfg, store, mailbox, now)
+                cycle(agent)
             steady.append(m)
         out["steady"] = summarise(steady)
         new_mail = []
@@ -156,11 +154,11 @@ def bench_size(
             for raw in filler(acct.user, 10, now - timedelta(minutes=5), now, seed=100 + r):
                 server.deliver(acct.user, "INBOX", raw)
             with measured(proxy) as m:
-                cycle(cfg, store, mailbox, now)
+                cycle(agent)
             new_mail.append(m)
         out["new10"] = summarise(new_mail)
-        mailbox.close()
     finally:
+        close(agent)
         store.close()
     out["naive"] = summarise([naive_cycle(server, proxy, acct) for _ in range(plan.naive_cycles)])
     # Without sync a cycle does no mailbox I/O: a ratio against it would flatter.
@@ -230,7 +228,7 @@ def bench_daemon(
     log_path = work / "daemon.log"
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "agent.cli", "--config", str(acct.config_path), "run"],
+            [sys.executable, "-m", "agent.cli", "--config", str(acct.daemon_config_path), "run"],
             cwd=ROOT,
             env=_daemon_env(),
             stdin=subprocess.DEVNULL,

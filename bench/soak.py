@@ -14,7 +14,7 @@ from pathlib import Path
 
 from agent import config
 from agent.store import Store
-from bench.agentcycle import connect, cycle
+from bench.agentcycle import close, cycle, daemon
 from bench.procstat import rss_bytes
 
 WARMUP = 20
@@ -24,18 +24,18 @@ def main(argv: list[str]) -> int:
     cfg = config.load(Path(argv[0]))
     n, now = int(argv[1]), datetime.fromisoformat(argv[2])
     store = Store.open(cfg.storage.database)
-    mailbox = connect(cfg)
+    agent = daemon(cfg, store, now)
     try:
         for _ in range(WARMUP):
-            cycle(cfg, store, mailbox, now)
+            cycle(agent)
         before = rss_bytes()
         t0 = time.perf_counter()
         for _ in range(n):
-            cycle(cfg, store, mailbox, now)
+            cycle(agent)
         elapsed = time.perf_counter() - t0
         after = rss_bytes()
     finally:
-        mailbox.close()
+        close(agent)
         store.close()
     json.dump(
         {"cycles": n, "rss_before": before, "rss_after": after, "seconds": elapsed}, sys.stdout

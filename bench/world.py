@@ -48,7 +48,8 @@ class Account:
 
     server: Dovecot
     user: MailUser
-    config_path: Path
+    config_path: Path  # driven in process, one cycle at a time: no IDLE watcher
+    daemon_config_path: Path  # for `followup run` in its own process
     database: Path
     companies: list[Company]
     inbox_size: int
@@ -58,7 +59,13 @@ class Account:
 
 
 def write_config(
-    path: Path, user: MailUser, server: Dovecot, port: int, database: Path, poll_minutes: float
+    path: Path,
+    user: MailUser,
+    server: Dovecot,
+    port: int,
+    database: Path,
+    poll_minutes: float,
+    idle: bool = True,
 ) -> None:
     pw = path.with_suffix(".pw")
     pw.write_text(user.password)
@@ -83,7 +90,7 @@ database = "{database}"
 
 [daemon]
 poll_minutes = {poll_minutes}
-idle = true
+idle = {"true" if idle else "false"}
 """
     )
 
@@ -181,7 +188,9 @@ def build_account(
     workdir.mkdir(parents=True, exist_ok=True)
     database = workdir / f"{name}.sqlite3"
     cfg_path = workdir / f"{name}.toml"
-    write_config(cfg_path, user, server, port, database, poll_minutes)
+    write_config(cfg_path, user, server, port, database, poll_minutes, idle=False)
+    daemon_cfg_path = workdir / f"{name}-daemon.toml"
+    write_config(daemon_cfg_path, user, server, port, database, poll_minutes, idle=True)
     cfg = config.load(cfg_path)
     store = fast_store(database)
     try:
@@ -206,7 +215,7 @@ def build_account(
             matching_sent(user, companies),
         ),
     )
-    return Account(server, user, cfg_path, database, companies, inbox_size)
+    return Account(server, user, cfg_path, daemon_cfg_path, database, companies, inbox_size)
 
 
 def fresh_database(account: Account, dest: Path) -> Path:
