@@ -43,6 +43,8 @@ log = logging.getLogger("bench")
 ROOT = Path(__file__).resolve().parent.parent
 # The nine header fields a simple script fetches for every message.
 NAIVE_FIELDS = "FROM TO CC SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES AUTO-SUBMITTED"
+# Extra options for `followup run` (-vv with --verbose: its log is kept with --keep).
+DAEMON_OPTIONS: list[str] = []
 NOT_AVAILABLE = "sync: not available on this commit (no agent/sync.py)"
 
 
@@ -228,7 +230,15 @@ def bench_daemon(
     log_path = work / "daemon.log"
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "agent.cli", "--config", str(acct.daemon_config_path), "run"],
+            [
+                sys.executable,
+                "-m",
+                "agent.cli",
+                "--config",
+                str(acct.daemon_config_path),
+                *DAEMON_OPTIONS,
+                "run",
+            ],
             cwd=ROOT,
             env=_daemon_env(),
             stdin=subprocess.DEVNULL,
@@ -497,6 +507,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    if args.verbose:
+        DAEMON_OPTIONS[:] = ["-vv"]
     t0 = time.perf_counter()
     res = run(QUICK if args.quick else FULL, "quick" if args.quick else "full", args.keep)
     res.machine["bench_seconds"] = round(time.perf_counter() - t0, 1)
