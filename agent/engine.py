@@ -82,16 +82,23 @@ class Engine:
 
     def plan_all(self, now: datetime, report: CycleReport | None = None) -> None:
         """Recompute every active application's steps and state from the store."""
-        for app in self.store.load_many(self.store.application_ids([AppState.ACTIVE])):
-            self.plan_one(app, now, report)
+        ids = self.store.application_ids([AppState.ACTIVE])
+        manual = self.store.user_sent_times(ids)
+        for app in self.store.load_many(ids, events=False):
+            self.plan_one(app, now, report, manual[app.id])
 
-    def plan_one(self, app: Application, now: datetime, report: CycleReport | None) -> None:
-        manual = [
-            m.sent_at
-            for m in self.store.messages_for(app.id)
-            if m.kind == "user_sent" and m.sent_at is not None
-        ]
+    def plan_one(
+        self,
+        app: Application,
+        now: datetime,
+        report: CycleReport | None,
+        manual: list[datetime] | None = None,
+    ) -> None:
+        if manual is None:
+            manual = self.store.user_sent_times([app.id])[app.id]
         p = policy.plan(app, self.cfg.policy, self.cal, now, manual, self.cfg.reminders)
+        if p.state is app.state and self.store.plan_unchanged(app.steps, p.desired):
+            return  # the common case: no write transaction, no fsync
         with self.store.transaction():
             self.store.reconcile_steps(app.id, p.desired, now)
             if p.state is not app.state:

@@ -389,8 +389,13 @@ class Store:
             raise NotFoundError(f"no application with id {app_id}")
         return apps[0]
 
-    def load_many(self, ids: Sequence[int] | None = None) -> list[Application]:
-        """Applications with their interviews, contacts, steps and events."""
+    def load_many(
+        self, ids: Sequence[int] | None = None, *, events: bool = True
+    ) -> list[Application]:
+        """Applications with their interviews, contacts, steps and (unless not wanted) events.
+
+        Planning needs no events, and they only grow: leave them out there.
+        """
         if ids is None:
             ids = self.application_ids()
         if not ids:
@@ -424,9 +429,14 @@ class Store:
             list(ids),
         ):
             apps[r["application_id"]].steps.append(_step(r))
-        for r in self.conn.execute(
-            f"SELECT * FROM events WHERE application_id IN ({marks}) ORDER BY at, id", list(ids)
-        ):
+        event_rows = (
+            self.conn.execute(
+                f"SELECT * FROM events WHERE application_id IN ({marks}) ORDER BY at, id", list(ids)
+            )
+            if events
+            else ()
+        )
+        for r in event_rows:
             apps[r["application_id"]].events.append(
                 Event(_req_ts(r["at"]), r["kind"], r["detail"], r["application_id"])
             )
@@ -461,13 +471,9 @@ class Store:
                         ts(now),
                     ),
                 )
-            elif row["state"] == StepState.PLANNED and (
-                row["due_at"] != ts(d.due_at)
-                or row["rule"] != d.rule
-                or row["late"] != d.late
-                or row["contact_id"] != d.contact_id
+            elif _stale(
+                row["state"], row["due_at"], row["rule"], row["late"], row["contact_id"], d
             ):
-                # The recipient may change too (a bounce, a later round's recruiter).
                 self.conn.execute(
                     "UPDATE steps SET due_at = ?, rule = ?, late = ?, contact_id = ?,"
                     " updated_at = ? WHERE id = ?",
@@ -479,6 +485,21 @@ class Store:
                     "UPDATE steps SET state = 'cancelled', note = ?, updated_at = ? WHERE id = ?",
                     ("no longer planned", ts(now), row["id"]),
                 )
+
+    @staticmethod
+    def plan_unchanged(steps: Sequence[Step], desired: Sequence[DesiredStep]) -> bool:
+        """True when `reconcile_steps(desired)` would write nothing, judged on loaded steps.
+
+        Lets a cycle skip the write transaction (and its fsync) for every
+        application whose plan did not move, which is nearly all of them.
+        """
+        by_key = {s.key: s for s in steps}
+        for d in desired:
+            s = by_key.get(d.key)
+            if s is None or _stale(s.state, ts(s.due_at), s.rule, s.late, s.contact_id, d):
+                return False
+        wanted = {d.key for d in desired}
+        return not any(s.state is StepState.PLANNED and s.key not in wanted for s in steps)
 
     def claim_step(
         self,
@@ -695,6 +716,17 @@ class Store:
             ).fetchone()
         return row is not None
 
+    def user_sent_times(self, app_ids: Sequence[int]) -> dict[int, list[datetime]]:
+        """When the user wrote to each application's contacts themselves (Sent folder)."""
+        out: dict[int, list[datetime]] = {i: [] for i in app_ids}
+        for r in self.conn.execute(
+            "SELECT application_id, sent_at FROM messages WHERE kind = 'user_sent'"
+            " AND sent_at IS NOT NULL AND application_id IS NOT NULL ORDER BY sent_at, id"
+        ):
+            if r[0] in out:
+                out[r[0]].append(_req_ts(r[1]))
+        return out
+
     def messages_for(self, app_id: int) -> list[SeenMessage]:
         rows = self.conn.execute(
             "SELECT * FROM messages WHERE application_id = ? ORDER BY sent_at, id", (app_id,)
@@ -717,6 +749,26 @@ def _seen(r: sqlite3.Row) -> SeenMessage:
         parse_ts(r["sent_at"]),
         r["in_reply_to"],
         r["refs"],
+    )
+
+
+def _stale(
+    state: str,
+    due_at: str | None,
+    rule: str,
+    late: int | bool,
+    contact_id: int | None,
+    d: DesiredStep,
+) -> bool:
+    """A PLANNED step that no longer matches what the policy wants.
+
+    The recipient may change too (a bounce, a later round's recruiter).
+    """
+    return state == StepState.PLANNED and (
+        due_at != ts(d.due_at)
+        or rule != d.rule
+        or bool(late) != d.late
+        or contact_id != d.contact_id
     )
 
 
