@@ -503,6 +503,21 @@ def cmd_stop(ctx: Context) -> int:
     return 0
 
 
+def cmd_demo(ctx: Context) -> int:
+    import tempfile
+
+    from . import demo
+
+    if ctx.args.dir:
+        root = Path(ctx.args.dir).expanduser().resolve()
+        if root.exists() and any(root.iterdir()):
+            raise UsageError(f"--dir {root} is not empty; the demo needs a fresh directory")
+    else:
+        root = Path(tempfile.mkdtemp(prefix="followup-demo-"))
+    demo.run(root, print, main)
+    return 0
+
+
 # -- argument parsing --------------------------------------------------------
 
 
@@ -552,6 +567,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--subdivision", help="state or province for public holidays, e.g. CA")
     i.add_argument("--database", metavar="PATH", help="where to keep the state (SQLite)")
     i.add_argument("--force", action="store_true", help="overwrite an existing config")
+
+    dm = cmd("demo", cmd_demo, "see the whole job on a throwaway local mailbox (no account needed)")
+    dm.add_argument("--dir", metavar="PATH", help="where to put it (default: a new temp dir)")
 
     cmd("set-password", cmd_set_password, "store the IMAP password in the system keyring")
     cmd("check", cmd_check, "log in, find Drafts and Sent, show what the server supports")
