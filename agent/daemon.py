@@ -46,7 +46,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from . import config, faults, health
 from .config import Config
 from .engine import Engine
-from .errors import ConfigError, FollowupError, MailboxFatalError
+from .errors import ConfigError, FollowupError, MailboxFatalError, MailboxTransientError
 from .mailbox import Mailbox
 from .store import Store
 
@@ -311,9 +311,7 @@ class Daemon:
         log.debug("cycle (%s)", why)
         try:
             engine = self._engine()
-            assert engine.mailbox is not None
-            # Even with nothing to do, a cycle proves the account still works.
-            engine.mailbox.connect()
+            self._ready(engine)
             report = engine.run_cycle(now)
         except FollowupError as exc:
             self._failed(exc, now)
@@ -337,6 +335,20 @@ class Daemon:
                 len(report.state_changes),
             )
         self._schedule_due(self.now())
+
+    def _ready(self, engine: Engine) -> None:
+        """Make sure the main connection works, even for a cycle with nothing to do."""
+        mb = engine.mailbox
+        assert mb is not None
+        try:
+            mb.connect()
+            mb.wait(engine.folders.inbox, 0)  # a NOOP once selected: ~0.2 ms
+        except MailboxTransientError as exc:
+            # A connection idle since the last cycle may have been dropped by a
+            # NAT or the server's autologout: one fresh try before backing off.
+            log.debug("main connection stale (%s); reconnecting", exc)
+            mb.close()
+            mb.connect()
 
     def _failed(self, exc: BaseException, now: datetime, logged: bool = False) -> None:
         if self.mailbox is not None:
@@ -405,6 +417,8 @@ class Daemon:
                     wait = BACKOFF_CAP
                 if first:
                     log.warning("IDLE connection lost, reconnecting with backoff: %s", exc)
+                    # Maybe the server is gone: a cycle finds out and records it.
+                    self.request_cycle("idle lost")
                 self.stop.wait(wait)
             except Exception:
                 # Polling still works without the watcher; keep trying, slowly.
