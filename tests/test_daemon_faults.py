@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -156,6 +157,18 @@ def private_dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Doveco
         shutil.rmtree(root, ignore_errors=True)
 
 
+def reply_to(draft: EmailMessage, date: str = "Wed, 18 Nov 2026 09:30:00 +0100") -> bytes:
+    return (
+        f"From: {draft['To']}\r\nTo: {draft['From']}\r\nSubject: Re: {draft['Subject']}\r\n"
+        f"Date: {date}\r\nMessage-ID: <r{secrets.token_hex(6)}@reply.example>\r\n"
+        f"In-Reply-To: {draft['Message-ID']}\r\n\r\nThanks, we will be in touch.\r\n"
+    ).encode()
+
+
+def app_state(acct: Account, app_id: int) -> str:
+    return str(json.loads(acct.ok("show", str(app_id), "--json").out)["state"])
+
+
 def test_server_down_then_back_reconnects_and_catches_up(
     private_dovecot: Dovecot,
     tmp_path: Path,
@@ -164,21 +177,54 @@ def test_server_down_then_back_reconnects_and_catches_up(
 ) -> None:
     user = private_dovecot.add_user(f"r{secrets.token_hex(3)}", secrets.token_urlsafe(12))
     acct = make_account(private_dovecot, user, tmp_path, capsys, monkeypatch)
+    first = add_interview(acct, "Acme", people=1)
     with DaemonProc(acct.config, tmp_path / "d.log", now=LATER) as d:
-        wait_for(lambda: health(acct)["idle"])
+        wait_for(lambda: health(acct)["idle"] and len(acct.folder("Drafts")) == 1)
+        (thank_you,) = acct.drafts()
         private_dovecot.stop()
         d.wait_log("IDLE connection lost", timeout=15)
         wait_for(lambda: health(acct)["last_error"], timeout=15)
         assert health(acct)["connected"] is False
-        add_interview(acct, "Acme", people=2)  # becomes due while the server is down
+        # Delivered while the server is down, as an MTA would: straight into the maildir.
+        new = private_dovecot.mail_dir / user.name / "new"
+        (new / f"{time.time():.0f}.reply.test").write_bytes(reply_to(thank_you))
+        second = add_interview(acct, "Globex", people=2)  # due while the server is down
         time.sleep(3)
         private_dovecot.start()
-        wait_for(lambda: len(acct.folder("Drafts")) == 2, timeout=40)
+        wait_for(lambda: app_state(acct, first) == "responded", timeout=40)
+        wait_for(lambda: len(acct.folder("Drafts")) == 2, timeout=20)
         wait_for(lambda: health(acct)["connected"], timeout=10)
         log = d.log_text()
         assert log.count("IDLE connection lost") == 1, "one line per outage"
         assert d.stop() == 0
-    assert_exactly_once(acct, 2)
+    assert app_state(acct, second) == "active"
+    drafts = acct.drafts()
+    assert sorted(str(m["To"]) for m in drafts) == [
+        "Person 0 <p0@globex.example>",
+        "Person 1 <p1@globex.example>",
+    ]
+
+
+def test_reply_to_responded_latency(acct: Account, tmp_path: Path) -> None:
+    """Reply delivered → application `responded`, through IDLE; the figures go to the log."""
+    set_config(acct, "poll_minutes = 5", "poll_minutes = 60")
+    apps = [add_interview(acct, f"Co{i}", people=1) for i in range(10)]
+    latencies: list[float] = []
+    with DaemonProc(acct.config, tmp_path / "d.log", now=LATER) as d:
+        wait_for(lambda: health(acct)["idle"] and len(acct.folder("Drafts")) == 10, timeout=30)
+        by_to = {str(m["To"]): m for m in acct.drafts()}
+        for i, app_id in enumerate(apps):
+            draft = by_to[f"Person 0 <p0@co{i}.example>"]
+            t0 = time.monotonic()
+            acct.deliver("INBOX", reply_to(draft))
+            wait_for(lambda a=app_id: app_state(acct, a) == "responded", timeout=15, every=0.02)
+            latencies.append(time.monotonic() - t0)
+        assert d.stop() == 0
+    latencies.sort()
+    median, p95 = latencies[len(latencies) // 2], latencies[-1]
+    (tmp_path.parent / "reply-latency.txt").write_text(f"median {median:.2f} s, max {p95:.2f} s\n")
+    print(f"reply → responded: median {median:.2f} s, p95 (max of 10) {p95:.2f} s")
+    assert median < 3.0, latencies
 
 
 V1_DATA = """
