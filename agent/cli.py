@@ -264,6 +264,7 @@ def cmd_add(ctx: Context) -> int:
         p.discussed for p in (*data.interviewers, data.hiring_manager, data.recruiter) if p
     ]
     known = [app.company, app.role, *app.domains, *(c.name for c in app.contacts)]
+    known += ctx.cfg.policy.known_words
     for finding in lint.check_spelling(texts, known):
         print(f"  lint: {finding}")
     for s in app.steps:
@@ -363,7 +364,7 @@ def cmd_status(ctx: Context) -> int:
         table.add_column(col)
     for a in data:
         nxt = a["next_step"]
-        step = f"{nxt['kind']} → {nxt['to']}" if nxt else "—"
+        step = "—" if not nxt else f"{nxt['kind']} → {nxt['to']}" if nxt["to"] else nxt["kind"]
         when = _local(ctx, nxt["due"]) + (" (late)" if nxt and nxt["late"] else "") if nxt else ""
         table.add_row(
             str(a["id"]),

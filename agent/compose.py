@@ -255,6 +255,7 @@ def build_draft(
     max_checkins: int,
     messages: Sequence[SeenMessage] = (),
     domain: str = "localhost",
+    known_words: Sequence[str] = (),
 ) -> Draft:
     """Render one step's draft: recipients, threading, body, and its lint findings."""
     contact = app.contact(step.contact_id)
@@ -273,8 +274,10 @@ def build_draft(
     agency = next((c for c in reversed(app.contacts) if _agency(c) and not c.bounced_at), None)
     cc = (agency.person,) if agency is not None and agency.email != contact.email else ()
     iv = app.interview(step.interview_id)
-    user_texts = [contact.discussed] + ([iv.learned, iv.highlight] if iv else [])
-    known = [app.company, app.role, sender.name, *app.domains]
+    notes = [contact.discussed] + ([iv.learned, iv.highlight] if iv else [])
+    # Only the notes this draft quotes: a typo elsewhere is not this draft's finding.
+    user_texts = [t for t in notes if t and t in body]
+    known = [app.company, app.role, sender.name, *app.domains, *known_words]
     known += [c.name for c in app.contacts]
     findings = lint.check_draft(body, lint_kind(template), user_texts, known)
     return Draft(

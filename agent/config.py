@@ -114,6 +114,7 @@ class PolicyConfig:
     extra_for_later_round: int = 1
     max_extra: int = 3
     lint: str = "warn"
+    known_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -366,6 +367,7 @@ def _policy(s: TableReader) -> PolicyConfig:
         extra_for_later_round=s.integer("extra_for_later_round", 1, 0, 3),
         max_extra=s.integer("max_extra", 3, 0, 3),
         lint=s.text("lint", "warn", choices=LINT_MODES),
+        known_words=s.strings("known_words", ()),
     )
 
 

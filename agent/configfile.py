@@ -81,6 +81,9 @@ max_extra = 3
 # What happens when a draft fails the tone/length/spelling lint:
 # "warn" writes it and reports the finding; "block" holds it back.
 lint = "warn"
+# Words of your trade the spelling check should accept (names of people,
+# the company and the role are accepted already).
+known_words = []
 
 [reminders]
 # Steps that are not emails: `followup agenda` lists them, `followup done ID`

@@ -134,6 +134,7 @@ class Engine:
             policy.max_checkins(app, self.cfg.policy),
             self.store.messages_for(app.id),
             self.cfg.account.domain,
+            self.cfg.policy.known_words,
         )
 
     def draft_due(self, now: datetime, report: CycleReport) -> None:

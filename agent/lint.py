@@ -118,6 +118,49 @@ def check_body(body: str, kind: str) -> list[Finding]:
     return out
 
 
+# Everyday words of job searches and tech work that the general dictionary
+# lacks; without them most notes would carry a false finding.
+TRADE_WORDS = frozenset(
+    [
+        "analytics",
+        "api",
+        "apis",
+        "backend",
+        "codebase",
+        "cybersecurity",
+        "dataset",
+        "datasets",
+        "deliverables",
+        "devops",
+        "ecommerce",
+        "fintech",
+        "frontend",
+        "fullstack",
+        "github",
+        "hackathon",
+        "metadata",
+        "microservice",
+        "microservices",
+        "offsite",
+        "onboarding",
+        "onsite",
+        "refactor",
+        "refactoring",
+        "repo",
+        "repos",
+        "roadmap",
+        "roadmaps",
+        "runtime",
+        "saas",
+        "ui",
+        "upskilling",
+        "ux",
+        "workflow",
+        "workflows",
+    ]
+)
+
+
 @functools.lru_cache(maxsize=1)
 def _speller() -> Any:
     from spellchecker import SpellChecker
@@ -130,7 +173,7 @@ def check_spelling(texts: Iterable[str], known: Iterable[str] = ()) -> list[Find
 
     Capitalised words are taken as names (Flink, Kubernetes) and not checked.
     """
-    accepted = {w.lower() for k in known for w in WORD.findall(k)}
+    accepted = {w.lower() for k in known for w in WORD.findall(k)} | TRADE_WORDS
     candidates: list[str] = []
     for text in texts:
         for part in WORD.findall(text.replace("-", " ")):

@@ -233,3 +233,15 @@ def test_reminders_have_no_template() -> None:
     app = make_app()
     with pytest.raises(TemplateError, match="reminder"):
         build(app, step(app, StepKind.LINKEDIN, 1), "2026-11-19 08:00")
+
+
+def test_a_draft_is_linted_only_on_the_notes_it_quotes() -> None:
+    app = make_app()
+    app.interviews[0].learned = "the teams plan to recieve evnts from Kafka"
+    thank_you = build(app, step(app, StepKind.THANK_YOU, 1), "2026-11-16 16:30")
+    assert app.interviews[0].learned in thank_you.body
+    assert [f.code for f in thank_you.findings] == ["spelling", "spelling"]
+    # The check-in does not quote what was learned: its typos are not this draft's.
+    checkin = build(app, step(app, StepKind.CHECKIN, 90, seq=1), "2026-12-09 08:00")
+    assert app.interviews[0].learned not in checkin.body
+    assert checkin.findings == ()

@@ -59,6 +59,8 @@ def test_check_body(text: str, kind: str, codes: list[str]) -> None:
         (["lunch with zoë and teh team"], ["Zoë Müller"], ["teh"]),
         (["it's the team's plan, isn't it"], [], []),  # contractions and possessives
         (["recieves recieves"], [], ["recieves"]),  # reported once
+        (["the roadmap and onboarding of the backend"], [], []),  # trade words
+        (["tuning the dagster workflow"], ["dagster"], []),  # policy.known_words
     ],
 )
 def test_check_spelling(texts: list[str], known: list[str], words: list[str]) -> None:
