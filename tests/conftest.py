@@ -6,20 +6,15 @@ import itertools
 import os
 import secrets
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-# The checkout root, so `agent` and `tests.dovecot` import without an install
-# (pytest only puts tests/ itself on sys.path for a conftest without __init__).
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from tests.dovecot import Dovecot, MailUser, dovecot_available  # noqa: E402
+# `agent` and `tests.*` import from the checkout: pyproject sets pythonpath = ["."].
+from tests.dovecot import Dovecot, MailUser, dovecot_available
+from tests.support import Account, make_account
 
 _user_seq = itertools.count(1)
 
@@ -48,3 +43,15 @@ def mail_user(dovecot: Dovecot) -> MailUser:
     """A new account with empty INBOX, Drafts, Sent, Trash, Archive, Junk."""
     name = f"u{next(_user_seq)}-{secrets.token_hex(3)}"
     return dovecot.add_user(name, secrets.token_urlsafe(12))
+
+
+@pytest.fixture
+def acct(
+    dovecot: Dovecot,
+    mail_user: MailUser,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Account:
+    """A fresh user with a config made by `followup init`, driven through the CLI."""
+    return make_account(dovecot, mail_user, tmp_path, capsys, monkeypatch)

@@ -155,19 +155,18 @@ def test_usage_errors_exit_2_with_a_clear_message(
     assert words in err
 
 
-def test_templates_dir_overrides_a_builtin(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def preview_with_template(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> tuple[int, str, str]:
+    """Preview a thank-you rendered from `text` as the user's own thank_you.txt.j2."""
     cfg = init_noninteractive(tmp_path, capsys)
     mine = tmp_path / "mine"
     mine.mkdir()
-    (mine / "thank_you.txt.j2").write_text(
-        "Subject: Thanks from {{ me.name }}\n\nHi {{ person.first_name }}, cheers.\n"
-    )
+    (mine / "thank_you.txt.j2").write_text(text)
     cfg.write_text(
         cfg.read_text().replace('# dir = "~/.config/followup/templates"', f'dir = "{mine}"')
     )
-    run(
+    code, _, err = run(
         capsys,
         "--config",
         str(cfg),
@@ -181,7 +180,18 @@ def test_templates_dir_overrides_a_builtin(
         "--interviewer",
         "Jane Doe <jane@acme.com>",
     )
-    code, out, err = run(capsys, "--config", str(cfg), "--now", "2026-11-20 12:00", "preview", "1")
+    assert code == 0, err
+    return run(capsys, "--config", str(cfg), "--now", "2026-11-20 12:00", "preview", "1")
+
+
+def test_templates_dir_overrides_a_builtin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = preview_with_template(
+        tmp_path,
+        capsys,
+        "Subject: Thanks from {{ me.name }}\n\nHi {{ person.first_name }}, cheers.\n",
+    )
     assert code == 0, err
     assert "Subject: Thanks from Me Myself" in out and "Hi Jane, cheers." in out
 
@@ -189,27 +199,8 @@ def test_templates_dir_overrides_a_builtin(
 def test_a_template_with_an_unknown_variable_is_an_error_not_a_blank(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cfg = init_noninteractive(tmp_path, capsys)
-    mine = tmp_path / "mine"
-    mine.mkdir()
-    (mine / "thank_you.txt.j2").write_text("Subject: Hi\n\nDear {{ person.nickname }},\n")
-    cfg.write_text(
-        cfg.read_text().replace('# dir = "~/.config/followup/templates"', f'dir = "{mine}"')
+    code, _, err = preview_with_template(
+        tmp_path, capsys, "Subject: Hi\n\nDear {{ person.nickname }},\n"
     )
-    run(
-        capsys,
-        "--config",
-        str(cfg),
-        "add",
-        "--company",
-        "Acme",
-        "--role",
-        "Engineer",
-        "--at",
-        "2026-11-20 10:00",
-        "--interviewer",
-        "Jane Doe <jane@acme.com>",
-    )
-    code, _, err = run(capsys, "--config", str(cfg), "--now", "2026-11-20 12:00", "preview", "1")
     assert code == 1
     assert "nickname" in err

@@ -11,25 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.daemonproc import DaemonProc, wait_for
-from tests.dovecot import Dovecot, MailUser
-from tests.support import Account, make_account
+from tests.support import Account
 
 pytestmark = pytest.mark.dovecot
 
 # Interviews on 16 Nov 14:00; the daemon's clock starts the next morning, when
 # every thank-you is due and no check-in is.
 LATER = "2026-11-17 10:00"
-
-
-@pytest.fixture
-def acct(
-    dovecot: Dovecot,
-    mail_user: MailUser,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Account:
-    return make_account(dovecot, mail_user, tmp_path, capsys, monkeypatch)
 
 
 def add_interview(acct: Account, company: str = "Acme", people: int = 2) -> int:

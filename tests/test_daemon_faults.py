@@ -19,24 +19,13 @@ import pytest
 from agent import store as store_mod
 from tests.cutproxy import CutProxy
 from tests.daemonproc import DaemonProc, wait_for
-from tests.dovecot import Dovecot, MailUser
+from tests.dovecot import Dovecot
 from tests.support import Account, make_account
 from tests.test_daemon import LATER, add_interview, health, set_config
 
 pytestmark = pytest.mark.dovecot
 
 FAULTS = "cycle:0.05,claimed:0.2,appended:0.2,recorded:0.15"
-
-
-@pytest.fixture
-def acct(
-    dovecot: Dovecot,
-    mail_user: MailUser,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Account:
-    return make_account(dovecot, mail_user, tmp_path, capsys, monkeypatch)
 
 
 def steps(acct: Account) -> list[dict[str, object]]:

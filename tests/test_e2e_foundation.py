@@ -13,17 +13,6 @@ from tests.support import Account, make_account
 pytestmark = pytest.mark.dovecot
 
 
-@pytest.fixture
-def acct(
-    dovecot: Dovecot,
-    mail_user: MailUser,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Account:
-    return make_account(dovecot, mail_user, tmp_path, capsys, monkeypatch)
-
-
 def add_panel(acct: Account) -> int:
     return acct.add(
         "--company",

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from agent import lint
-from tests.dovecot import Dovecot, MailUser
-from tests.support import Account, make_account
+from tests.support import Account
 
 pytestmark = pytest.mark.dovecot
 
@@ -24,17 +22,6 @@ INTERVIEWERS = {
     "Zoë Müller <zoe@acme.example>",
     "Omar Haddad <omar@acme.example>",
 }
-
-
-@pytest.fixture
-def acct(
-    dovecot: Dovecot,
-    mail_user: MailUser,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Account:
-    return make_account(dovecot, mail_user, tmp_path, capsys, monkeypatch)
 
 
 def status(acct: Account, now: str) -> dict[str, Any]:

@@ -10,24 +10,12 @@ from pathlib import Path
 import pytest
 
 from agent.store import Store
-from tests.dovecot import Dovecot, MailUser
-from tests.support import Account, make_account
+from tests.support import Account
 
 pytestmark = pytest.mark.dovecot
 
 CORPUS = Path(__file__).parent / "corpus"
 USER_FOLDERS = ("INBOX", "Sent", "Archive")
-
-
-@pytest.fixture
-def acct(
-    dovecot: Dovecot,
-    mail_user: MailUser,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Account:
-    return make_account(dovecot, mail_user, tmp_path, capsys, monkeypatch)
 
 
 def add_acme(acct: Account) -> int:
