@@ -51,6 +51,10 @@ class Engine:
         self.cal = cal or policy.make_calendar(cfg.schedule)
         self.sender = Person(cfg.account.name, cfg.account.email)
         self._folders: Folders | None = None
+        # Derived, safe to lose: per application, the data version it was last
+        # planned at and when its plan can next change on its own (see plan_all).
+        self._planned: dict[int, tuple[int, datetime | None]] = {}
+        self._planned_now: datetime | None = None
         # Set by the daemon on SIGTERM: finish the append in flight, start no other.
         self.stop: threading.Event | None = None
 
@@ -81,11 +85,34 @@ class Engine:
         report.problems += rep.problems
 
     def plan_all(self, now: datetime, report: CycleReport | None = None) -> None:
-        """Recompute every active application's steps and state from the store."""
-        ids = self.store.application_ids([AppState.ACTIVE])
+        """Bring every active application's steps and state up to date with the store.
+
+        An application is planned again only if its data changed since this
+        engine last planned it (the store bumps its data version on any write
+        to it, from any process) or `now` reached the time its plan said it
+        could change. Everything else would plan to exactly what is stored.
+        A new engine, or a clock that went back, plans everything.
+        """
+        if self._planned_now is not None and now < self._planned_now:
+            self._planned.clear()
+        self._planned_now = now
+        # Versions are read before the data: a write in between only makes
+        # the recorded version older, so that application is planned again.
+        versions = self.store.plan_versions()
+        memo = self._planned
+        for gone in memo.keys() - versions.keys():
+            del memo[gone]
+        ids = []
+        for app_id, version in versions.items():
+            seen = memo.get(app_id)
+            if seen is None or seen[0] != version or (seen[1] is not None and seen[1] <= now):
+                ids.append(app_id)
+        if not ids:
+            return
         manual = self.store.user_sent_times(ids)
         for app in self.store.load_many(ids, events=False):
-            self.plan_one(app, now, report, manual[app.id])
+            p = self.plan_one(app, now, report, manual[app.id])
+            memo[app.id] = (versions[app.id], p.recheck_at)
 
     def plan_one(
         self,
@@ -93,12 +120,12 @@ class Engine:
         now: datetime,
         report: CycleReport | None,
         manual: list[datetime] | None = None,
-    ) -> None:
+    ) -> policy.Plan:
         if manual is None:
             manual = self.store.user_sent_times([app.id])[app.id]
         p = policy.plan(app, self.cfg.policy, self.cal, now, manual, self.cfg.reminders)
         if p.state is app.state and self.store.plan_unchanged(app.steps, p.desired):
-            return  # the common case: no write transaction, no fsync
+            return p  # the common case: no write transaction, no fsync
         with self.store.transaction():
             self.store.reconcile_steps(app.id, p.desired, now)
             if p.state is not app.state:
@@ -113,6 +140,7 @@ class Engine:
                 )
                 if report is not None:
                     report.state_changes.append((app.id, p.state, p.reason))
+        return p
 
     def due_steps(self, now: datetime) -> list[Step]:
         active = set(self.store.application_ids([AppState.ACTIVE]))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Container, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -72,6 +72,25 @@ class Calendar:
     def in_working_hours(self, moment: datetime) -> bool:
         return self.next_work_time(moment) == moment
 
+    def next_hours_change(self, moment: datetime) -> datetime:
+        """No later than the next instant `in_working_hours` flips after `moment`."""
+        local = moment.astimezone(self.tz)
+        if self.in_working_hours(moment):
+            return self.local_instant(local.date(), self.workday_end)
+        return self.local_instant(
+            self.next_work_time(moment).astimezone(self.tz).date(), self.workday_start
+        )
+
+    def next_midnight(self, moment: datetime) -> datetime:
+        """No later than the start of the next local day after `moment`."""
+        return self.local_instant(moment.astimezone(self.tz).date() + timedelta(days=1), time(0))
+
+    def local_instant(self, d: date, t: time) -> datetime:
+        # A wall-clock time in a DST gap or overlap names two instants: the
+        # earlier one, so a boundary is never reported late.
+        first = datetime.combine(d, t, tzinfo=self.tz)
+        return min(first, first.replace(fold=1))
+
     def days_later(self, moment: datetime, days: int) -> datetime:
         """The same wall-clock time `days` calendar days later (DST-safe)."""
         # Arithmetic on an aware datetime keeps the wall clock; the offset is
@@ -108,6 +127,23 @@ class Plan:
     reason: str = ""
     max_checkins: int = 0
     contacts_made: int = 0
+    # With the same data, planning at any time in [now, recheck_at) gives this
+    # same plan; None: no later time changes it. Lets a cycle skip the rest.
+    recheck_at: datetime | None = None
+
+
+class _Horizon:
+    """Collects the future instants at which a plan's output may change."""
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+
+    def until(self, moment: datetime) -> None:
+        if self.at is None or moment < self.at:
+            self.at = moment
+
+    def done(self, p: Plan) -> Plan:
+        return replace(p, recheck_at=self.at) if self.at is not None else p
 
 
 def thank_you_recipients(app: Application, iv: Interview) -> list[Contact]:
@@ -201,9 +237,23 @@ def plan(
     """
     if app.state is not AppState.ACTIVE:
         return Plan([], app.state, app.stop_reason)
+    horizon = _Horizon()
+    return horizon.done(_plan(app, policy, cal, now, manual_contacts, reminders, horizon))
+
+
+def _plan(
+    app: Application,
+    policy: PolicyConfig,
+    cal: Calendar,
+    now: datetime,
+    manual_contacts: Sequence[datetime],
+    reminders: RemindersConfig,
+    horizon: _Horizon,
+) -> Plan:
+    # Every test of `now` below reports to `horizon` when its answer can flip.
     desired: list[DesiredStep] = []
     for each in app.interviews:
-        desired.extend(_thank_yous(app, each, policy, now))
+        desired.extend(_thank_yous(app, each, policy, now, horizon))
         desired.extend(_reminders(app, each, policy, cal, reminders))
 
     iv = app.latest_interview
@@ -215,14 +265,14 @@ def plan(
     last = contact_times[-1] if contact_times else None
 
     if made >= limit:
-        return _after_last(app, iv, desired, policy, now, limit, made, last)
+        return _after_last(app, iv, desired, policy, now, limit, made, last, horizon)
 
     to = checkin_recipient(app, policy)
     if to is None:
         return Plan(desired, AppState.ACTIVE, "", limit, made)
     seq = made + 1
     if last is None:
-        due, rule = _first_checkin(app, iv, desired, policy, cal, now)
+        due, rule = _first_checkin(app, iv, desired, policy, cal, now, horizon)
     else:
         due = cal.next_work_time(cal.days_later(last, policy.min_gap_days))
         rule = f"{policy.min_gap_days} days after the last contact ({_day(last, cal)})"
@@ -230,10 +280,14 @@ def plan(
         back = cal.work_start(cal.add_business_days(app.hold_until.astimezone(cal.tz).date(), 1))
         due = max(due, back)
         rule += f"; held until one business day after their return ({_day(app.hold_until, cal)})"
-    if due < now and not cal.in_working_hours(now):
-        # Overdue (a past decision date, the daemon was down): the next
-        # working hour, so the user can still send it in business hours.
-        due = cal.next_work_time(now)
+    if due < now:
+        horizon.until(cal.next_hours_change(now))
+        if not cal.in_working_hours(now):
+            # Overdue (a past decision date, the daemon was down): the next
+            # working hour, so the user can still send it in business hours.
+            due = cal.next_work_time(now)
+    else:
+        horizon.until(due)
     final = " (the last one)" if seq == limit else ""
     kind, word = (StepKind.CALL, "call") if reminders.calls else (StepKind.CHECKIN, "checkin")
     desired.append(
@@ -259,6 +313,7 @@ def _after_last(
     limit: int,
     made: int,
     last: datetime | None,
+    horizon: _Horizon,
 ) -> Plan:
     """All check-ins made: wait for an answer to the last one, then let go."""
     thank_yous = [s for s in app.steps if s.kind is StepKind.THANK_YOU and s.interview_id == iv.id]
@@ -270,6 +325,7 @@ def _after_last(
     if now >= since + timedelta(days=policy.min_gap_days):
         reason = f"{made} of {limit} check-ins made, no answer"
         return Plan(desired, AppState.EXHAUSTED, reason, limit, made)
+    horizon.until(since + timedelta(days=policy.min_gap_days))
     return Plan(desired, AppState.ACTIVE, "", limit, made)
 
 
@@ -284,6 +340,7 @@ def _first_checkin(
     policy: PolicyConfig,
     cal: Calendar,
     now: datetime,
+    horizon: _Horizon,
 ) -> tuple[datetime, str]:
     if iv.decision_by is not None:
         d = cal.add_business_days(iv.decision_by, policy.decision_buffer_business_days)
@@ -309,6 +366,8 @@ def _first_checkin(
         s = steps.get(want.key)
         if s is None or not s.state.final:  # still to be drafted: at the earliest now
             notes.append(max(want.due_at, now))
+            # Only the local day of `now` matters from its due time on.
+            horizon.until(want.due_at if now < want.due_at else cal.next_midnight(now))
         elif s.state in CONTACTED:
             notes.append(contact_time(s))
     if notes:
@@ -324,11 +383,13 @@ def _first_checkin(
 
 
 def _thank_yous(
-    app: Application, iv: Interview, policy: PolicyConfig, now: datetime
+    app: Application, iv: Interview, policy: PolicyConfig, now: datetime, horizon: _Horizon
 ) -> list[DesiredStep]:
     deadline = iv.ends_at + timedelta(hours=policy.thank_you_deadline_hours)
     due = min(iv.ends_at + timedelta(minutes=policy.thank_you_delay_minutes), deadline)
     late = now > deadline
+    if not late:
+        horizon.until(deadline)
     out = []
     for c in thank_you_recipients(app, iv):
         what = "note to the agency recruiter" if _is_agency(c) else "thank-you"

@@ -165,6 +165,31 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE steps ADD COLUMN in_reply_to TEXT;
     ALTER TABLE steps ADD COLUMN refs TEXT NOT NULL DEFAULT '';
     """,
+    # 5: applications.data_version moves on every write to anything planning
+    # reads (the application, its interviews, contacts, steps and messages),
+    # whoever writes: triggers, so no code path can forget. A planner that
+    # remembers the version it planned at knows what it need not plan again.
+    """
+    ALTER TABLE applications ADD COLUMN data_version INTEGER NOT NULL DEFAULT 0;
+    CREATE TRIGGER applications_version AFTER UPDATE ON applications
+        WHEN NEW.data_version = OLD.data_version
+        BEGIN UPDATE applications SET data_version = data_version + 1 WHERE id = NEW.id; END;
+    """
+    + "".join(
+        f"""
+    CREATE TRIGGER {table}_ins_version AFTER INSERT ON {table} BEGIN
+        UPDATE applications SET data_version = data_version + 1 WHERE id = NEW.application_id;
+    END;
+    CREATE TRIGGER {table}_upd_version AFTER UPDATE ON {table} BEGIN
+        UPDATE applications SET data_version = data_version + 1
+            WHERE id IN (OLD.application_id, NEW.application_id);
+    END;
+    CREATE TRIGGER {table}_del_version AFTER DELETE ON {table} BEGIN
+        UPDATE applications SET data_version = data_version + 1 WHERE id = OLD.application_id;
+    END;
+    """
+        for table in ("interviews", "contacts", "steps", "messages")
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -382,6 +407,11 @@ class Store:
                 f"SELECT id FROM applications WHERE state IN ({marks}) ORDER BY id", wanted
             )
         return [int(r[0]) for r in rows]
+
+    def plan_versions(self) -> dict[int, int]:
+        """Active application → its data version (moved by any write planning reads)."""
+        rows = self.conn.execute("SELECT id, data_version FROM applications WHERE state = 'active'")
+        return dict(rows.fetchall())
 
     def load(self, app_id: int) -> Application:
         apps = self.load_many([app_id])
@@ -773,7 +803,15 @@ def _stale(
 
 
 def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+    # A trigger body holds `;` too: a statement ends where SQLite says it is complete.
+    out, pending = [], ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                out.append(pending.strip())
+            pending = ""
+    return out
 
 
 def _interview(r: sqlite3.Row) -> Interview:
