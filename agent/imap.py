@@ -45,6 +45,8 @@ FETCH_CHUNK = 500
 IDLE_MAX_SECONDS = 9 * 60
 NOOP_POLL_SECONDS = 5.0
 CHANGE_RESPONSES = frozenset({b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH", b"VANISHED"})
+# The same, as imaplib files unsolicited responses (by type, whatever command they came with).
+_CHANGE_KEYS = tuple(r.decode() for r in CHANGE_RESPONSES)
 # NO responses that say "later", not "never" (RFC 5530 response codes).
 TRANSIENT_CODES = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]", "[OVERQUOTA]")
 
@@ -91,6 +93,16 @@ def _is_change(response: Any) -> bool:
     )
 
 
+def _is_refusal(response: Any) -> bool:
+    # An untagged NO or BAD: the server could not do part of what was asked.
+    return (
+        isinstance(response, tuple)
+        and len(response) >= 1
+        and isinstance(response[0], bytes)
+        and response[0].upper() in (b"NO", b"BAD")
+    )
+
+
 def _flags(raw: Sequence[bytes | str]) -> frozenset[str]:
     # \Recent only says which session saw a message first (gone in IMAP4rev2);
     # keeping it would make the same message's flags differ between cycles.
@@ -103,6 +115,22 @@ def _item(data: dict[bytes, Any], prefix: bytes) -> Any:
         if isinstance(key, bytes) and key.upper().startswith(prefix):
             return value
     return None
+
+
+def _selected_status(answer: dict[bytes, Any], condstore: bool) -> FolderStatus | None:
+    """A folder's status from the answer to EXAMINE; None if the server left a part out."""
+    try:
+        modseq = answer.get(b"HIGHESTMODSEQ")
+        if condstore and modseq is None:
+            return None
+        return FolderStatus(
+            uidvalidity=int(answer[b"UIDVALIDITY"]),
+            uidnext=int(answer[b"UIDNEXT"]),
+            messages=int(answer[b"EXISTS"]),
+            highestmodseq=int(modseq) if modseq is not None else None,
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
@@ -147,6 +175,9 @@ class ImapMailbox:
         # Folder currently selected and whether read-only (EXAMINE).
         self._selected: str | None = None
         self._readonly = True
+        # Status of the selected folder as of the last look, for status(keep_selected=True);
+        # None when it must be asked for again.
+        self._known: FolderStatus | None = None
 
     def __repr__(self) -> str:
         return f"ImapMailbox({self.username}@{self.host}:{self.port}, {self.security})"
@@ -170,7 +201,7 @@ class ImapMailbox:
             self._shutdown(client)
             raise
         self._client = client
-        self._selected = None
+        self._selected, self._known = None, None
         log.info(
             "connected to %s (%s) as %s; %d capabilities",
             self._where,
@@ -253,7 +284,7 @@ class ImapMailbox:
     def close(self) -> None:
         """Log out; tolerant of a dead connection."""
         client, self._client = self._client, None
-        self._selected = None
+        self._selected, self._known = None, None
         if client is None:
             return
         try:
@@ -281,7 +312,7 @@ class ImapMailbox:
 
     def _drop(self) -> None:
         client, self._client = self._client, None
-        self._selected = None
+        self._selected, self._known = None, None
         if client is not None:
             self._shutdown(client)
 
@@ -353,15 +384,27 @@ class ImapMailbox:
         listing = self._run("LIST", lambda c: c.list_folders())
         return resolve_folders(listing, self.folder_overrides)
 
-    def status(self, folder: str) -> FolderStatus:
-        items = [b"MESSAGES", b"UIDNEXT", b"UIDVALIDITY"]
+    def status(self, folder: str, *, keep_selected: bool = False) -> FolderStatus:
+        """MESSAGES, UIDNEXT, UIDVALIDITY (and HIGHESTMODSEQ) of `folder`.
+
+        With `keep_selected`, `folder` is the one asked about every cycle: it
+        is EXAMINEd once and stays selected, and later calls cost one NOOP.
+        STATUS of an unselected 100k-message maildir costs Dovecot ~45 ms, as
+        much as an EXAMINE; a NOOP on the selected folder ~0.1 ms.
+        """
         self._conn()
-        if "CONDSTORE" in self._caps:
-            items.append(b"HIGHESTMODSEQ")
+        if keep_selected:
+            return self._kept_status(folder)
         if self._selected == folder:
             # STATUS of the selected folder answers from the session's view,
             # which only catches up on a NOOP: new mail would look absent.
             self._examine(folder)
+        return self._status(folder)
+
+    def _status(self, folder: str) -> FolderStatus:
+        items = [b"MESSAGES", b"UIDNEXT", b"UIDVALIDITY"]
+        if "CONDSTORE" in self._caps:
+            items.append(b"HIGHESTMODSEQ")
         data = self._run(f"STATUS {folder}", lambda c: c.folder_status(folder, items))
         modseq = data.get(b"HIGHESTMODSEQ")
         return FolderStatus(
@@ -371,6 +414,25 @@ class ImapMailbox:
             highestmodseq=int(modseq) if modseq is not None else None,
         )
 
+    def _kept_status(self, folder: str) -> FolderStatus:
+        was_selected = self._selected == folder and self._readonly
+        # A NOOP if `folder` is selected, else EXAMINE, whose answer is the status.
+        changed = self._examine(folder)
+        if was_selected and (self._take_changes() or changed):
+            # The NOOP has brought the session's view up to date: STATUS is exact.
+            self._known = None
+        if self._known is None:
+            self._known = self._status(folder)
+        return self._known
+
+    def _take_changes(self) -> bool:
+        """Whether the server announced changes to the selected folder since the last call."""
+        client = self._client
+        if client is None:
+            return True
+        pending = client._imap.untagged_responses
+        return any([pending.pop(key, None) is not None for key in _CHANGE_KEYS])
+
     def _examine(self, folder: str) -> bool:
         """Make `folder` the read-only selected folder; True if NOOP reported changes.
 
@@ -379,13 +441,26 @@ class ImapMailbox:
         """
         client = self._conn()
         with self._guard(f"EXAMINE {folder}"):
+            changed = False
             if self._selected == folder and self._readonly:
                 _, responses = client.noop()
-                return any(_is_change(r) for r in responses)
-            self._selected = None
-            client.select_folder(folder, readonly=True)
+                refused = [r for r in responses if _is_refusal(r)]
+                if not refused:
+                    return any(_is_change(r) for r in responses)
+                # Dovecot answers "* NO Internal error" to NOOP, and STATUS from
+                # the old view, once the selected folder was deleted or
+                # recreated underneath: only a new EXAMINE sees the new one.
+                log.info(
+                    "%s: the server cannot refresh it (%s); examining it again", folder, refused
+                )
+                changed = True
+            self._selected, self._known = None, None
+            answer = client.select_folder(folder, readonly=True)
             self._selected, self._readonly = folder, True
-            return False
+            # EXAMINE's own EXISTS/RECENT are not news.
+            self._take_changes()
+            self._known = _selected_status(answer, "CONDSTORE" in self._caps)
+            return changed
 
     def fetch_new(
         self, folder: str, *, after_uid: int, since: date | None = None
@@ -397,6 +472,8 @@ class ImapMailbox:
         just because its internal date is old (e.g. moved in from elsewhere).
         """
         self._examine(folder)
+        # Unsolicited FETCHes (flag changes) come mixed with ours: ask STATUS next time.
+        self._known = None
         # imapclient 4.0-4.1 raise ValueError on fetch("N:*") range strings, so
         # the open range goes through SEARCH and FETCH gets explicit UIDs.
         criteria: list[Any] = ["UID", f"{after_uid + 1}:*"]
@@ -433,6 +510,7 @@ class ImapMailbox:
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
         self._examine(folder)
+        self._known = None
         data = self._fetch(f"UID FETCH {folder} {uid}", [uid], [f"BODY.PEEK[]<0.{max_bytes}>"])
         item = data.get(uid)
         if item is None:
@@ -447,6 +525,7 @@ class ImapMailbox:
         if not wanted:
             return {}
         self._examine(folder)
+        self._known = None
         result: dict[int, frozenset[str]] = {}
         for chunk in _chunks(wanted, FETCH_CHUNK):
             data = self._fetch(f"UID FETCH {folder} flags", chunk, ["FLAGS"])
@@ -494,7 +573,7 @@ class ImapMailbox:
                 f"UID {uid} from {folder} without touching other messages"
             )
         with self._guard(f"withdraw {folder} UID {uid}"):
-            self._selected = None
+            self._selected, self._known = None, None
             selected = client.select_folder(folder, readonly=False)
             self._readonly = False
             # On any error below _selected stays None, so the next read re-EXAMINEs.
@@ -565,6 +644,8 @@ class ImapMailbox:
     def _idle_once(self, folder: str, seconds: float) -> bool:
         client = self._conn()
         changed = False
+        # idle_check reads responses itself: imaplib never files what IDLE reports.
+        self._known = None
         try:
             client.idle()
             deadline = time.monotonic() + seconds

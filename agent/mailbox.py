@@ -115,7 +115,13 @@ class Mailbox(Protocol):
 
     def folders(self) -> Folders: ...
 
-    def status(self, folder: str) -> FolderStatus: ...
+    def status(self, folder: str, *, keep_selected: bool = False) -> FolderStatus:
+        """UIDVALIDITY, UIDNEXT, message count (and HIGHESTMODSEQ) of `folder`, as of now.
+
+        `keep_selected` marks the folder asked about every cycle (INBOX): a
+        backend may keep it open so that asking again costs almost nothing.
+        """
+        ...
 
     def fetch_new(
         self, folder: str, *, after_uid: int, since: date | None = None

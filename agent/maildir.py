@@ -489,7 +489,8 @@ class MaildirMailbox:
             capabilities=CAPABILITIES, greeting=f"Maildir {self.root} ({self.layout} layout)"
         )
 
-    def status(self, folder: str) -> FolderStatus:
+    def status(self, folder: str, *, keep_selected: bool = False) -> FolderStatus:
+        # Nothing to keep open: a scan whose directory stamps did not move is cached.
         scan = self._scan(folder)
         validity, uidnext = self._idx.folder(folder)
         return FolderStatus(

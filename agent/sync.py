@@ -1,7 +1,9 @@
 """Per-folder UID sync: new mail in INBOX, Sent, Drafts (and configured extras) → effects.
 
 Per folder the store keeps UIDVALIDITY and the last UID seen. A folder whose
-STATUS shows no new UID costs one STATUS and nothing else; a changed one gets
+status shows no new UID costs nothing else: INBOX, kept selected between
+cycles, one NOOP; Sent, Drafts and extra folders one STATUS each (cheap while
+they are small; STATUS of a big unselected folder costs as much as EXAMINE); a changed one gets
 `UID FETCH` of the new headers only, a body (capped) only when classification
 needs it. A new UIDVALIDITY resyncs that folder; the `messages` table keeps
 effects from repeating (by Message-ID).
@@ -120,7 +122,8 @@ class Syncer:
         drafts_changed = False
         for role, name in self.folder_plan():
             try:
-                status = self.mailbox.status(name)
+                # INBOX stays selected between cycles: asking again is one NOOP.
+                status = self.mailbox.status(name, keep_selected=name == self.folders.inbox)
             except (FolderError, MailboxFatalError) as exc:
                 if role is FolderRole.INCOMING and name != self.folders.inbox:
                     log.warning("cannot watch folder %r: %s", name, exc)

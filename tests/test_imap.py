@@ -11,7 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from agent.errors import AuthError, ConnectError, FolderError, MailboxFatalError
+from agent.errors import (
+    AuthError,
+    ConnectError,
+    FolderError,
+    MailboxFatalError,
+    MailboxTransientError,
+)
 from agent.imap import ImapMailbox, resolve_folders
 from agent.mailbox import Mailbox
 from tests.dovecot import Dovecot, MailUser
@@ -181,6 +187,34 @@ def test_status(dovecot: Dovecot, mail_user: MailUser, mbox: ImapMailbox) -> Non
     st = mbox.status("INBOX")
     assert st.messages == 1 and st.uidnext == 2 and st.uidvalidity > 0
     assert st.highestmodseq is not None
+
+
+@pytest.mark.dovecot
+def test_kept_folder_sees_expunges_flags_and_a_new_uidvalidity(
+    dovecot: Dovecot, mail_user: MailUser, mbox: ImapMailbox
+) -> None:
+    for i in range(3):
+        dovecot.deliver(mail_user, "Archive", _message(f"a{i}"))
+    first = mbox.status("Archive", keep_selected=True)
+    dovecot.expunge(mail_user, "Archive", 2)
+    assert mbox.status("Archive", keep_selected=True).messages == 2
+    dovecot.add_flags(mail_user, "Archive", 1, "\\Flagged")
+    flagged = mbox.status("Archive", keep_selected=True)
+    assert first.highestmodseq is not None and flagged.highestmodseq is not None
+    assert flagged.highestmodseq > first.highestmodseq
+    assert flagged == mbox.status("Archive")
+
+    # Deleted and recreated while selected: the server drops the session or
+    # says so; either way the next answer carries the new UIDVALIDITY.
+    dovecot.delete_mailbox(mail_user, "Archive")
+    dovecot.create_mailbox(mail_user, "Archive")
+    dovecot.deliver(mail_user, "Archive", _message("new generation"))
+    try:
+        again = mbox.status("Archive", keep_selected=True)
+    except MailboxTransientError:
+        again = mbox.status("Archive", keep_selected=True)
+    assert again.uidvalidity != first.uidvalidity
+    assert (again.messages, again.uidnext) == (1, 2)
 
 
 # -- reading ----------------------------------------------------------------

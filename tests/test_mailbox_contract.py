@@ -252,6 +252,26 @@ def test_withdraw_moves_only_our_draft(backend: Backend, mbox: Mailbox) -> None:
     mbox.withdraw("Drafts", uid, "Trash")  # already gone: nothing to do
 
 
+def test_status_of_a_kept_folder_follows_every_delivery(backend: Backend, mbox: Mailbox) -> None:
+    # INBOX is asked about every cycle with keep_selected: it must see each
+    # delivery at once (IMAP: via NOOP, never a stale answer) and agree with a
+    # plain status of the same folder.
+    backend.deliver("INBOX", message("first"))
+    first = mbox.status("INBOX", keep_selected=True)
+    assert (first.messages, first.uidnext) == (1, 2)
+    assert mbox.status("INBOX", keep_selected=True) == first
+    for n in (2, 3):
+        backend.deliver("INBOX", message(f"m{n}"))
+        kept = mbox.status("INBOX", keep_selected=True)
+        assert (kept.messages, kept.uidnext, kept.uidvalidity) == (n, n + 1, first.uidvalidity)
+    assert [m.uid for m in mbox.fetch_new("INBOX", after_uid=1)] == [2, 3]
+    backend.deliver("Sent", message("sent"))
+    assert mbox.status("Sent").messages == 1
+    backend.deliver("INBOX", message("m4"))
+    kept = mbox.status("INBOX", keep_selected=True)
+    assert kept.uidnext == 5 and kept == mbox.status("INBOX")
+
+
 def test_status_and_uids_stable_across_reopening(backend: Backend, mbox: Mailbox) -> None:
     for i in range(2):
         backend.deliver("INBOX", message(f"m{i}"))
