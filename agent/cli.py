@@ -501,6 +501,11 @@ def cmd_stop(ctx: Context) -> int:
         ctx.store.reconcile_steps(app.id, [], now)
         ctx.store.add_event(app.id, "stopped", reason, now)
     print(f"stopped #{app.id} {app.company}: {reason}")
+    drafted = [s for s in app.steps if s.state is StepState.DRAFTED]
+    if drafted:
+        print(
+            f"  its {len(drafted)} unsent draft(s) go to Trash at the next cycle (edited ones stay)"
+        )
     return 0
 
 

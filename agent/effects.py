@@ -147,11 +147,15 @@ def withdraw_answered(
     drafts_uidvalidity: int | None,
     now: datetime,
 ) -> list[Step]:
-    """Move our unsent, unedited drafts of answered applications to Trash."""
-    answered = set(store.application_ids([AppState.RESPONDED]))
+    """Move our unsent, unedited drafts of answered or stopped applications to Trash."""
+    # A stopped sequence is as over as an answered one: a draft left behind
+    # could still be sent by mistake.
+    why = {i: "they replied" for i in store.application_ids([AppState.RESPONDED])}
+    why.update({i: "you stopped it" for i in store.application_ids([AppState.STOPPED])})
     done = []
     for step in store.steps_in_state(StepState.DRAFTED):
-        if step.application_id not in answered:
+        reason = why.get(step.application_id)
+        if reason is None:
             continue
         watch = store.draft_watch(step.id)
         if watch is not None and watch.edited:
@@ -159,7 +163,7 @@ def withdraw_answered(
         uid = watch.uid if watch is not None and watch.uid is not None else step.draft_uid
         if uid is None:
             with store.transaction():
-                store.set_step_note(step.id, "they replied; draft left in Drafts (UID unknown)")
+                store.set_step_note(step.id, f"{reason}; draft left in Drafts (UID unknown)")
                 _mark_edited(store, step, watch, now)
             continue
         validity = watch.uidvalidity if watch is not None else drafts_uidvalidity
@@ -168,12 +172,12 @@ def withdraw_answered(
         except MailboxFatalError as exc:
             log.warning("step %s: draft left in Drafts: %s", step.key, exc)
             with store.transaction():
-                store.set_step_note(step.id, f"they replied; draft left in Drafts ({exc})")
+                store.set_step_note(step.id, f"{reason}; draft left in Drafts ({exc})")
                 _mark_edited(store, step, watch, now)
             continue
         with store.transaction():
             store.set_step_state(
-                step.id, StepState.WITHDRAWN, now, note="they replied; draft moved to Trash"
+                step.id, StepState.WITHDRAWN, now, note=f"{reason}; draft moved to Trash"
             )
             store.add_event(step.application_id, "withdrawn", f"draft {step.key} withdrawn", now)
         done.append(step)

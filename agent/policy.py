@@ -262,20 +262,34 @@ def _plan(
     limit = max_checkins(app, policy)
     contact_times = checkin_contacts(app, manual_contacts)
     made = len(contact_times)
-    last = contact_times[-1] if contact_times else None
+    # A check-in draft the user threw away used up its turn: its number is
+    # never drafted again, the next one keeps the gap from it, and it counts
+    # toward the maximum (so rejecting them all lets the application go),
+    # but it is not a contact made.
+    set_aside = sorted(
+        contact_time(s)
+        for s in app.steps
+        if s.interview_id == iv.id
+        and s.seq > 0
+        and s.kind is StepKind.CHECKIN
+        and s.state is StepState.SKIPPED
+    )
+    used = made + len(set_aside)
+    last = max(contact_times + set_aside, default=None)
 
-    if made >= limit:
+    if used >= limit:
         return _after_last(app, iv, desired, policy, now, limit, made, last, horizon)
 
     to = checkin_recipient(app, policy)
     if to is None:
         return Plan(desired, AppState.ACTIVE, "", limit, made)
-    seq = made + 1
+    seq = used + 1
     if last is None:
         due, rule = _first_checkin(app, iv, desired, policy, cal, now, horizon)
     else:
+        which = "check-in you set aside" if set_aside and last == set_aside[-1] else "contact"
         due = cal.next_work_time(cal.days_later(last, policy.min_gap_days))
-        rule = f"{policy.min_gap_days} days after the last contact ({_day(last, cal)})"
+        rule = f"{policy.min_gap_days} days after the last {which} ({_day(last, cal)})"
     if app.hold_until and due < app.hold_until:
         back = cal.work_start(cal.add_business_days(app.hold_until.astimezone(cal.tz).date(), 1))
         due = max(due, back)

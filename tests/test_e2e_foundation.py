@@ -116,6 +116,23 @@ def test_stop_means_no_drafts(acct: Account) -> None:
     assert app["state"] == "stopped" and app["next_step"] is None
 
 
+def test_stop_withdraws_the_unsent_drafts(acct: Account) -> None:
+    app_id = add_panel(acct)
+    acct.ok("run", "--once", now="2026-11-16 16:05")
+    drafted = acct.folder("Drafts")
+    assert len(drafted) == 4
+    out = acct.ok("stop", str(app_id), now="2026-11-16 18:00").out
+    assert "4 unsent draft(s) go to Trash" in out
+    acct.ok("run", "--once", now="2026-11-16 18:05")
+    assert acct.folder("Drafts") == []
+    assert sorted(m.raw for m in acct.folder("Trash")) == sorted(m.raw for m in drafted)
+    (app,) = json.loads(acct.ok("status", "--json").out)
+    notes = {s["state"]: s["note"] for s in app["steps"] if s["kind"] == "thank_you"}
+    assert notes == {"withdrawn": "you stopped it; draft moved to Trash"}
+    acct.ok("run", "--once", now="2026-11-20 09:00")
+    assert acct.folder("Drafts") == [] and len(acct.folder("Trash")) == 4
+
+
 def test_wrong_password_exits_3(acct: Account) -> None:
     acct.monkeypatch.setenv("FOLLOWUP_PASSWORD", "wrong-" + acct.user.password)
     r = acct.run("check")

@@ -374,6 +374,26 @@ def test_max_checkins(
     assert policy.max_checkins(app, pol) == expected
 
 
+def test_a_rejected_checkin_is_not_drafted_again_and_the_sequence_goes_on() -> None:
+    c = cal()
+    app = make_app(at("2026-11-02 10:00"), kind=InterviewKind.VIDEO, people="ir")  # max 2
+    draft_thank_yous(app, c, at("2026-11-02 12:00"))
+    (first,) = checkins(policy.plan(app, POL, c, at("2026-11-09 08:00")))
+    step = record(app, first, StepState.DRAFTED, at("2026-11-09 08:00"))
+    step.state = StepState.SKIPPED  # the user deleted the draft
+    p = policy.plan(app, POL, c, at("2026-11-12 09:00"))
+    (second,) = checkins(p)
+    assert second.seq == 2 and second.key != first.key
+    assert local(second.due_at) == "2026-11-17 08:00 Tue"  # 8 days after the rejected one
+    assert "set aside" in second.rule
+    assert p.contacts_made == 0 and p.state is AppState.ACTIVE
+    # Rejecting the last one too: nothing more is drafted, and it lets go.
+    record(app, second, StepState.SKIPPED, at("2026-11-17 08:00"))
+    assert checkins(policy.plan(app, POL, c, at("2026-11-18 09:00"))) == []
+    p = policy.plan(app, POL, c, at("2026-11-25 09:00"))
+    assert p.state is AppState.EXHAUSTED and p.contacts_made == 0
+
+
 def walk(app: Application, pol: PolicyConfig, c: policy.Calendar, now: datetime) -> list[str]:
     """Act on every email step when due, as the daemon would; the check-in times."""
     sent: list[str] = []
