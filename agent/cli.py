@@ -20,7 +20,7 @@ from .engine import Engine
 from .errors import ConfigError, FollowupError, UsageError
 from .lock import InstanceLock
 from .mailbox import Mailbox, open_mailbox
-from .models import AppState, StepState
+from .models import Application, AppState, StepState
 from .store import Store
 
 log = logging.getLogger("followup")
@@ -245,6 +245,14 @@ def _add_data(ctx: Context) -> intake.InterviewIn:
     )
 
 
+def _lint_notes(ctx: Context, app: Application, texts: Sequence[str]) -> None:
+    """The user's own notes go into drafts: catch typos while they are fresh."""
+    known = [app.company, app.role, *app.domains, *(c.name for c in app.contacts)]
+    known += ctx.cfg.policy.known_words
+    for finding in lint.check_spelling(texts, known):
+        print(f"  lint: {finding}")
+
+
 def cmd_add(ctx: Context) -> int:
     data = _add_data(ctx)
     if ctx.args.application is not None:
@@ -259,14 +267,10 @@ def cmd_add(ctx: Context) -> int:
     engine.plan_one(ctx.store.load(app_id), now, None)
     app = ctx.store.load(app_id)
     print(f"added {app.company} — {app.role} (round {app.interviews[-1].round})")
-    # The user's own notes go into drafts: catch typos now, while they are fresh.
     texts = [data.learned, data.highlight] + [
         p.discussed for p in (*data.interviewers, data.hiring_manager, data.recruiter) if p
     ]
-    known = [app.company, app.role, *app.domains, *(c.name for c in app.contacts)]
-    known += ctx.cfg.policy.known_words
-    for finding in lint.check_spelling(texts, known):
-        print(f"  lint: {finding}")
+    _lint_notes(ctx, app, texts)
     for s in app.steps:
         if s.state is StepState.PLANNED:
             c = app.contact(s.contact_id)
@@ -461,6 +465,53 @@ def cmd_done(ctx: Context) -> int:
     return 0
 
 
+def cmd_edit(ctx: Context) -> int:
+    """Correct what `add` recorded; drafts not yet written use the new text."""
+    a = ctx.args
+    now = ctx.now()
+    app = ctx.store.load(a.id)
+    rounds = {iv.round: iv for iv in app.interviews}
+    iv = rounds.get(a.round) if a.round is not None else app.latest_interview
+    if iv is None:
+        raise UsageError(f"#{app.id} has no round {a.round}")
+    discussed: dict[int, str] = {}
+    for item in a.discussed or []:
+        addr, sep, text = item.partition("=")
+        match = [c for c in app.contacts if sep and c.email.lower() == addr.strip().lower()]
+        if not match:
+            addresses = ", ".join(sorted({c.email for c in app.contacts}))
+            raise UsageError(f"--discussed {item!r}: expected ADDRESS=TEXT with one of {addresses}")
+        for c in match:
+            discussed[c.id] = text.strip()
+    decision = iv.decision_by
+    if a.decision_by is not None:
+        decision = (
+            None if a.decision_by == "none" else intake.parse_day(a.decision_by, "--decision-by")
+        )
+    learned = iv.learned if a.learned is None else a.learned
+    highlight = iv.highlight if a.highlight is None else a.highlight
+    with ctx.store.transaction():
+        ctx.store.update_interview(
+            iv,
+            learned=learned,
+            highlight=highlight,
+            note=iv.note if a.note is None else a.note,
+            decision_by=decision,
+        )
+        for contact_id, text in discussed.items():
+            ctx.store.set_discussed(contact_id, text)
+        ctx.store.add_event(app.id, "edited", f"round {iv.round} notes edited", now)
+    if app.state is AppState.ACTIVE:
+        Engine(ctx.cfg, ctx.store, None).plan_one(ctx.store.load(app.id), now, None)
+    app = ctx.store.load(app.id)
+    print(f"updated #{app.id} {app.company}, round {iv.round}")
+    _lint_notes(ctx, app, [learned, highlight, *discussed.values()])
+    written = [s for s in app.steps if s.state in (StepState.DRAFTED, StepState.SENT)]
+    if written:
+        print(f"  {len(written)} draft(s) already written keep their text; later ones use the new")
+    return 0
+
+
 def cmd_preview(ctx: Context) -> int:
     now = ctx.now()
     engine = Engine(ctx.cfg, ctx.store, None)
@@ -635,6 +686,19 @@ def build_parser() -> argparse.ArgumentParser:
     ag = cmd("agenda", cmd_agenda, "what is due today and soon: drafts to send, reminders")
     ag.add_argument("--days", type=int, default=7, metavar="N", help="how far ahead (7)")
     ag.add_argument("--json", action="store_true")
+    ed = cmd("edit", cmd_edit, "correct the notes or decision date of an interview")
+    ed.add_argument("id", type=int)
+    ed.add_argument("--round", type=int, help="which round (default: the latest)")
+    ed.add_argument("--learned", help="something you learned about the team or product")
+    ed.add_argument("--highlight", help="a skill or achievement the interview did not cover")
+    ed.add_argument("--note", help="anything to remember (never put in a draft)")
+    ed.add_argument("--decision-by", metavar="YYYY-MM-DD|none")
+    ed.add_argument(
+        "--discussed",
+        action="append",
+        metavar="ADDRESS=TEXT",
+        help="what you talked about with that person (repeatable)",
+    )
     dn = cmd("done", cmd_done, "mark a reminder (LinkedIn, card, references, call) done")
     dn.add_argument("step", type=int)
     st = cmd("stop", cmd_stop, "stop an application's sequence for good")

@@ -372,6 +372,18 @@ class Store:
         )
         return int(cur.lastrowid or 0)
 
+    def update_interview(
+        self, iv: Interview, *, learned: str, highlight: str, note: str, decision_by: date | None
+    ) -> None:
+        self.conn.execute(
+            "UPDATE interviews SET learned = ?, highlight = ?, note = ?, decision_by = ?"
+            " WHERE id = ?",
+            (learned, highlight, note, decision_by.isoformat() if decision_by else None, iv.id),
+        )
+
+    def set_discussed(self, contact_id: int, text: str) -> None:
+        self.conn.execute("UPDATE contacts SET discussed = ? WHERE id = ?", (text, contact_id))
+
     def set_domains(self, app_id: int, domains: Sequence[str], now: datetime) -> None:
         self.conn.execute(
             "UPDATE applications SET domains = ?, updated_at = ? WHERE id = ?",

@@ -180,3 +180,53 @@ def test_lint_findings_warn_or_hold_back(acct: Account, mode: str) -> None:
     else:
         assert run.code == 1 and "held back by lint" in run.err
         assert acct.folder("Drafts") == [] and note["state"] == "planned"
+
+
+def test_a_note_held_back_by_lint_goes_out_once_the_note_is_fixed(acct: Account) -> None:
+    acct.config.write_text(acct.config.read_text().replace('lint = "warn"', 'lint = "block"'))
+    app_id = acct.add(
+        "--company", "Globex", "--role", "Analyst", "--at", "2026-11-16 10:00",
+        "--interviewer", "Hank Scorpio <hank@globex.example>",
+        "--interviewer", "Lisa Wong <lisa@globex.example>",
+        "--recruiter", "Rita Recruiter <rita@globex.example>",
+        now="2026-11-16 11:30",
+    )  # fmt: skip
+    acct.ok(
+        "edit", str(app_id), "--discussed", "HANK@globex.example=the teams data pipline",
+        now="2026-11-16 11:40",
+    )  # fmt: skip
+    held = acct.run("run", "--once", now="2026-11-16 12:30")
+    assert held.code == 1 and "pipline" in held.err
+    drafted = sorted(str(d["To"].addresses[0].addr_spec) for d in acct.drafts())
+    assert drafted == ["lisa@globex.example", "rita@globex.example"]  # Hank's waits
+
+    fixed = acct.ok(
+        "edit", str(app_id), "--discussed", "hank@globex.example=the team's data pipeline",
+        "--decision-by", "2026-11-27", now="2026-11-16 12:40",
+    ).out  # fmt: skip
+    assert "lint" not in fixed and "2 draft(s) already written keep their text" in fixed
+    acct.ok("run", "--once", now="2026-11-16 12:45")
+    hank = next(d for d in acct.drafts() if "hank@" in str(d["To"]))
+    assert "the team's data pipeline" in hank.get_content()
+    (app,) = json.loads(acct.ok("status", "--json").out)
+    assert app["interviews"][0]["decision_by"] == "2026-11-27"
+    checkin = next(s for s in app["steps"] if s["kind"] == "checkin")
+    assert checkin["due"] == "2026-12-01T07:00+00:00"  # Fri 27 Nov + 2 business days, 08:00 Berlin
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--discussed", "nobody@globex.example=x"], "one of hank@globex.example"),
+        (["--discussed", "no equals sign"], "ADDRESS=TEXT"),
+        (["--round", "3"], "has no round 3"),
+        (["--decision-by", "soon"], "not a date"),
+    ],
+)
+def test_edit_rejects_what_it_cannot_apply(acct: Account, argv: list[str], words: str) -> None:
+    app_id = acct.add(
+        "--company", "Globex", "--role", "Analyst", "--at", "2026-11-16 10:00",
+        "--interviewer", "Hank Scorpio <hank@globex.example>", now="2026-11-16 11:30",
+    )  # fmt: skip
+    r = acct.run("edit", str(app_id), *argv)
+    assert r.code == 2 and words in r.err
