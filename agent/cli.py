@@ -20,7 +20,7 @@ from .engine import Engine
 from .errors import ConfigError, FollowupError, UsageError
 from .lock import InstanceLock
 from .mailbox import Mailbox, open_mailbox
-from .models import Application, AppState, StepState
+from .models import Application, AppState, Step, StepState
 from .store import Store
 
 log = logging.getLogger("followup")
@@ -311,18 +311,28 @@ def _run_once(ctx: Context) -> int:
         mb.close()
     for step in rep.recovered:
         print(f"recovered draft for step {step.id} after an interruption")
-    for step in rep.drafted:
-        app = ctx.store.load(step.application_id)
-        c = app.contact(step.contact_id)
-        late = " (late)" if step.late else ""
-        print(f"drafted {step.kind.value} to {c.email if c else '?'}{late}: {step.subject}")
     for app_id, state, why in rep.state_changes:
         print(f"application {app_id} is now {state.value}: {why}")
+    for what, steps in (
+        ("sent by you", rep.sent),
+        ("deleted from Drafts by you, not written again", rep.rejected),
+        ("withdrawn to Trash", rep.withdrawn),
+    ):
+        for step in steps:
+            print(f"{_step_text(ctx, step)} was {what}")
+    for step in rep.drafted:
+        late = " (late)" if step.late else ""
+        print(f"drafted {_step_text(ctx, step)}{late}: {step.subject}")
     for p in rep.problems:
         print(f"problem: {p}", file=sys.stderr)
-    if not (rep.drafted or rep.state_changes):
+    if not (rep.drafted or rep.state_changes or rep.sent or rep.rejected or rep.withdrawn):
         print("nothing due")
     return 1 if rep.problems else 0
+
+
+def _step_text(ctx: Context, step: Step) -> str:
+    c = ctx.store.load(step.application_id).contact(step.contact_id)
+    return f"{step.kind.value} to {c.email if c else '?'}"
 
 
 def _health_line(ctx: Context, h: dict[str, Any]) -> str:

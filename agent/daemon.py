@@ -327,11 +327,12 @@ class Daemon:
         if self.watcher is None and self.cfg.daemon.idle:
             self._start_watcher()
         health.cycle_ok(self.store, now, self.idle_up)
-        if report.drafted or report.recovered or report.state_changes:
+        if report.drafted or report.recovered or report.state_changes or report.withdrawn:
             log.info(
-                "cycle: %d drafted, %d recovered, %d state change(s)",
+                "cycle: %d drafted, %d recovered, %d withdrawn, %d state change(s)",
                 len(report.drafted),
                 len(report.recovered),
+                len(report.withdrawn),
                 len(report.state_changes),
             )
         self._schedule_due(self.now())

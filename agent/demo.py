@@ -203,7 +203,7 @@ def run(root: Path, say: Say, run_cli: Run) -> Path:
     for _, msg in d.drafts():
         d.send_draft_to(str(msg["To"].addresses[0].addr_spec), at("2026-11-16 17:00"))
     d.cmd("run", "--once", now="2026-11-16 17:05")
-    say("(followup saw them in Sent: the notes count as sent, nothing is drafted twice)")
+    say("(followup saw them in Sent: they count as sent and are never drafted again)")
 
     d.heading("Mon 30 Nov, 08:05", "no news after the decision date: the first check-in")
     say("They said they'd decide by Wed 25 Nov. followup waits two business days, and")

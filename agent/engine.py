@@ -30,6 +30,10 @@ class CycleReport:
     drafted: list[Step] = field(default_factory=list)
     recovered: list[Step] = field(default_factory=list)
     state_changes: list[tuple[int, AppState, str]] = field(default_factory=list)
+    # What the mailbox showed happened to our drafts.
+    sent: list[Step] = field(default_factory=list)
+    withdrawn: list[Step] = field(default_factory=list)
+    rejected: list[Step] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -82,7 +86,16 @@ class Engine:
             return
         rep = Syncer(self.cfg, self.store, self.mailbox, self.folders, self.cal.tz).run(now)
         report.state_changes += [(c.application_id, c.state, c.reason) for c in rep.state_changes]
+        report.sent += rep.sent
+        report.withdrawn += rep.withdrawn
+        report.rejected += rep.rejected
         report.problems += rep.problems
+        log.debug(
+            "sync: %d header(s), %d body(ies) fetched; %d folder(s) unchanged",
+            rep.fetched,
+            rep.bodies,
+            rep.skipped_folders,
+        )
 
     def plan_all(self, now: datetime, report: CycleReport | None = None) -> None:
         """Bring every active application's steps and state up to date with the store.

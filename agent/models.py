@@ -82,10 +82,6 @@ class Contact:
     def person(self) -> Person:
         return Person(self.name, self.email)
 
-    @property
-    def first_name(self) -> str:
-        return self.name.split()[0] if self.name.strip() else ""
-
 
 @dataclass
 class Interview:

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 from .errors import NotFoundError, StateError
 from .models import (
@@ -888,7 +887,3 @@ def _step(r: sqlite3.Row) -> Step:
         in_reply_to=r["in_reply_to"],
         refs=r["refs"],
     )
-
-
-def row_dict(row: sqlite3.Row) -> dict[str, Any]:
-    return {k: row[k] for k in row.keys()}  # noqa: SIM118 - Row has no items()

@@ -58,6 +58,8 @@ def test_demo_story(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "back Fri 11 Dec" in out
     # The reply stops everything and withdraws the unsent check-in.
     assert "application 1 is now responded" in out
+    assert out.count("was sent by you") == 5  # four notes, then the first check-in
+    assert "checkin to maria.garcia@acme-analytics.example was withdrawn to Trash" in out
     mail = root / "Mail"
     assert files(mail / ".Drafts") == []
     (trashed,) = files(mail / ".Trash")

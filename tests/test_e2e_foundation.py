@@ -123,7 +123,8 @@ def test_stop_withdraws_the_unsent_drafts(acct: Account) -> None:
     assert len(drafted) == 4
     out = acct.ok("stop", str(app_id), now="2026-11-16 18:00").out
     assert "4 unsent draft(s) go to Trash" in out
-    acct.ok("run", "--once", now="2026-11-16 18:05")
+    ran = acct.ok("run", "--once", now="2026-11-16 18:05").out
+    assert ran.count("was withdrawn to Trash") == 4
     assert acct.folder("Drafts") == []
     assert sorted(m.raw for m in acct.folder("Trash")) == sorted(m.raw for m in drafted)
     (app,) = json.loads(acct.ok("status", "--json").out)
