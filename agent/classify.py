@@ -18,34 +18,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import Message
-from enum import StrEnum
 
-from .models import Application, AppState, Role
+from .models import Application, AppState, FolderRole, MessageKind, Role
 
 log = logging.getLogger(__name__)
-
-
-class Kind(StrEnum):
-    """What a message is; the values are stored in `messages.kind`."""
-
-    REPLY = "reply"  # a human answer from the company or in the thread
-    AUTO_REPLY = "auto_reply"  # out-of-office and other RFC 3834 auto-responses
-    BOUNCE = "bounce"  # a delivery failure report
-    LIST = "list"  # newsletter, mailing list, bulk mail
-    AUTOMATED = "automated"  # other machine mail (ATS notices, delay reports)
-    PRIOR = "prior"  # from the company, but dated before the latest interview
-    USER_SENT = "user_sent"  # the user's own message to the company (Sent)
-    OUR_SENT = "our_sent"  # one of our drafts, sent by the user (Sent)
-    OUR_DRAFT = "our_draft"  # one of our drafts (or the user's edit of it) in Drafts
-    UNRELATED = "unrelated"  # nothing to do with any application: not recorded
-
-
-class FolderRole(StrEnum):
-    """Why a folder is synced."""
-
-    INCOMING = "incoming"  # INBOX and configured extra folders
-    SENT = "sent"
-    DRAFTS = "drafts"
 
 
 # Mail providers whose domain says nothing about the sender's employer.
@@ -706,7 +682,7 @@ class AppIndex:
 
 @dataclass(frozen=True)
 class Verdict:
-    kind: Kind
+    kind: MessageKind
     matches: tuple[Match, ...] = ()
     reason: str = ""
     needs_body: bool = False  # classify again with the body to finish
@@ -747,7 +723,7 @@ def classify(
         return _classify_sent(h, idx)
 
     if h.from_addr in idx.me and not looks_like_bounce(h):
-        return Verdict(Kind.UNRELATED, reason="from the user")
+        return Verdict(MessageKind.UNRELATED, reason="from the user")
     if looks_like_bounce(h):
         return _classify_bounce(h, idx, body)
 
@@ -755,33 +731,35 @@ def classify(
     people = idx.match_people([h.from_addr, *h.reply_to])
     matches = tuple(by_thread or people)
     if not matches:
-        return Verdict(Kind.UNRELATED)
+        return Verdict(MessageKind.UNRELATED)
     how = matches[0].how
     if h.is_list or h.precedence in ("bulk", "list", "junk"):
-        return Verdict(Kind.LIST, matches, "mailing list or newsletter")
+        return Verdict(MessageKind.LIST, matches, "mailing list or newsletter")
     if is_auto_reply(h):
         if body is None:
-            return Verdict(Kind.AUTO_REPLY, matches, "auto-reply", needs_body=True)
+            return Verdict(MessageKind.AUTO_REPLY, matches, "auto-reply", needs_body=True)
         text = h.subject + "\n" + body_text(body)
         back = parse_return_date(text, _ref_day(h, received))
         why = f"auto-reply, back on {back.isoformat()}" if back else "auto-reply"
-        return Verdict(Kind.AUTO_REPLY, matches, why, return_date=back)
+        return Verdict(MessageKind.AUTO_REPLY, matches, why, return_date=back)
     if is_automated(h):
-        return Verdict(Kind.AUTOMATED, matches, f"automated ({h.auto_submitted or h.precedence})")
+        return Verdict(
+            MessageKind.AUTOMATED, matches, f"automated ({h.auto_submitted or h.precedence})"
+        )
     when = h.date or received
     if when is not None:
         recent = [m for m in matches if when >= idx.since.get(m.application_id, when)]
         if not recent:
-            return Verdict(Kind.PRIOR, matches, "dated before the latest interview")
+            return Verdict(MessageKind.PRIOR, matches, "dated before the latest interview")
         matches = tuple(recent)
-    return Verdict(Kind.REPLY, matches, f"human reply ({how})")
+    return Verdict(MessageKind.REPLY, matches, f"human reply ({how})")
 
 
 def _classify_bounce(h: Header, idx: AppIndex, body: bytes | None) -> Verdict:
     if body is None:
-        return Verdict(Kind.BOUNCE, reason="delivery failure", needs_body=True)
+        return Verdict(MessageKind.BOUNCE, reason="delivery failure", needs_body=True)
     if delay_only(body):
-        return Verdict(Kind.AUTOMATED, reason="delivery delayed, not failed")
+        return Verdict(MessageKind.AUTOMATED, reason="delivery delayed, not failed")
     failed = tuple(failed_addresses(body, idx.contacts))
     matches: list[Match] = []
     for addr in failed:
@@ -789,10 +767,12 @@ def _classify_bounce(h: Header, idx: AppIndex, body: bytes | None) -> Verdict:
     if not matches:
         thread = idx.match_thread(h)
         if not thread:
-            return Verdict(Kind.UNRELATED, reason="bounce for no known contact", failed=failed)
+            return Verdict(
+                MessageKind.UNRELATED, reason="bounce for no known contact", failed=failed
+            )
         matches = list(thread)
     return Verdict(
-        Kind.BOUNCE,
+        MessageKind.BOUNCE,
         tuple(matches),
         "undeliverable: " + (", ".join(failed) or "unknown address"),
         failed=failed,
@@ -801,25 +781,25 @@ def _classify_bounce(h: Header, idx: AppIndex, body: bytes | None) -> Verdict:
 
 def _classify_sent(h: Header, idx: AppIndex) -> Verdict:
     if h.followup_id:
-        return Verdict(Kind.OUR_SENT, reason="X-Followup-Id", followup_id=h.followup_id)
+        return Verdict(MessageKind.OUR_SENT, reason="X-Followup-Id", followup_id=h.followup_id)
     matches = idx.match_thread(h) or idx.match_people(h.recipients)
     if h.message_id and h.message_id in idx.threads and not matches:
         matches = [Match(idx.threads[h.message_id], None, "thread")]
     if not matches:
-        return Verdict(Kind.UNRELATED)
+        return Verdict(MessageKind.UNRELATED)
     # Whether it is one of our drafts (matched by Message-ID or recipient and
     # subject) is decided against the steps by the caller.
-    return Verdict(Kind.USER_SENT, tuple(matches), "sent by the user")
+    return Verdict(MessageKind.USER_SENT, tuple(matches), "sent by the user")
 
 
 def _classify_draft(h: Header, idx: AppIndex) -> Verdict:
     if h.followup_id:
-        return Verdict(Kind.OUR_DRAFT, reason="X-Followup-Id", followup_id=h.followup_id)
+        return Verdict(MessageKind.OUR_DRAFT, reason="X-Followup-Id", followup_id=h.followup_id)
     matches = idx.match_people(h.recipients, domains=False)
     if not matches:
-        return Verdict(Kind.UNRELATED)
+        return Verdict(MessageKind.UNRELATED)
     # Possibly the user's edit of one of our drafts, with our header dropped.
-    return Verdict(Kind.OUR_DRAFT, tuple(matches), "draft to a contact")
+    return Verdict(MessageKind.OUR_DRAFT, tuple(matches), "draft to a contact")
 
 
 # --- our drafts after the user sent or edited them ------------------------------------

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import __version__, agenda, config, credentials, health, intake, lint, report
+from . import __version__, agenda, config, credentials, effects, health, intake, lint, report
 from .configfile import AccountAnswers, render_config
 from .engine import Engine
 from .errors import ConfigError, FollowupError, UsageError
 from .lock import InstanceLock
 from .mailbox import Mailbox, open_mailbox
 from .models import Application, AppState, Step, StepState
+from .planner import Planner
 from .store import Store
 
 log = logging.getLogger("followup")
@@ -263,8 +264,7 @@ def cmd_add(ctx: Context) -> int:
         data = replace(data, company=data.company or app.company, role=data.role or app.role)
     now = ctx.now()
     app_id, _ = intake.record(ctx.store, data, now, ctx.args.application)
-    engine = Engine(ctx.cfg, ctx.store, None)
-    engine.plan_one(ctx.store.load(app_id), now, None)
+    Planner(ctx.cfg, ctx.store).plan_one(ctx.store.load(app_id), now)
     app = ctx.store.load(app_id)
     print(f"added {app.company} — {app.role} (round {app.interviews[-1].round})")
     texts = [data.learned, data.highlight] + [
@@ -470,7 +470,7 @@ def cmd_done(ctx: Context) -> int:
         ctx.store.set_step_state(step.id, StepState.DONE, now, note="done", sent_at=now)
         ctx.store.add_event(app.id, "done", agenda.describe(app, step), now)
     if app.state is AppState.ACTIVE:
-        Engine(ctx.cfg, ctx.store, None).plan_one(ctx.store.load(app.id), now, None)
+        Planner(ctx.cfg, ctx.store).plan_one(ctx.store.load(app.id), now)
     print(f"done: #{step.id} {agenda.describe(app, step)}")
     return 0
 
@@ -512,7 +512,7 @@ def cmd_edit(ctx: Context) -> int:
             ctx.store.set_discussed(contact_id, text)
         ctx.store.add_event(app.id, "edited", f"round {iv.round} notes edited", now)
     if app.state is AppState.ACTIVE:
-        Engine(ctx.cfg, ctx.store, None).plan_one(ctx.store.load(app.id), now, None)
+        Planner(ctx.cfg, ctx.store).plan_one(ctx.store.load(app.id), now)
     app = ctx.store.load(app.id)
     print(f"updated #{app.id} {app.company}, round {iv.round}")
     _lint_notes(ctx, app, [learned, highlight, *discussed.values()])
@@ -527,7 +527,7 @@ def cmd_preview(ctx: Context) -> int:
     engine = Engine(ctx.cfg, ctx.store, None)
     app = ctx.store.load(ctx.args.id)
     if app.state is AppState.ACTIVE:
-        engine.plan_one(app, now, None)
+        engine.planner.plan_one(app, now)
         app = ctx.store.load(app.id)
     steps = [s for s in app.steps if s.kind.is_email and s.state is StepState.PLANNED]
     if not steps:
@@ -558,9 +558,7 @@ def cmd_stop(ctx: Context) -> int:
         print(f"#{app.id} is already {app.state.value}")
         return 0
     with ctx.store.transaction():
-        ctx.store.set_app_state(app.id, AppState.STOPPED, reason, now)
-        ctx.store.reconcile_steps(app.id, [], now)
-        ctx.store.add_event(app.id, "stopped", reason, now)
+        effects.end_sequence(ctx.store, app.id, AppState.STOPPED, reason, "you stopped it", now)
     print(f"stopped #{app.id} {app.company}: {reason}")
     drafted = [s for s in app.steps if s.state is StepState.DRAFTED]
     if drafted:

@@ -17,8 +17,7 @@ import jinja2
 
 from . import lint
 from .errors import TemplateError
-from .models import Application, Contact, Person, Role, Step, StepKind, StepState
-from .store import SeenMessage
+from .models import Application, Contact, Person, Role, SeenMessage, Step, StepKind, StepState
 
 FOLLOWUP_HEADER = "X-Followup-Id"
 

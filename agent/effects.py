@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from .classify import Header, Kind
+from .classify import Header
 from .errors import MailboxFatalError
 from .mailbox import FetchedMessage, Mailbox
-from .models import AppState, Step, StepState
-from .store import DraftWatch, SeenMessage, Store
+from .models import AppState, DraftWatch, MessageKind, SeenMessage, Step, StepState
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class StateChange:
 
 def record(
     store: Store,
-    kind: Kind,
+    kind: MessageKind,
     h: Header,
     msg: FetchedMessage,
     uidvalidity: int,
@@ -63,6 +63,20 @@ def record(
     )
 
 
+def end_sequence(
+    store: Store, app_id: int, state: AppState, why: str, step_note: str, now: datetime
+) -> int:
+    """The one way a sequence ends (reply, stop, rejection): no planned step survives.
+
+    Unsent drafts are withdrawn by the next cycle, which withdraws the drafts of
+    every ended application. Returns how many planned steps were cancelled.
+    """
+    store.set_app_state(app_id, state, why, now)
+    cancelled = store.cancel_planned(app_id, step_note, now)
+    store.add_event(app_id, state.value, why, now)
+    return cancelled
+
+
 def reply(
     store: Store, app_ids: list[int], h: Header, reason: str, now: datetime
 ) -> list[StateChange]:
@@ -76,9 +90,7 @@ def reply(
         if app.state not in ANSWERABLE:
             continue
         why = f"reply from {who}"
-        store.set_app_state(app_id, AppState.RESPONDED, why, now)
-        cancelled = store.cancel_planned(app_id, "they replied", now)
-        store.add_event(app_id, AppState.RESPONDED.value, why, now)
+        cancelled = end_sequence(store, app_id, AppState.RESPONDED, why, "they replied", now)
         log.info(
             "application %s (%s) responded (%s); %d planned step(s) cancelled",
             app_id,

@@ -19,6 +19,7 @@ from .config import Config
 from .errors import LintBlockedError, StateError, TemplateError
 from .mailbox import Folders, Mailbox
 from .models import Application, AppState, Person, Step, StepState
+from .planner import Planner
 from .store import Store
 from .sync import Syncer
 
@@ -55,10 +56,7 @@ class Engine:
         self.cal = cal or policy.make_calendar(cfg.schedule)
         self.sender = Person(cfg.account.name, cfg.account.email)
         self._folders: Folders | None = None
-        # Derived, safe to lose: per application, the data version it was last
-        # planned at and when its plan can next change on its own (see plan_all).
-        self._planned: dict[int, tuple[int, datetime | None]] = {}
-        self._planned_now: datetime | None = None
+        self.planner = Planner(cfg, store, self.cal)
         # Set by the daemon on SIGTERM: finish the append in flight, start no other.
         self.stop: threading.Event | None = None
 
@@ -76,7 +74,7 @@ class Engine:
         report = CycleReport()
         self.recover_appends(now, report)
         self.sync(now, report)  # before planning: a reply stops a check-in due now
-        self.plan_all(now, report)
+        report.state_changes += self.planner.plan_all(now)
         self.draft_due(now, report)
         return report
 
@@ -96,64 +94,6 @@ class Engine:
             rep.bodies,
             rep.skipped_folders,
         )
-
-    def plan_all(self, now: datetime, report: CycleReport | None = None) -> None:
-        """Bring every active application's steps and state up to date with the store.
-
-        An application is planned again only if its data changed since this
-        engine last planned it (the store bumps its data version on any write
-        to it, from any process) or `now` reached the time its plan said it
-        could change. Everything else would plan to exactly what is stored.
-        A new engine, or a clock that went back, plans everything.
-        """
-        if self._planned_now is not None and now < self._planned_now:
-            self._planned.clear()
-        self._planned_now = now
-        # Versions are read before the data: a write in between only makes
-        # the recorded version older, so that application is planned again.
-        versions = self.store.plan_versions()
-        memo = self._planned
-        for gone in memo.keys() - versions.keys():
-            del memo[gone]
-        ids = []
-        for app_id, version in versions.items():
-            seen = memo.get(app_id)
-            if seen is None or seen[0] != version or (seen[1] is not None and seen[1] <= now):
-                ids.append(app_id)
-        if not ids:
-            return
-        manual = self.store.user_sent_times(ids)
-        for app in self.store.load_many(ids, events=False):
-            p = self.plan_one(app, now, report, manual[app.id])
-            memo[app.id] = (versions[app.id], p.recheck_at)
-
-    def plan_one(
-        self,
-        app: Application,
-        now: datetime,
-        report: CycleReport | None,
-        manual: list[datetime] | None = None,
-    ) -> policy.Plan:
-        if manual is None:
-            manual = self.store.user_sent_times([app.id])[app.id]
-        p = policy.plan(app, self.cfg.policy, self.cal, now, manual, self.cfg.reminders)
-        if p.state is app.state and self.store.plan_unchanged(app.steps, p.desired):
-            return p  # the common case: no write transaction, no fsync
-        with self.store.transaction():
-            self.store.reconcile_steps(app.id, p.desired, now)
-            if p.state is not app.state:
-                self.store.set_app_state(app.id, p.state, p.reason, now)
-                self.store.add_event(app.id, p.state.value, p.reason, now)
-                log.info(
-                    "application %s (%s) is now %s: %s",
-                    app.id,
-                    app.company,
-                    p.state.value,
-                    p.reason,
-                )
-                if report is not None:
-                    report.state_changes.append((app.id, p.state, p.reason))
-        return p
 
     def due_steps(self, now: datetime) -> list[Step]:
         active = set(self.store.application_ids([AppState.ACTIVE]))

@@ -160,3 +160,78 @@ class Application:
     @property
     def latest_interview(self) -> Interview | None:
         return max(self.interviews, key=lambda i: (i.starts_at, i.id), default=None)
+
+
+class MessageKind(StrEnum):
+    """What a message is; the values are stored in `messages.kind`."""
+
+    REPLY = "reply"  # a human answer from the company or in the thread
+    AUTO_REPLY = "auto_reply"  # out-of-office and other RFC 3834 auto-responses
+    BOUNCE = "bounce"  # a delivery failure report
+    LIST = "list"  # newsletter, mailing list, bulk mail
+    AUTOMATED = "automated"  # other machine mail (ATS notices, delay reports)
+    PRIOR = "prior"  # from the company, but dated before the latest interview
+    USER_SENT = "user_sent"  # the user's own message to the company (Sent)
+    OUR_SENT = "our_sent"  # one of our drafts, sent by the user (Sent)
+    OUR_DRAFT = "our_draft"  # one of our drafts (or the user's edit of it) in Drafts
+    UNRELATED = "unrelated"  # nothing to do with any application: not recorded
+
+
+class FolderRole(StrEnum):
+    """Why a folder is synced."""
+
+    INCOMING = "incoming"  # INBOX and configured extra folders
+    SENT = "sent"
+    DRAFTS = "drafts"
+
+
+# -- records the store keeps for sync and planning --------------------------
+
+
+@dataclass(frozen=True)
+class FolderSync:
+    folder: str
+    uidvalidity: int
+    last_uid: int
+    highestmodseq: int | None
+    messages: int | None = None
+
+
+@dataclass(frozen=True)
+class DraftWatch:
+    step_id: int
+    uidvalidity: int | None
+    uid: int | None
+    edited: bool
+    gone_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DesiredStep:
+    """A step policy wants to exist; the store reconciles these by key."""
+
+    key: str
+    kind: StepKind
+    due_at: datetime
+    contact_id: int | None
+    interview_id: int | None
+    seq: int
+    rule: str
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class SeenMessage:
+    folder: str
+    uidvalidity: int
+    uid: int
+    message_id: str | None
+    kind: str
+    application_id: int | None
+    contact_id: int | None
+    from_addr: str
+    to_addrs: str
+    subject: str
+    sent_at: datetime | None
+    in_reply_to: str | None
+    refs: str

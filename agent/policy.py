@@ -17,6 +17,7 @@ from .models import (
     Application,
     AppState,
     Contact,
+    DesiredStep,
     Interview,
     InterviewKind,
     Role,
@@ -24,7 +25,6 @@ from .models import (
     StepKind,
     StepState,
 )
-from .store import DesiredStep
 
 CONTACTED = (StepState.DRAFTED, StepState.SENT)
 # Without a reminders config (library callers, benchmarks) only emails are planned.

@@ -7,8 +7,8 @@ from typing import Any
 
 from . import agenda, policy
 from .config import PolicyConfig
-from .models import Application, Step, StepState
-from .store import SeenMessage, Store
+from .models import Application, SeenMessage, Step, StepState
+from .store import Store
 
 
 def _iso(value: datetime | None) -> str | None:

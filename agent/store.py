@@ -8,7 +8,6 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,10 +16,14 @@ from .models import (
     Application,
     AppState,
     Contact,
+    DesiredStep,
+    DraftWatch,
     Event,
+    FolderSync,
     Interview,
     InterviewKind,
     Role,
+    SeenMessage,
     Step,
     StepKind,
     StepState,
@@ -207,55 +210,6 @@ def parse_ts(value: str | None) -> datetime | None:
 
 def _req_ts(value: str) -> datetime:
     return datetime.fromisoformat(value)
-
-
-@dataclass(frozen=True)
-class FolderSync:
-    folder: str
-    uidvalidity: int
-    last_uid: int
-    highestmodseq: int | None
-    messages: int | None = None
-
-
-@dataclass(frozen=True)
-class DraftWatch:
-    step_id: int
-    uidvalidity: int | None
-    uid: int | None
-    edited: bool
-    gone_at: datetime | None
-
-
-@dataclass(frozen=True)
-class DesiredStep:
-    """A step policy wants to exist; the store reconciles these by key."""
-
-    key: str
-    kind: StepKind
-    due_at: datetime
-    contact_id: int | None
-    interview_id: int | None
-    seq: int
-    rule: str
-    late: bool = False
-
-
-@dataclass(frozen=True)
-class SeenMessage:
-    folder: str
-    uidvalidity: int
-    uid: int
-    message_id: str | None
-    kind: str
-    application_id: int | None
-    contact_id: int | None
-    from_addr: str
-    to_addrs: str
-    subject: str
-    sent_at: datetime | None
-    in_reply_to: str | None
-    refs: str
 
 
 class Store:

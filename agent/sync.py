@@ -19,12 +19,21 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import classify, effects
-from .classify import FolderRole, Header, Kind, Verdict
+from .classify import Header, Verdict
 from .config import Config
 from .errors import FolderError, MailboxFatalError
 from .mailbox import FetchedMessage, Folders, FolderStatus, Mailbox
-from .models import Application, AppState, Step, StepState
-from .store import DraftWatch, FolderSync, Store
+from .models import (
+    Application,
+    AppState,
+    DraftWatch,
+    FolderRole,
+    FolderSync,
+    MessageKind,
+    Step,
+    StepState,
+)
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +43,16 @@ BODY_CAP = 64 * 1024
 GONE_GRACE = timedelta(days=3)
 INCOMING_KINDS = tuple(
     k.value
-    for k in (Kind.REPLY, Kind.AUTO_REPLY, Kind.BOUNCE, Kind.LIST, Kind.AUTOMATED, Kind.PRIOR)
+    for k in (
+        MessageKind.REPLY,
+        MessageKind.AUTO_REPLY,
+        MessageKind.BOUNCE,
+        MessageKind.LIST,
+        MessageKind.AUTOMATED,
+        MessageKind.PRIOR,
+    )
 )
-SENT_KINDS = (Kind.USER_SENT.value, Kind.OUR_SENT.value)
+SENT_KINDS = (MessageKind.USER_SENT.value, MessageKind.OUR_SENT.value)
 
 
 @dataclass
@@ -230,7 +246,7 @@ class Syncer:
         if got is None:
             return
         h, v = got
-        if v.kind is Kind.UNRELATED and role is not FolderRole.SENT:
+        if v.kind is MessageKind.UNRELATED and role is not FolderRole.SENT:
             return
         mid = h.message_id or synthetic_id(h, msg)
         log.debug("%s UID %d: %s (%s)", name, msg.uid, v.kind.value, v.reason)
@@ -247,11 +263,11 @@ class Syncer:
                 log.info("%s UID %d: %s already handled", name, msg.uid, mid)
                 return
             app_ids = [m.application_id for m in v.matches]
-            if v.kind is Kind.REPLY:
+            if v.kind is MessageKind.REPLY:
                 report.state_changes += effects.reply(self.store, app_ids, h, v.reason, now)
-            elif v.kind is Kind.AUTO_REPLY:
+            elif v.kind is MessageKind.AUTO_REPLY:
                 effects.auto_reply(self.store, app_ids, h, v.return_date, self.tz, now)
-            elif v.kind is Kind.BOUNCE:
+            elif v.kind is MessageKind.BOUNCE:
                 effects.bounce(
                     self.store,
                     [(m.application_id, m.contact_id) for m in v.matches],
@@ -259,7 +275,7 @@ class Syncer:
                     now,
                 )
             self._record(v, h, msg, uidvalidity, mid, now)
-        if v.kind is not Kind.UNRELATED:
+        if v.kind is not MessageKind.UNRELATED:
             log.info("%s UID %d from %s: %s", name, msg.uid, h.from_addr, v.reason)
 
     def _record(
@@ -270,7 +286,7 @@ class Syncer:
         uidvalidity: int,
         mid: str,
         now: datetime,
-        kind: Kind | None = None,
+        kind: MessageKind | None = None,
         app_id: int | None = None,
     ) -> None:
         effects.record(
@@ -320,7 +336,7 @@ class Syncer:
         )
         hit = classify.match_draft(h, [ref for ref, _ in candidates])
         step = next((s for ref, s in candidates if hit is not None and ref is hit), None)
-        if step is None and v.kind is not Kind.USER_SENT:
+        if step is None and v.kind is not MessageKind.USER_SENT:
             return
         with self.store.transaction():
             if self.store.message_seen(mid, SENT_KINDS):
@@ -328,7 +344,9 @@ class Syncer:
                 return
             if step is not None:
                 effects.our_sent(self.store, step, h.date or msg.internaldate, now)
-                self._record(v, h, msg, uidvalidity, mid, now, Kind.OUR_SENT, step.application_id)
+                self._record(
+                    v, h, msg, uidvalidity, mid, now, MessageKind.OUR_SENT, step.application_id
+                )
                 report.sent.append(step)
             else:
                 effects.user_sent(self.store, [m.application_id for m in v.matches], h, now)
@@ -366,7 +384,9 @@ class Syncer:
             self.store.save_draft_watch(
                 DraftWatch(step.id, uidvalidity, msg.uid, edited, None), now
             )
-            self._record(v, h, msg, uidvalidity, mid, now, Kind.OUR_DRAFT, step.application_id)
+            self._record(
+                v, h, msg, uidvalidity, mid, now, MessageKind.OUR_DRAFT, step.application_id
+            )
 
     def _watch_drafts(
         self, status: FolderStatus | None, changed: bool, now: datetime, report: SyncReport

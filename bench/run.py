@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from agent import config, policy
-from agent.engine import Engine
 from agent.models import AppState
+from agent.planner import Planner
 from agent.store import Store
 from bench import world
 from bench.agentcycle import close, cycle, daemon, sync_available
@@ -369,7 +369,7 @@ def bench_planning(server: Dovecot, work: Path, n: int, now: datetime) -> dict[s
         # then a cycle plans only those whose data changed or whose plan came due.
         full, cycles = [], []
         for _ in range(3):
-            engine = Engine(cfg, store, None)
+            engine = Planner(cfg, store)
             t = time.perf_counter()
             engine.plan_all(now)
             full.append(time.perf_counter() - t)

@@ -1,7 +1,7 @@
 """One benchmark account: a big mailbox, a config and a database of applications.
 
 The applications are recorded through `agent.intake.record` and planned by
-`Engine.plan_all`, the same code `followup add` and `followup run` use.
+`Planner.plan_all`, the same code `followup add` and `followup run` use.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from agent import config, intake
-from agent.engine import Engine
 from agent.models import AppState, InterviewKind, StepKind, StepState
+from agent.planner import Planner
 from agent.store import Store
 from bench.mailgen import fill_folder, filler, message, when_of
 from tests.dovecot import Dovecot, MailUser
@@ -127,7 +127,7 @@ def record_applications(cfg: config.Config, store: Store, n: int, now: datetime)
             now=at,
         )
         companies.append(Company(i, app_id, at))
-    Engine(cfg, store, None).plan_all(now)
+    Planner(cfg, store).plan_all(now)
     with store.transaction():
         for step in store.steps_in_state(StepState.PLANNED):
             if step.kind is StepKind.THANK_YOU:

@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 
 from agent import classify
-from agent.classify import AppIndex, DraftRef, FolderRole, Kind
+from agent.classify import AppIndex, DraftRef
 from agent.models import (
     Application,
     AppState,
     Contact,
+    FolderRole,
     Interview,
     InterviewKind,
+    MessageKind,
     Role,
     Step,
     StepKind,
@@ -74,17 +76,17 @@ def load(name: str) -> bytes:
 @pytest.mark.parametrize(
     ("name", "kind", "apps", "contact", "how"),
     [
-        ("reply_interviewer.eml", Kind.REPLY, [1], None, "thread"),
-        ("reply_colleague.eml", Kind.REPLY, [1], None, "domain"),
-        ("reply_personal_in_thread.eml", Kind.REPLY, [1], None, "thread"),
-        ("newsletter.eml", Kind.LIST, [1], None, "domain"),
-        ("ats_notice.eml", Kind.AUTOMATED, [1], None, "domain"),
-        ("broken_headers.eml", Kind.REPLY, [1], 5, "contact"),
-        ("huge_malformed_mime.eml", Kind.REPLY, [1], 4, "contact"),
+        ("reply_interviewer.eml", MessageKind.REPLY, [1], None, "thread"),
+        ("reply_colleague.eml", MessageKind.REPLY, [1], None, "domain"),
+        ("reply_personal_in_thread.eml", MessageKind.REPLY, [1], None, "thread"),
+        ("newsletter.eml", MessageKind.LIST, [1], None, "domain"),
+        ("ats_notice.eml", MessageKind.AUTOMATED, [1], None, "domain"),
+        ("broken_headers.eml", MessageKind.REPLY, [1], 5, "contact"),
+        ("huge_malformed_mime.eml", MessageKind.REPLY, [1], 4, "contact"),
     ],
 )
 def test_incoming_without_body(
-    idx: AppIndex, name: str, kind: Kind, apps: list[int], contact: int | None, how: str
+    idx: AppIndex, name: str, kind: MessageKind, apps: list[int], contact: int | None, how: str
 ) -> None:
     v = classify.classify(classify.parse_header(load(name)), FolderRole.INCOMING, idx)
     assert (v.kind, [m.application_id for m in v.matches], v.contact_id) == (kind, apps, contact)
@@ -95,19 +97,19 @@ def test_incoming_without_body(
 @pytest.mark.parametrize(
     ("name", "kind", "apps", "back", "failed"),
     [
-        ("ooo_exchange_no_headers.eml", Kind.AUTO_REPLY, [1], date(2026, 12, 14), ()),
-        ("ooo_gmail_vacation.eml", Kind.AUTO_REPLY, [1], date(2026, 12, 11), ()),
-        ("ooo_german.eml", Kind.AUTO_REPLY, [1], date(2026, 12, 15), ()),
-        ("bounce_dsn.eml", Kind.BOUNCE, [1], None, ("maria@acme.example",)),
-        ("bounce_qmail.eml", Kind.BOUNCE, [1], None, ("jane@acme.example",)),
-        ("bounce_exchange.eml", Kind.BOUNCE, [1], None, ("bob@talentco.example",)),
-        ("delay_dsn.eml", Kind.AUTOMATED, [], None, ()),
+        ("ooo_exchange_no_headers.eml", MessageKind.AUTO_REPLY, [1], date(2026, 12, 14), ()),
+        ("ooo_gmail_vacation.eml", MessageKind.AUTO_REPLY, [1], date(2026, 12, 11), ()),
+        ("ooo_german.eml", MessageKind.AUTO_REPLY, [1], date(2026, 12, 15), ()),
+        ("bounce_dsn.eml", MessageKind.BOUNCE, [1], None, ("maria@acme.example",)),
+        ("bounce_qmail.eml", MessageKind.BOUNCE, [1], None, ("jane@acme.example",)),
+        ("bounce_exchange.eml", MessageKind.BOUNCE, [1], None, ("bob@talentco.example",)),
+        ("delay_dsn.eml", MessageKind.AUTOMATED, [], None, ()),
     ],
 )
 def test_incoming_needing_the_body(
     idx: AppIndex,
     name: str,
-    kind: Kind,
+    kind: MessageKind,
     apps: list[int],
     back: date | None,
     failed: tuple[str, ...],
@@ -132,34 +134,43 @@ def test_bounce_names_the_contact_that_failed(idx: AppIndex) -> None:
 def test_bounce_truncated_by_the_size_cap_still_parses(idx: AppIndex) -> None:
     raw = load("bounce_dsn.eml")[:700]
     v = classify.classify(classify.parse_header(raw), FolderRole.INCOMING, idx, body=raw)
-    assert v.kind in (Kind.BOUNCE, Kind.UNRELATED)
+    assert v.kind in (MessageKind.BOUNCE, MessageKind.UNRELATED)
 
 
 @pytest.mark.parametrize(
     ("raw", "kind"),
     [
-        (b"", Kind.UNRELATED),
-        (b"\xff\xfe\x00garbage", Kind.UNRELATED),
-        (b"From: <<<>>>\nSubject: =?bogus?Q?x?=\n\n", Kind.UNRELATED),
-        (b"From: alex@example.net\nTo: jane@acme.example\n\n", Kind.UNRELATED),
-        (b"From: someone@elsewhere.example\nIn-Reply-To: <old@acme.example>\n\n", Kind.REPLY),
-        (b"From: Hank <hank@gmail.com>\nSubject: hi\n\n", Kind.REPLY),
-        (b"From: friend@gmail.com\nSubject: hi\n\n", Kind.UNRELATED),
-        (b"From: x@jobs.acmecareers.example\nSubject: Interview\n\n", Kind.REPLY),
+        (b"", MessageKind.UNRELATED),
+        (b"\xff\xfe\x00garbage", MessageKind.UNRELATED),
+        (b"From: <<<>>>\nSubject: =?bogus?Q?x?=\n\n", MessageKind.UNRELATED),
+        (b"From: alex@example.net\nTo: jane@acme.example\n\n", MessageKind.UNRELATED),
+        (
+            b"From: someone@elsewhere.example\nIn-Reply-To: <old@acme.example>\n\n",
+            MessageKind.REPLY,
+        ),
+        (b"From: Hank <hank@gmail.com>\nSubject: hi\n\n", MessageKind.REPLY),
+        (b"From: friend@gmail.com\nSubject: hi\n\n", MessageKind.UNRELATED),
+        (b"From: x@jobs.acmecareers.example\nSubject: Interview\n\n", MessageKind.REPLY),
         (
             b"From: Jane <JANE+cal@Acme.Example>\nSubject: x\n"
             b"Date: Sun, 1 Nov 2026 10:00 +0000\n\n",
-            Kind.PRIOR,
+            MessageKind.PRIOR,
         ),
-        (b"From: jane@acme.example\nAuto-Submitted: no\nSubject: x\n\n", Kind.REPLY),
-        (b"From: jane@acme.example\nSubject: Out of Office: back soon\n\n", Kind.AUTO_REPLY),
-        (b"From: jane@acme.example\nSubject: R\xc3\xa9ponse automatique : x\n\n", Kind.AUTO_REPLY),
-        (b"From: jane@acme.example\nSubject: =?utf-8?B?6Ieq5Yqo5Zue5aSN?=\n\n", Kind.AUTO_REPLY),
-        (b"From: jane@acme.example\nX-Autorespond: 1\nSubject: Thanks\n\n", Kind.AUTO_REPLY),
-        (b"From: jane@acme.example\nPrecedence: junk\nSubject: x\n\n", Kind.LIST),
+        (b"From: jane@acme.example\nAuto-Submitted: no\nSubject: x\n\n", MessageKind.REPLY),
+        (b"From: jane@acme.example\nSubject: Out of Office: back soon\n\n", MessageKind.AUTO_REPLY),
+        (
+            b"From: jane@acme.example\nSubject: R\xc3\xa9ponse automatique : x\n\n",
+            MessageKind.AUTO_REPLY,
+        ),
+        (
+            b"From: jane@acme.example\nSubject: =?utf-8?B?6Ieq5Yqo5Zue5aSN?=\n\n",
+            MessageKind.AUTO_REPLY,
+        ),
+        (b"From: jane@acme.example\nX-Autorespond: 1\nSubject: Thanks\n\n", MessageKind.AUTO_REPLY),
+        (b"From: jane@acme.example\nPrecedence: junk\nSubject: x\n\n", MessageKind.LIST),
     ],
 )
-def test_headers_table(idx: AppIndex, raw: bytes, kind: Kind) -> None:
+def test_headers_table(idx: AppIndex, raw: bytes, kind: MessageKind) -> None:
     v = classify.classify(classify.parse_header(raw), FolderRole.INCOMING, idx, body=raw)
     assert v.kind is kind, v
 
@@ -167,7 +178,7 @@ def test_headers_table(idx: AppIndex, raw: bytes, kind: Kind) -> None:
 def test_agency_domain_is_not_the_company(idx: AppIndex) -> None:
     raw = b"From: someone.else@talentco.example\nSubject: new role for you\n\n"
     v = classify.classify(classify.parse_header(raw), FolderRole.INCOMING, idx)
-    assert v.kind is Kind.UNRELATED
+    assert v.kind is MessageKind.UNRELATED
 
 
 @pytest.mark.parametrize(
@@ -257,12 +268,12 @@ def test_match_draft(raw: bytes, key: str | None) -> None:
 @pytest.mark.parametrize(
     ("name", "kind", "apps"),
     [
-        ("sent_by_user.eml", Kind.USER_SENT, [1]),
-        ("sent_exchange_rewritten.eml", Kind.USER_SENT, [1]),
-        ("newsletter.eml", Kind.UNRELATED, []),
+        ("sent_by_user.eml", MessageKind.USER_SENT, [1]),
+        ("sent_exchange_rewritten.eml", MessageKind.USER_SENT, [1]),
+        ("newsletter.eml", MessageKind.UNRELATED, []),
     ],
 )
-def test_sent_folder(idx: AppIndex, name: str, kind: Kind, apps: list[int]) -> None:
+def test_sent_folder(idx: AppIndex, name: str, kind: MessageKind, apps: list[int]) -> None:
     v = classify.classify(classify.parse_header(load(name)), FolderRole.SENT, idx)
     assert (v.kind, [m.application_id for m in v.matches]) == (kind, apps)
 

@@ -27,11 +27,11 @@ from agent.models import (
     InterviewKind,
     Person,
     Role,
+    SeenMessage,
     Step,
     StepKind,
     StepState,
 )
-from agent.store import SeenMessage
 
 GOLDEN = Path(__file__).parent / "golden"
 TZ = ZoneInfo("Europe/Berlin")

@@ -1,4 +1,4 @@
-"""Incremental planning (Engine.plan_all) ends in exactly the state planning everything does.
+"""Incremental planning (Planner.plan_all) ends in exactly the state planning everything does.
 
 Two databases receive the same random history (interviews, drafts, sends,
 replies, bounces, out-of-office holds, the user's own mail, later rounds,
@@ -27,9 +27,9 @@ from agent.config import (
     ScheduleConfig,
     StorageConfig,
 )
-from agent.engine import Engine
-from agent.models import Application, AppState, InterviewKind, StepKind, StepState
-from agent.store import SeenMessage, Store
+from agent.models import Application, AppState, InterviewKind, SeenMessage, StepKind, StepState
+from agent.planner import Planner
+from agent.store import Store
 
 START = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)  # DST in Europe and America soon after
 TABLES = ("applications", "interviews", "contacts", "steps", "messages", "events")
@@ -200,7 +200,7 @@ def test_incremental_planning_equals_planning_everything(
         Store.open(tmp_path / "inc.sqlite3"),
         Store.open(tmp_path / "full.sqlite3"),
     )
-    incremental = Engine(cfg, inc_store, None)
+    incremental = Planner(cfg, inc_store)
     loaded: list[int] = []
     load_many = inc_store.load_many
 
@@ -224,7 +224,7 @@ def test_incremental_planning_equals_planning_everything(
         now = clock_step(rng, now)
         everything += len(full_store.application_ids([AppState.ACTIVE]))
         incremental.plan_all(now)
-        Engine(cfg, full_store, None, cal=incremental.cal).plan_all(now)
+        Planner(cfg, full_store, incremental.cal).plan_all(now)
         assert dump(inc_store) == dump(full_store), f"cycle {cycle} at {now}"
     kinds = {r[0] for r in full_store.conn.execute("SELECT DISTINCT state FROM steps")}
     assert {StepState.PLANNED, StepState.SENT, StepState.CANCELLED} <= kinds  # the run did things
@@ -242,7 +242,7 @@ def test_an_idle_cycle_plans_only_what_changed_or_came_due(tmp_path: Path) -> No
     rng = random.Random(9)
     for n in range(5):
         intake.record(store, interview(rng, n, START - timedelta(days=3)), now=START)
-    engine = Engine(cfg, store, None)
+    engine = Planner(cfg, store)
     loaded: list[int] = []
     load_many = store.load_many
 

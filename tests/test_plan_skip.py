@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.models import Contact, Interview, InterviewKind, Role, StepKind, StepState
-from agent.store import DesiredStep, Store
+from agent.models import Contact, DesiredStep, Interview, InterviewKind, Role, StepKind, StepState
+from agent.store import Store
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 THANKS = DesiredStep("a1.i1.thank_you.c1", StepKind.THANK_YOU, NOW, 1, 1, 0, "thank-you rule")

@@ -14,6 +14,7 @@ from agent.models import (
     Application,
     AppState,
     Contact,
+    DesiredStep,
     Interview,
     InterviewKind,
     Role,
@@ -21,7 +22,6 @@ from agent.models import (
     StepKind,
     StepState,
 )
-from agent.store import DesiredStep
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
