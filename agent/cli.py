@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from . import __version__, agenda, config, credentials, effects, health, intake, lint, report
 from .configfile import AccountAnswers, render_config
+from .drafts import Composer
 from .engine import Engine
 from .errors import ConfigError, FollowupError, UsageError
 from .lock import InstanceLock
@@ -467,7 +468,7 @@ def cmd_done(ctx: Context) -> int:
     app = ctx.store.load(step.application_id)
     with ctx.store.transaction():
         # sent_at records when it was done: a call done counts as a check-in then.
-        ctx.store.set_step_state(step.id, StepState.DONE, now, note="done", sent_at=now)
+        ctx.store.set_step_state(step.id, StepState.DONE, now, reason="done", sent_at=now)
         ctx.store.add_event(app.id, "done", agenda.describe(app, step), now)
     if app.state is AppState.ACTIVE:
         Planner(ctx.cfg, ctx.store).plan_one(ctx.store.load(app.id), now)
@@ -524,10 +525,10 @@ def cmd_edit(ctx: Context) -> int:
 
 def cmd_preview(ctx: Context) -> int:
     now = ctx.now()
-    engine = Engine(ctx.cfg, ctx.store, None)
+    composer = Composer(ctx.cfg, ctx.store)
     app = ctx.store.load(ctx.args.id)
     if app.state is AppState.ACTIVE:
-        engine.planner.plan_one(app, now)
+        Planner(ctx.cfg, ctx.store, composer.cal).plan_one(app, now)
         app = ctx.store.load(app.id)
     steps = [s for s in app.steps if s.kind.is_email and s.state is StepState.PLANNED]
     if not steps:
@@ -536,7 +537,7 @@ def cmd_preview(ctx: Context) -> int:
     due = [s for s in steps if s.due_at <= now]
     shown = due or [min(steps, key=lambda s: s.due_at)]
     for step in shown:
-        draft = engine.compose_step(app, step, now)
+        draft = composer.compose(app, step, now)
         when = "due now" if step.due_at <= now else f"due {_local(ctx, step.due_at.isoformat())}"
         print(f"--- step {step.id}: {step.kind.value}, {when}")
         msg = draft.to_message(now)

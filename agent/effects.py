@@ -1,8 +1,10 @@
-"""What a classified message changes in the store (and, for replies, in Drafts).
+"""What incoming mail, and the user's own sent mail, change in the store.
 
-Each function runs inside the caller's transaction together with the
-`messages` row that records the message, so an effect happens exactly once:
-the row's Message-ID is what `Store.message_seen` de-duplicates on.
+`apply_incoming` and `apply_user_sent` each run one transaction holding the
+effect and the `messages` row that records the message, so an effect happens
+exactly once: the row's Message-ID is what `Store.message_seen` de-duplicates
+on. Our own drafts, seen in Drafts or Sent, are agent/drafts.py's.
+No function here touches the mailbox.
 """
 
 from __future__ import annotations
@@ -13,15 +15,27 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from .classify import Header
-from .errors import MailboxFatalError
-from .mailbox import FetchedMessage, Mailbox
-from .models import AppState, DraftWatch, MessageKind, SeenMessage, Step, StepState
+from .models import AppState, MessageKind, SeenMessage
 from .store import Store
+from .sync import Seen
 
 log = logging.getLogger(__name__)
 
 # States a human reply ends: an exhausted sequence that gets an answer is answered.
 ANSWERABLE = (AppState.ACTIVE, AppState.EXHAUSTED)
+INCOMING_KINDS = tuple(
+    k.value
+    for k in (
+        MessageKind.REPLY,
+        MessageKind.AUTO_REPLY,
+        MessageKind.BOUNCE,
+        MessageKind.LIST,
+        MessageKind.AUTOMATED,
+        MessageKind.PRIOR,
+    )
+)
+# What a message in Sent was recorded as: a copy of it is not a second contact.
+SENT_KINDS = (MessageKind.USER_SENT.value, MessageKind.OUR_SENT.value)
 
 
 @dataclass(frozen=True)
@@ -33,25 +47,22 @@ class StateChange:
 
 def record(
     store: Store,
-    kind: MessageKind,
-    h: Header,
-    msg: FetchedMessage,
-    uidvalidity: int,
-    message_id: str,
+    seen: Seen,
     now: datetime,
+    kind: MessageKind | None = None,
     application_id: int | None = None,
-    contact_id: int | None = None,
 ) -> bool:
     """The `messages` row for this message; False if this folder/UID was recorded before."""
+    h, msg, v = seen.header, seen.msg, seen.verdict
     return store.record_message(
         SeenMessage(
             folder=msg.folder,
-            uidvalidity=uidvalidity,
+            uidvalidity=seen.uidvalidity,
             uid=msg.uid,
-            message_id=message_id,
-            kind=kind.value,
-            application_id=application_id,
-            contact_id=contact_id,
+            message_id=seen.message_id,
+            kind=(kind or v.kind).value,
+            application_id=application_id if application_id is not None else v.application_id,
+            contact_id=v.contact_id,
             from_addr=h.from_text or h.from_addr,
             to_addrs=", ".join(h.recipients),
             subject=h.subject,
@@ -63,8 +74,43 @@ def record(
     )
 
 
+def apply_incoming(store: Store, seen: Seen, tz: ZoneInfo, now: datetime) -> list[StateChange]:
+    """A new message in INBOX or a watched folder: its effect, once, with its record."""
+    h, v, msg = seen.header, seen.verdict, seen.msg
+    changes: list[StateChange] = []
+    with store.transaction():
+        if store.message_seen(seen.message_id, INCOMING_KINDS):
+            # A copy (moved to an archive, or a resynced folder): no second
+            # row either, since rows are what `show` and policy count.
+            log.info("%s UID %d: %s already handled", msg.folder, msg.uid, seen.message_id)
+            return changes
+        app_ids = [m.application_id for m in v.matches]
+        if v.kind is MessageKind.REPLY:
+            changes = reply(store, app_ids, h, v.reason, now)
+        elif v.kind is MessageKind.AUTO_REPLY:
+            auto_reply(store, app_ids, h, v.return_date, tz, now)
+        elif v.kind is MessageKind.BOUNCE:
+            failed = ", ".join(v.failed) or "unknown address"
+            bounce(store, [(m.application_id, m.contact_id) for m in v.matches], failed, now)
+        record(store, seen, now)
+    log.info("%s UID %d from %s: %s", msg.folder, msg.uid, h.from_addr, v.reason)
+    return changes
+
+
+def apply_user_sent(store: Store, seen: Seen, now: datetime) -> None:
+    """The user's own message to an application's people (not one of our drafts)."""
+    if seen.verdict.kind is not MessageKind.USER_SENT:
+        return
+    with store.transaction():
+        if store.message_seen(seen.message_id, SENT_KINDS):
+            log.info("%s: %s already handled", seen.msg.folder, seen.message_id)
+            return
+        user_sent(store, [m.application_id for m in seen.verdict.matches], seen.header, now)
+        record(store, seen, now)
+
+
 def end_sequence(
-    store: Store, app_id: int, state: AppState, why: str, step_note: str, now: datetime
+    store: Store, app_id: int, state: AppState, why: str, step_reason: str, now: datetime
 ) -> int:
     """The one way a sequence ends (reply, stop, rejection): no planned step survives.
 
@@ -72,7 +118,7 @@ def end_sequence(
     every ended application. Returns how many planned steps were cancelled.
     """
     store.set_app_state(app_id, state, why, now)
-    cancelled = store.cancel_planned(app_id, step_note, now)
+    cancelled = store.cancel_planned(app_id, step_reason, now)
     store.add_event(app_id, state.value, why, now)
     return cancelled
 
@@ -140,71 +186,3 @@ def user_sent(store: Store, app_ids: list[int], h: Header, now: datetime) -> Non
     to = ", ".join(h.recipients) or "?"
     for app_id in app_ids:
         store.add_event(app_id, "user_sent", f"you wrote to {to}: {h.subject}", now)
-
-
-def our_sent(store: Store, step: Step, sent_at: datetime | None, now: datetime) -> None:
-    """One of our drafts went out: the step is `sent`, timed from when it really was."""
-    if step.state is StepState.SENT:
-        return
-    store.set_step_state(step.id, StepState.SENT, now, sent_at=sent_at or now)
-    store.add_event(step.application_id, "sent", f"{step.kind.value} {step.key} was sent", now)
-    log.info("step %s was sent (%s)", step.key, sent_at)
-
-
-def withdraw_answered(
-    store: Store,
-    mailbox: Mailbox,
-    drafts: str,
-    trash: str | None,
-    drafts_uidvalidity: int | None,
-    now: datetime,
-) -> list[Step]:
-    """Move our unsent, unedited drafts of answered or stopped applications to Trash."""
-    # A stopped sequence is as over as an answered one: a draft left behind
-    # could still be sent by mistake.
-    why = {i: "they replied" for i in store.application_ids([AppState.RESPONDED])}
-    why.update({i: "you stopped it" for i in store.application_ids([AppState.STOPPED])})
-    done = []
-    for step in store.steps_in_state(StepState.DRAFTED):
-        reason = why.get(step.application_id)
-        if reason is None:
-            continue
-        watch = store.draft_watch(step.id)
-        if watch is not None and watch.edited:
-            continue  # the user's words now: never ours to remove
-        uid = watch.uid if watch is not None and watch.uid is not None else step.draft_uid
-        if uid is None:
-            with store.transaction():
-                store.set_step_note(step.id, f"{reason}; draft left in Drafts (UID unknown)")
-                _mark_edited(store, step, watch, now)
-            continue
-        validity = watch.uidvalidity if watch is not None else drafts_uidvalidity
-        try:
-            mailbox.withdraw(drafts, uid, trash, uidvalidity=validity, followup_id=step.key)
-        except MailboxFatalError as exc:
-            log.warning("step %s: draft left in Drafts: %s", step.key, exc)
-            with store.transaction():
-                store.set_step_note(step.id, f"{reason}; draft left in Drafts ({exc})")
-                _mark_edited(store, step, watch, now)
-            continue
-        with store.transaction():
-            store.set_step_state(
-                step.id, StepState.WITHDRAWN, now, note=f"{reason}; draft moved to Trash"
-            )
-            store.add_event(step.application_id, "withdrawn", f"draft {step.key} withdrawn", now)
-        done.append(step)
-    return done
-
-
-def _mark_edited(store: Store, step: Step, watch: DraftWatch | None, now: datetime) -> None:
-    # Not retried every cycle: left for the user, like an edited draft.
-    store.save_draft_watch(
-        DraftWatch(
-            step.id,
-            watch.uidvalidity if watch else None,
-            watch.uid if watch else step.draft_uid,
-            True,
-            watch.gone_at if watch else None,
-        ),
-        now,
-    )

@@ -1,27 +1,25 @@
-"""One cycle: reconcile → plan → compose and append due drafts → record.
+"""One cycle, step by step: see `Engine.run_cycle`.
 
 A cycle is idempotent: running it twice in a row changes nothing the second time.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import jinja2
 
-from . import compose, faults, lint, policy
+from . import effects, policy
 from .config import Config
-from .errors import LintBlockedError, StateError, TemplateError
+from .drafts import Composer, Drafts
 from .mailbox import Folders, Mailbox
-from .models import Application, AppState, Person, Step, StepState
+from .models import AppState, FolderRole, Step
 from .planner import Planner
 from .store import Store
-from .sync import Syncer
+from .sync import FolderSeen, Syncer, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +43,16 @@ class Engine:
         self,
         cfg: Config,
         store: Store,
-        mailbox: Mailbox | None,
+        mailbox: Mailbox,
         env: jinja2.Environment | None = None,
         cal: policy.Calendar | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
+        # The daemon swaps in a new mailbox after a reconnect: read it per cycle.
         self.mailbox = mailbox
-        self.env = env or compose.make_env(cfg.templates.dir)
         self.cal = cal or policy.make_calendar(cfg.schedule)
-        self.sender = Person(cfg.account.name, cfg.account.email)
+        self.composer = Composer(cfg, store, env, self.cal)
         self._folders: Folders | None = None
         self.planner = Planner(cfg, store, self.cal)
         # Set by the daemon on SIGTERM: finish the append in flight, start no other.
@@ -62,167 +60,75 @@ class Engine:
 
     @property
     def folders(self) -> Folders:
-        if self.mailbox is None:
-            raise StateError("no mailbox")
         if self._folders is None:
             self._folders = self.mailbox.folders()
         return self._folders
 
-    # -- the cycle ------------------------------------------------------------
-
     def run_cycle(self, now: datetime) -> CycleReport:
         report = CycleReport()
-        self.recover_appends(now, report)
-        self.sync(now, report)  # before planning: a reply stops a check-in due now
+        drafts = Drafts(self.cfg, self.store, self.mailbox, self.folders, self.composer, self.stop)
+        # Before anything reads the mailbox: a step left `appending` is settled first.
+        report.recovered += drafts.recover_appends(now)
+        seen = self.sync(report)
+        # Before planning: a reply stops a check-in due now.
+        self.apply_mail(seen, drafts, now, report)
+        self.observe_drafts(seen, drafts, now, report)
+        drafts_folder = seen.folder(FolderRole.DRAFTS)
+        validity = drafts_folder.status.uidvalidity if drafts_folder else None
+        report.withdrawn += drafts.withdraw_ended(validity, now)
         report.state_changes += self.planner.plan_all(now)
-        self.draft_due(now, report)
+        done = drafts.draft_due(now)
+        report.drafted += done.drafted
+        report.problems += done.problems
         return report
 
-    def sync(self, now: datetime, report: CycleReport) -> None:
-        """Read what is new in the watched folders and apply it to the store."""
-        if self.mailbox is None:
-            return
-        rep = Syncer(self.cfg, self.store, self.mailbox, self.folders, self.cal.tz).run(now)
-        report.state_changes += [(c.application_id, c.state, c.reason) for c in rep.state_changes]
-        report.sent += rep.sent
-        report.withdrawn += rep.withdrawn
-        report.rejected += rep.rejected
-        report.problems += rep.problems
+    def sync(self, report: CycleReport) -> SyncReport:
+        """Read what is new in the watched folders (nothing is written)."""
+        seen = Syncer(self.cfg, self.store, self.mailbox, self.folders).run()
+        report.problems += seen.problems
         log.debug(
             "sync: %d header(s), %d body(ies) fetched; %d folder(s) unchanged",
-            rep.fetched,
-            rep.bodies,
-            rep.skipped_folders,
+            seen.fetched,
+            seen.bodies,
+            seen.skipped_folders,
         )
+        return seen
 
-    def due_steps(self, now: datetime) -> list[Step]:
-        active = set(self.store.application_ids([AppState.ACTIVE]))
-        return [
-            s
-            for s in self.store.steps_in_state(StepState.PLANNED)
-            if s.kind.is_email and s.due_at <= now and s.application_id in active
-        ]
-
-    def compose_step(self, app: Application, step: Step, now: datetime) -> compose.Draft:
-        """The draft for a step (threaded, linted); nothing is written."""
-        return compose.build_draft(
-            self.env,
-            app,
-            step,
-            self.sender,
-            now,
-            self.cal.tz,
-            policy.max_checkins(app, self.cfg.policy),
-            self.store.messages_for(app.id),
-            self.cfg.account.domain,
-            self.cfg.policy.known_words,
-        )
-
-    def draft_due(self, now: datetime, report: CycleReport) -> None:
-        if self.mailbox is None:
-            return
-        for step in self.due_steps(now):
-            if self.stop is not None and self.stop.is_set():
-                log.info("stopping: the remaining due drafts wait for the next start")
-                return
-            app = self.store.load(step.application_id)
-            try:
-                draft = self.compose_step(app, step, now)
-            except (TemplateError, StateError) as exc:
-                # One broken template must not stop the other drafts.
-                log.error("cannot compose %s: %s", step.key, exc)
-                report.problems.append(f"{step.key}: {exc}")
-                continue
-            if draft.findings and self.cfg.policy.lint == "block":
-                self._hold_back(step, draft, now, report)
-                continue
-            self.append(step, draft, now, report)
-
-    def _hold_back(
-        self, step: Step, draft: compose.Draft, now: datetime, report: CycleReport
+    def apply_mail(
+        self, seen: SyncReport, drafts: Drafts, now: datetime, report: CycleReport
     ) -> None:
-        """policy.lint = "block": the step stays planned, its findings on record."""
-        found = lint.summary(draft.findings)
-        note = f"held back by lint: {found}"
-        log.warning("draft %s held back by lint: %s", step.key, found)
-        report.problems.append(f"{step.key}: {LintBlockedError(note)}")
-        if step.note != note:
-            with self.store.transaction():
-                self.store.set_step_note(step.id, note)
-                self.store.add_event(step.application_id, "lint", f"{step.key}: {note}", now)
+        """Incoming mail and Sent into the store, each folder's sync state after its mail."""
+        for folder in seen.folders:
+            if folder.role is FolderRole.INCOMING:
+                for item in folder.messages:
+                    changes = effects.apply_incoming(self.store, item, self.cal.tz, now)
+                    report.state_changes += [(c.application_id, c.state, c.reason) for c in changes]
+            elif folder.role is FolderRole.SENT:
+                for item in folder.messages:
+                    step = drafts.sent_copy_of(item)
+                    if step is None:
+                        effects.apply_user_sent(self.store, item, now)
+                    elif drafts.record_sent(step, item, now):
+                        report.sent.append(step)
+            else:
+                continue  # Drafts: observe_drafts
+            self.record(folder, now)
 
-    def append(self, step: Step, draft: compose.Draft, now: datetime, report: CycleReport) -> None:
-        assert self.mailbox is not None
-        with self.store.transaction():
-            # Recorded before the APPEND: a crash after it is recovered by
-            # looking for this Message-ID in Drafts, never by appending again.
-            if not self.store.claim_step(
-                step.id,
-                draft.message_id,
-                draft.subject,
-                now,
-                draft.in_reply_to,
-                " ".join(draft.references),
-            ):
-                log.info("step %s was taken by another process", step.key)
-                return
-        faults.hit("claimed")
-        raw = draft.to_message(now).as_bytes()
-        uid = self.mailbox.append_draft(self.folders.drafts, raw, now)
-        faults.hit("appended")
-        with self.store.transaction():
-            self.store.mark_drafted(step.id, uid, now)
-            # Findings stay with the step: `status`, `show` and `preview` print them.
-            self.store.set_step_note(
-                step.id, f"lint: {lint.summary(draft.findings)}" if draft.findings else ""
-            )
-            self.store.add_event(
-                step.application_id,
-                "drafted",
-                f"{step.kind.value} to {draft.to.formatted()}: {draft.subject}",
-                now,
-            )
-        faults.hit("recorded")
-        log.info("drafted %s for %s (uid %s)", step.kind.value, draft.to.email, uid)
-        if draft.findings:
-            log.warning("draft %s: lint: %s", step.key, lint.summary(draft.findings))
-        report.drafted.append(self.store.step(step.id))
-
-    # -- crash recovery -------------------------------------------------------
-
-    def recover_appends(self, now: datetime, report: CycleReport) -> None:
-        """Settle steps whose APPEND may or may not have happened (crash, cut connection)."""
-        pending = self.store.steps_in_state(StepState.APPENDING)
-        if not pending or self.mailbox is None:
+    def observe_drafts(
+        self, seen: SyncReport, drafts: Drafts, now: datetime, report: CycleReport
+    ) -> None:
+        """Our drafts in Drafts: edited, still there, or gone (then skipped)."""
+        folder = seen.folder(FolderRole.DRAFTS)
+        if folder is None:
             return
-        found = self._our_drafts(since=min(s.due_at for s in pending) - timedelta(days=1))
-        for step in pending:
-            hit = found.get(step.message_id or "")
-            with self.store.transaction():
-                if hit is not None:
-                    self.store.mark_drafted(step.id, hit, now)
-                    self.store.add_event(
-                        step.application_id,
-                        "recovered",
-                        f"{step.key}: draft found after an interruption",
-                        now,
-                    )
-                    log.info("step %s: draft found in the mailbox, recorded", step.key)
-                    report.recovered.append(step)
-                else:
-                    self.store.unclaim_step(step.id, now)
-                    log.info("step %s: no draft in the mailbox, will draft again", step.key)
+        for item in folder.messages:
+            drafts.seen_in_drafts(item, folder.resync, now)
+        self.record(folder, now)
+        report.rejected += drafts.watch(folder.status, folder.changed, now)
 
-    def _our_drafts(self, since: datetime) -> dict[str, int]:
-        """Message-ID → UID of our messages in Drafts (and Sent, if already sent)."""
-        assert self.mailbox is not None
-        out: dict[str, int] = {}
-        for folder, since_day in ((self.folders.drafts, None), (self.folders.sent, since.date())):
-            for m in self.mailbox.fetch_new(folder, after_uid=0, since=since_day):
-                hdr = email.message_from_bytes(m.header, policy=email.policy.compat32)
-                if hdr.get(compose.FOLLOWUP_HEADER) is None:
-                    continue
-                mid = (hdr.get("Message-ID") or "").strip()
-                if mid:
-                    out.setdefault(mid, m.uid)
-        return out
+    def record(self, folder: FolderSeen, now: datetime) -> None:
+        """The folder's sync state, once what it showed is in the store."""
+        if not folder.changed:
+            return
+        with self.store.transaction():
+            self.store.save_folder_sync(folder.state, now)

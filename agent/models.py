@@ -123,9 +123,39 @@ class Step:
     sent_at: datetime | None = None
     late: bool = False
     subject: str | None = None
-    note: str = ""  # why it ended (skipped/cancelled/withdrawn), lint findings
+    end_reason: str = ""  # why it ended (skipped, cancelled, withdrawn, done)
+    lint_findings: str = ""  # lint's summary of the draft as last composed
+    held_back: bool = False  # policy.lint = "block" kept it from being appended
     in_reply_to: str | None = None  # threading headers the draft was written with
     refs: str = ""
+    # From draft_watch (read-only here): the user's edit makes the draft theirs;
+    # `draft_left` says why a draft that should have been withdrawn was not.
+    draft_edited: bool = False
+    draft_left: str = ""
+
+    @property
+    def lint_note(self) -> str:
+        if not self.lint_findings:
+            return ""
+        return f"{'held back by lint' if self.held_back else 'lint'}: {self.lint_findings}"
+
+    @property
+    def note(self) -> str:
+        """The one line `show` prints about this step, most important fact first."""
+        if self.end_reason:
+            return self.end_reason
+        if self.draft_left:
+            return self.draft_left
+        if self.draft_edited:
+            return "edited by you in Drafts"
+        return self.lint_note
+
+    @property
+    def lint_shown(self) -> bool:
+        """Lint findings are what `show` says about this step (a warning in `status`)."""
+        return bool(self.lint_findings) and not (
+            self.end_reason or self.draft_left or self.draft_edited
+        )
 
 
 @dataclass
@@ -202,8 +232,11 @@ class DraftWatch:
     step_id: int
     uidvalidity: int | None
     uid: int | None
-    edited: bool
+    edited: bool  # the user changed it: theirs now, never withdrawn
     gone_at: datetime | None
+    # Set when a withdrawal could not be done: why, so it is not retried every
+    # cycle; the draft is left for the user (who never touched it).
+    left_for_user: str = ""
 
 
 @dataclass(frozen=True)

@@ -78,11 +78,7 @@ def application_dict(
         for s in app.steps
         if s.late and s.state is not StepState.PLANNED
     ]
-    warnings += [
-        f"step {s.id} ({s.kind.value}): {s.note}"
-        for s in app.steps
-        if s.note.startswith(("lint:", "held back by lint"))
-    ]
+    warnings += [f"step {s.id} ({s.kind.value}): {s.note}" for s in app.steps if s.lint_shown]
     responses = [m for m in messages or [] if m.kind == "reply"]
     return {
         "id": app.id,

@@ -1,0 +1,433 @@
+"""Our drafts from claim to withdrawal, and the `draft_watch` table that follows them.
+
+A step's draft goes: claimed (PLANNED → APPENDING, its Message-ID recorded
+before any APPEND) → appended → DRAFTED; then the mailbox shows what became
+of it: sent (its copy in Sent), edited (the user's words now: never touched
+again), gone from Drafts unsent (SKIPPED after GONE_GRACE), or withdrawn to
+Trash when its sequence ended. A crash between claim and record is settled by
+looking for the Message-ID, never by appending again (invariant 3).
+
+No mailbox call here runs inside a database transaction: a slow or failing
+server never holds the write lock, and a crash leaves a state the next cycle
+settles.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+import jinja2
+
+from . import classify, compose, effects, faults, lint, policy
+from .config import Config
+from .errors import LintBlockedError, MailboxFatalError, StateError, TemplateError
+from .mailbox import Folders, FolderStatus, Mailbox
+from .models import (
+    Application,
+    AppState,
+    DraftWatch,
+    MessageKind,
+    Person,
+    Step,
+    StepState,
+)
+from .store import Store
+from .sync import Seen
+
+log = logging.getLogger(__name__)
+
+# A draft missing this long from Drafts, and not in Sent, was rejected by the user.
+GONE_GRACE = timedelta(days=3)
+# Steps whose draft a message in Sent may be a copy of.
+SENDABLE = (StepState.DRAFTED, StepState.APPENDING, StepState.SKIPPED, StepState.WITHDRAWN)
+# Why an ended application's drafts are withdrawn, by its state.
+ENDED = {AppState.RESPONDED: "they replied", AppState.STOPPED: "you stopped it"}
+
+
+def uid_now(step: Step, watch: DraftWatch | None) -> int | None:
+    """The UID the step's draft has in Drafts now, as far as we know.
+
+    The watch follows the draft (the user's edit replaces it under a new UID);
+    until a sync has seen it, the UID the APPEND returned.
+    """
+    if watch is not None and watch.uid is not None:
+        return watch.uid
+    return step.draft_uid
+
+
+class Composer:
+    """Writes a step's draft (threaded, linted) without writing it anywhere."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        store: Store,
+        env: jinja2.Environment | None = None,
+        cal: policy.Calendar | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.env = env or compose.make_env(cfg.templates.dir)
+        self.cal = cal or policy.make_calendar(cfg.schedule)
+        self.sender = Person(cfg.account.name, cfg.account.email)
+
+    def compose(self, app: Application, step: Step, now: datetime) -> compose.Draft:
+        return compose.build_draft(
+            self.env,
+            app,
+            step,
+            self.sender,
+            now,
+            self.cal.tz,
+            policy.max_checkins(app, self.cfg.policy),
+            self.store.messages_for(app.id),
+            self.cfg.account.domain,
+            self.cfg.policy.known_words,
+        )
+
+
+@dataclass
+class Drafted:
+    """What drafting the due steps did."""
+
+    drafted: list[Step] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class Drafts:
+    """The one owner of our drafts for one cycle against one mailbox."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        store: Store,
+        mailbox: Mailbox,
+        folders: Folders,
+        composer: Composer,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.mailbox = mailbox
+        self.folders = folders
+        self.composer = composer
+        # Set by the daemon on SIGTERM: finish the append in flight, start no other.
+        self.stop = stop
+        self._contacts: dict[int, str] = {}  # contact id → normalised address
+
+    # -- claim, compose, append ---------------------------------------------------
+
+    def due(self, now: datetime) -> list[Step]:
+        active = set(self.store.application_ids([AppState.ACTIVE]))
+        return [
+            s
+            for s in self.store.steps_in_state(StepState.PLANNED)
+            if s.kind.is_email and s.due_at <= now and s.application_id in active
+        ]
+
+    def draft_due(self, now: datetime) -> Drafted:
+        """Compose and append every due step's draft, each exactly once."""
+        out = Drafted()
+        for step in self.due(now):
+            if self.stop is not None and self.stop.is_set():
+                log.info("stopping: the remaining due drafts wait for the next start")
+                break
+            app = self.store.load(step.application_id)
+            try:
+                draft = self.composer.compose(app, step, now)
+            except (TemplateError, StateError) as exc:
+                # One broken template must not stop the other drafts.
+                log.error("cannot compose %s: %s", step.key, exc)
+                out.problems.append(f"{step.key}: {exc}")
+                continue
+            if draft.findings and self.cfg.policy.lint == "block":
+                out.problems.append(self._hold_back(step, draft, now))
+            elif self._append(step, draft, now):
+                out.drafted.append(self.store.step(step.id))
+        return out
+
+    def _hold_back(self, step: Step, draft: compose.Draft, now: datetime) -> str:
+        """policy.lint = "block": the step stays planned, its findings on record."""
+        found = lint.summary(draft.findings)
+        log.warning("draft %s held back by lint: %s", step.key, found)
+        if not (step.held_back and step.lint_findings == found):
+            with self.store.transaction():
+                self.store.set_lint(step.id, found, held_back=True)
+                self.store.add_event(
+                    step.application_id, "lint", f"{step.key}: held back by lint: {found}", now
+                )
+        return f"{step.key}: {LintBlockedError(f'held back by lint: {found}')}"
+
+    def _append(self, step: Step, draft: compose.Draft, now: datetime) -> bool:
+        with self.store.transaction():
+            # Recorded before the APPEND: a crash after it is recovered by
+            # looking for this Message-ID in Drafts, never by appending again.
+            if not self.store.claim_step(
+                step.id,
+                draft.message_id,
+                draft.subject,
+                now,
+                draft.in_reply_to,
+                " ".join(draft.references),
+            ):
+                log.info("step %s was taken by another process", step.key)
+                return False
+        faults.hit("claimed")
+        raw = draft.to_message(now).as_bytes()
+        uid = self.mailbox.append_draft(self.folders.drafts, raw, now)
+        faults.hit("appended")
+        found = lint.summary(draft.findings) if draft.findings else ""
+        with self.store.transaction():
+            self.store.mark_drafted(step.id, uid, now)
+            # Findings stay with the step: `status`, `show` and `preview` print them.
+            self.store.set_lint(step.id, found, held_back=False)
+            self.store.add_event(
+                step.application_id,
+                "drafted",
+                f"{step.kind.value} to {draft.to.formatted()}: {draft.subject}",
+                now,
+            )
+        faults.hit("recorded")
+        log.info("drafted %s for %s (uid %s)", step.kind.value, draft.to.email, uid)
+        if found:
+            log.warning("draft %s: lint: %s", step.key, found)
+        return True
+
+    # -- crash recovery -------------------------------------------------------------
+
+    def recover_appends(self, now: datetime) -> list[Step]:
+        """Settle steps whose APPEND may or may not have happened (crash, cut connection)."""
+        pending = self.store.steps_in_state(StepState.APPENDING)
+        if not pending:
+            return []
+        since = min(s.due_at for s in pending) - timedelta(days=1)
+        in_drafts = self._our_messages(self.folders.drafts, None)
+        in_sent = self._our_messages(self.folders.sent, since)
+        recovered = []
+        for step in pending:
+            mid = step.message_id or ""
+            if mid not in in_drafts and mid not in in_sent:
+                with self.store.transaction():
+                    self.store.unclaim_step(step.id, now)
+                log.info("step %s: no draft in the mailbox, will draft again", step.key)
+                continue
+            # Only a Drafts UID is the draft's: a copy already in Sent has a
+            # UID of that folder, and the Sent sync records it as sent.
+            with self.store.transaction():
+                self.store.mark_drafted(step.id, in_drafts.get(mid), now)
+                self.store.add_event(
+                    step.application_id,
+                    "recovered",
+                    f"{step.key}: draft found after an interruption",
+                    now,
+                )
+            log.info("step %s: draft found in the mailbox, recorded", step.key)
+            recovered.append(step)
+        return recovered
+
+    def _our_messages(self, folder: str, since: datetime | None) -> dict[str, int]:
+        """Message-ID → UID of the messages we wrote in `folder`."""
+        out: dict[str, int] = {}
+        day = since.date() if since is not None else None
+        for m in self.mailbox.fetch_new(folder, after_uid=0, since=day):
+            h = classify.parse_header(m.header)
+            if h.followup_id is not None and h.message_id:
+                out.setdefault(h.message_id, m.uid)
+        return out
+
+    # -- what the mailbox shows of them ---------------------------------------------
+
+    def _match(self, seen: Seen, states: Sequence[StepState]) -> Step | None:
+        """The step whose draft `seen` is (a copy or an edit of), if any."""
+        refs = []
+        for step in self.store.steps_in_state(*states):
+            to = self._address(step)
+            if to is None or not step.kind.is_email:
+                continue
+            ours = self.store.draft_message(step.message_id) if step.message_id else None
+            in_reply_to = step.in_reply_to or (ours.in_reply_to if ours else None)
+            refs.append(
+                (classify.DraftRef(step.key, step.message_id, to, step.subject, in_reply_to), step)
+            )
+        hit = classify.match_draft(seen.header, [ref for ref, _ in refs])
+        return next((s for ref, s in refs if hit is not None and ref is hit), None)
+
+    def _address(self, step: Step) -> str | None:
+        if step.contact_id is None:
+            return None
+        if step.contact_id not in self._contacts:
+            for app in self.store.load_many([step.application_id], events=False):
+                for c in app.contacts:
+                    self._contacts[c.id] = classify.normalise_address(c.email)
+        return self._contacts.get(step.contact_id)
+
+    def sent_copy_of(self, seen: Seen) -> Step | None:
+        """The step whose draft this message in Sent is, if it is one of ours."""
+        return self._match(seen, SENDABLE)
+
+    def record_sent(self, step: Step, seen: Seen, now: datetime) -> bool:
+        """Our draft went out: the step is `sent`, timed from when it really was.
+
+        False if this copy was handled before (a copy in another folder, a resync).
+        """
+        with self.store.transaction():
+            if self.store.message_seen(seen.message_id, effects.SENT_KINDS):
+                log.info("%s: %s already handled", seen.msg.folder, seen.message_id)
+                return False
+            if step.state is not StepState.SENT:
+                sent_at = seen.header.date or seen.msg.internaldate or now
+                self.store.set_step_state(step.id, StepState.SENT, now, sent_at=sent_at)
+                self.store.add_event(
+                    step.application_id, "sent", f"{step.kind.value} {step.key} was sent", now
+                )
+                log.info("step %s was sent (%s)", step.key, sent_at)
+            effects.record(self.store, seen, now, MessageKind.OUR_SENT, step.application_id)
+        return True
+
+    def seen_in_drafts(self, seen: Seen, resync: bool, now: datetime) -> None:
+        """One of our drafts (or the user's edit of it) in Drafts: follow its UID."""
+        step = self._match(seen, (StepState.DRAFTED,))
+        if step is None:
+            return  # the user's own draft
+        uid, validity = seen.msg.uid, seen.uidvalidity
+        with self.store.transaction():
+            watch = self.store.draft_watch(step.id)
+            ours = seen.header.message_id is not None and seen.header.message_id == step.message_id
+            # IMAP messages never change: a different UID in the same folder
+            # generation, or a new Message-ID, is a copy the user saved.
+            moved = not resync and step.draft_uid is not None and uid != step.draft_uid
+            if watch is not None and watch.uidvalidity == validity:
+                moved = moved and uid != watch.uid
+            was_edited = watch is not None and watch.edited
+            if not was_edited and (moved or not ours):
+                log.info("step %s: the user edited the draft; it is theirs now", step.key)
+            left = watch.left_for_user if watch is not None else ""
+            self.store.save_draft_watch(
+                DraftWatch(step.id, validity, uid, was_edited or moved or not ours, None, left),
+                now,
+            )
+            effects.record(self.store, seen, now, MessageKind.OUR_DRAFT, step.application_id)
+
+    def watch(self, status: FolderStatus, changed: bool, now: datetime) -> list[Step]:
+        """Notice drafts that left Drafts; after GONE_GRACE unsent, the step is skipped."""
+        drafted = self.store.steps_in_state(StepState.DRAFTED)
+        if not drafted:
+            return []
+        watches = self.store.draft_watches([s.id for s in drafted])
+        if changed:
+            self._check_present(drafted, watches, status, now)
+        return self._skip_gone(drafted, watches, now)
+
+    def _check_present(
+        self,
+        drafted: list[Step],
+        watches: dict[int, DraftWatch],
+        status: FolderStatus,
+        now: datetime,
+    ) -> None:
+        """Record which drafts are still in Drafts (updates `watches` in place)."""
+        uids = {s.id: uid for s in drafted if (uid := uid_now(s, watches.get(s.id))) is not None}
+        present = self.mailbox.fetch_flags(self.folders.drafts, list(uids.values()))
+        with self.store.transaction():
+            for s in drafted:
+                if s.id not in uids:
+                    continue
+                w = watches.get(s.id)
+                gone = None if uids[s.id] in present else (w.gone_at if w and w.gone_at else now)
+                if w is not None and w.gone_at == gone:
+                    continue
+                w = (
+                    replace(w, uid=uids[s.id], gone_at=gone)
+                    if w is not None
+                    else DraftWatch(s.id, status.uidvalidity, uids[s.id], False, gone)
+                )
+                self.store.save_draft_watch(w, now)
+                watches[s.id] = w
+                if gone is not None:
+                    log.info("step %s: draft no longer in Drafts", s.key)
+
+    def _skip_gone(
+        self, drafted: list[Step], watches: dict[int, DraftWatch], now: datetime
+    ) -> list[Step]:
+        skipped = []
+        for s in drafted:
+            w = watches.get(s.id)
+            if w is None or w.gone_at is None or now - w.gone_at < GONE_GRACE:
+                continue
+            with self.store.transaction():
+                self.store.set_step_state(
+                    s.id,
+                    StepState.SKIPPED,
+                    now,
+                    reason="draft removed from Drafts without being sent; not drafted again",
+                )
+                self.store.add_event(
+                    s.application_id, "skipped", f"{s.key}: you deleted the draft", now
+                )
+            log.info("step %s: draft deleted unsent; skipped for good", s.key)
+            skipped.append(s)
+        return skipped
+
+    # -- withdrawal -----------------------------------------------------------------
+
+    def withdraw_ended(self, drafts_uidvalidity: int | None, now: datetime) -> list[Step]:
+        """Move our unsent, unedited drafts of answered or stopped applications to Trash."""
+        # A stopped sequence is as over as an answered one: a draft left behind
+        # could still be sent by mistake.
+        why = {
+            i: text for state, text in ENDED.items() for i in self.store.application_ids([state])
+        }
+        ended = [s for s in self.store.steps_in_state(StepState.DRAFTED) if s.application_id in why]
+        watches = self.store.draft_watches([s.id for s in ended]) if ended else {}
+        done = []
+        for step in ended:
+            watch = watches.get(step.id)
+            if watch is not None and (watch.edited or watch.left_for_user):
+                continue  # the user's words now, or already left for the user
+            if self._withdraw(step, watch, why[step.application_id], drafts_uidvalidity, now):
+                done.append(step)
+        return done
+
+    def _withdraw(
+        self,
+        step: Step,
+        watch: DraftWatch | None,
+        reason: str,
+        drafts_uidvalidity: int | None,
+        now: datetime,
+    ) -> bool:
+        uid = uid_now(step, watch)
+        if uid is None:
+            self._leave(step, watch, f"{reason}; draft left in Drafts (UID unknown)", now)
+            return False
+        validity = watch.uidvalidity if watch is not None else drafts_uidvalidity
+        try:
+            self.mailbox.withdraw(
+                self.folders.drafts,
+                uid,
+                self.folders.trash,
+                uidvalidity=validity,
+                followup_id=step.key,
+            )
+        except MailboxFatalError as exc:
+            log.warning("step %s: draft left in Drafts: %s", step.key, exc)
+            self._leave(step, watch, f"{reason}; draft left in Drafts ({exc})", now)
+            return False
+        with self.store.transaction():
+            self.store.set_step_state(
+                step.id, StepState.WITHDRAWN, now, reason=f"{reason}; draft moved to Trash"
+            )
+            self.store.add_event(
+                step.application_id, "withdrawn", f"draft {step.key} withdrawn", now
+            )
+        return True
+
+    def _leave(self, step: Step, watch: DraftWatch | None, why: str, now: datetime) -> None:
+        # Not retried every cycle: the draft stays for the user to delete.
+        w = watch or DraftWatch(step.id, None, step.draft_uid, False, None)
+        with self.store.transaction():
+            self.store.save_draft_watch(replace(w, left_for_user=why), now)
