@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from agent import cli, config
+from agent import cli, config, effects
+from agent.drafts import GONE_GRACE
 from agent.engine import Engine
+from agent.errors import MailboxFatalError
 from agent.mailbox import Mailbox, open_mailbox
 from agent.maildir import create_maildir, deliver
-from agent.models import StepState
+from agent.models import AppState, StepState
 from agent.store import Store
 
 NOW = datetime(2026, 11, 16, 15, 5, tzinfo=UTC)
@@ -35,11 +37,7 @@ class Box:
         return sorted(p for sub in ("new", "cur") for p in (d / sub).iterdir())
 
 
-@pytest.fixture
-def box(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Box]:
-    monkeypatch.delenv("FOLLOWUP_PASSWORD", raising=False)
+def _open_box(tmp_path: Path, *extra: str, lint: str = "warn") -> Box:
     root = tmp_path / "Mail"
     create_maildir(root, "maildir++")
     cfg_path = tmp_path / "config.toml"
@@ -48,20 +46,30 @@ def box(
     init = ["init", "--maildir", str(root), "--email", "alex@example.org"]
     init += ["--name", "Alex Candidate", "--timezone", "Europe/Berlin", "--database", str(db)]
     assert cli.main([*base, *init]) == 0
+    cfg_path.write_text(cfg_path.read_text().replace('lint = "warn"', f'lint = "{lint}"'))
     add = ["--now", "2026-11-16 15:10", "add", "--company", "Acme", "--role", "Engineer"]
     add += ["--at", "2026-11-16 14:00", "--kind", "video"]
-    add += ["--interviewer", "Jane Doe <jane@acme.example>"]
+    add += ["--interviewer", "Jane Doe <jane@acme.example>", *extra]
     assert cli.main([*base, *add]) == 0
-    capsys.readouterr()
     cfg = config.load(cfg_path)
     store = Store.open(db)
     mailbox = open_mailbox(cfg.account, cfg.folders, None, state_dir=tmp_path / "state")
     mailbox.connect()
+    return Box(root, store, mailbox, Engine(cfg, store, mailbox))
+
+
+@pytest.fixture
+def box(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Box]:
+    monkeypatch.delenv("FOLLOWUP_PASSWORD", raising=False)
+    b = _open_box(tmp_path)
+    capsys.readouterr()
     try:
-        yield Box(root, store, mailbox, Engine(cfg, store, mailbox))
+        yield b
     finally:
-        mailbox.close()
-        store.close()
+        b.mailbox.close()
+        b.store.close()
 
 
 def _crash_before_recording(store: Store) -> int:
@@ -95,3 +103,100 @@ def test_recovery_never_takes_a_uid_from_sent_for_the_draft(box: Box) -> None:
     # The draft is not in Drafts under any UID: a Sent UID there would point
     # the Drafts watch (and a withdrawal) at whatever Drafts holds under it.
     assert step.draft_uid is None
+
+
+def _stop(box: Box) -> None:
+    with box.store.transaction():
+        effects.end_sequence(
+            box.store, 1, AppState.STOPPED, "stopped by you", "you stopped it", NOW
+        )
+
+
+def _events(box: Box, kind: str) -> int:
+    return sum(e.kind == kind for e in box.store.load(1).events)
+
+
+def test_a_stopped_sequence_withdraws_its_unedited_draft(box: Box) -> None:
+    box.engine.run_cycle(NOW)
+    box.engine.run_cycle(NOW)  # our draft seen in Drafts: the watch follows it
+    _stop(box)
+    report = box.engine.run_cycle(NOW)
+    (step,) = report.withdrawn
+    assert box.files("Drafts") == [] and len(box.files("Trash")) == 1
+    after = box.store.step(step.id)
+    assert after.state is StepState.WITHDRAWN
+    assert after.end_reason == "you stopped it; draft moved to Trash" == after.note
+
+
+def test_an_edited_draft_stays_and_is_the_users(box: Box) -> None:
+    box.engine.run_cycle(NOW)
+    (ours,) = box.files("Drafts")
+    # The user's client saves the edit as a new message and deletes the old one.
+    edited = ours.read_bytes().replace(b"Message-ID: <", b"Message-ID: <edited.")
+    deliver(box.folder("Drafts"), edited, flags="DS")
+    ours.unlink()
+    box.engine.run_cycle(NOW)
+    _stop(box)
+    report = box.engine.run_cycle(NOW)
+    assert report.withdrawn == [] and len(box.files("Drafts")) == 1
+    (step,) = box.store.steps_in_state(StepState.DRAFTED)
+    watch = box.store.draft_watch(step.id)
+    assert watch is not None and watch.edited and watch.left_for_user == ""
+    assert step.draft_edited and step.note == "edited by you in Drafts"
+
+
+def test_a_refused_withdrawal_leaves_the_draft_once_without_calling_it_edited(
+    box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box.engine.run_cycle(NOW)
+    box.engine.run_cycle(NOW)
+    calls: list[int] = []
+
+    def refuse(folder: str, uid: int, trash: str | None, **kw: object) -> None:
+        calls.append(uid)
+        raise MailboxFatalError("not our draft")
+
+    monkeypatch.setattr(box.mailbox, "withdraw", refuse)
+    _stop(box)
+    box.engine.run_cycle(NOW)
+    box.engine.run_cycle(NOW)
+    assert len(calls) == 1  # left for the user: not retried every cycle
+    (step,) = box.store.steps_in_state(StepState.DRAFTED)
+    watch = box.store.draft_watch(step.id)
+    assert watch is not None and not watch.edited
+    assert watch.left_for_user == "you stopped it; draft left in Drafts (not our draft)"
+    assert step.note == watch.left_for_user and not step.draft_edited
+
+
+def test_a_deleted_draft_is_skipped_after_the_grace_and_never_drafted_again(box: Box) -> None:
+    box.engine.run_cycle(NOW)
+    box.engine.run_cycle(NOW)
+    (ours,) = box.files("Drafts")
+    ours.unlink()
+    assert box.engine.run_cycle(NOW).rejected == []
+    (step,) = box.store.steps_in_state(StepState.DRAFTED)
+    watch = box.store.draft_watch(step.id)
+    assert watch is not None and watch.gone_at == NOW
+    later = NOW + GONE_GRACE
+    report = box.engine.run_cycle(later)
+    assert [s.id for s in report.rejected] == [step.id]
+    assert box.store.step(step.id).state is StepState.SKIPPED
+    assert box.engine.run_cycle(later).drafted == [] and box.files("Drafts") == []
+
+
+def test_a_draft_held_back_by_lint_is_recorded_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = _open_box(tmp_path, "--learned", "how the team recieves its data", lint="block")
+    try:
+        for _ in range(3):
+            report = b.engine.run_cycle(NOW)
+            assert report.drafted == [] and len(report.problems) == 1
+        (step,) = [s for s in b.store.steps_in_state(StepState.PLANNED) if s.kind.is_email]
+        assert step.held_back and "recieves" in step.lint_findings
+        assert step.note.startswith("held back by lint: spelling")
+        assert _events(b, "lint") == 1
+        assert b.files("Drafts") == []
+    finally:
+        b.mailbox.close()
+        b.store.close()
