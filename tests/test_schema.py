@@ -1,4 +1,4 @@
-"""Schema v6: old step notes land in their columns, and `show` says what it said.
+"""Schema v6: old step notes land in their columns, and `show` says what it said."""
 
 from __future__ import annotations
 
