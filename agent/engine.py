@@ -1,4 +1,4 @@
-"""One cycle, step by step: see `Engine.run_cycle`.
+"""One cycle of the agent, its steps named in order: see `Engine.run_cycle`.
 
 A cycle is idempotent: running it twice in a row changes nothing the second time.
 """
@@ -65,12 +65,18 @@ class Engine:
         return self._folders
 
     def run_cycle(self, now: datetime) -> CycleReport:
+        """recover_appends → sync → apply_mail → observe_drafts → withdraw_ended → plan
+        → draft_due; each folder's sync state is recorded once its mail is applied.
+
+        The order is the rule: an interrupted append is settled before the
+        mailbox is read (so its draft is not taken for the user's), mail is
+        applied before planning (a reply stops a check-in due now), and the
+        ended sequences' drafts are withdrawn before new ones are written.
+        """
         report = CycleReport()
         drafts = Drafts(self.cfg, self.store, self.mailbox, self.folders, self.composer, self.stop)
-        # Before anything reads the mailbox: a step left `appending` is settled first.
         report.recovered += drafts.recover_appends(now)
         seen = self.sync(report)
-        # Before planning: a reply stops a check-in due now.
         self.apply_mail(seen, drafts, now, report)
         self.observe_drafts(seen, drafts, now, report)
         drafts_folder = seen.folder(FolderRole.DRAFTS)
