@@ -200,3 +200,13 @@ def test_a_draft_held_back_by_lint_is_recorded_once(
     finally:
         b.mailbox.close()
         b.store.close()
+
+
+def test_a_settled_cycle_writes_nothing(box: Box) -> None:
+    deliver(box.folder("INBOX"), b"From: news@shop.example\nSubject: Sale\n\nBuy.\n")
+    for _ in range(3):  # draft, see it in Drafts, settle
+        box.engine.run_cycle(NOW)
+    before = list(box.store.conn.iterdump())
+    report = box.engine.run_cycle(NOW)
+    assert list(box.store.conn.iterdump()) == before
+    assert not (report.drafted or report.sent or report.withdrawn or report.rejected)
