@@ -1,4 +1,9 @@
-"""SQLite state: the single source of truth (invariant 4)."""
+"""SQLite state: the single source of truth (invariant 4).
+
+`Store` is the one connection and its transactions, applications and steps;
+the schema is agent/schema.py, rows ↔ records agent/rows.py, and what it
+remembers of the mailbox agent/mailstate.py (mixed in).
+"""
 
 from __future__ import annotations
 
