@@ -12,7 +12,7 @@ from . import config, credentials
 from .cli_context import Context
 from .configfile import AccountAnswers, render_config
 from .errors import UsageError
-from .services import mailbox_for
+from .services import check_account
 
 
 def cmd_init(ctx: Context) -> int:
@@ -97,14 +97,9 @@ def cmd_set_password(ctx: Context) -> int:
 
 
 def cmd_check(ctx: Context) -> int:
-    mb = mailbox_for(ctx.cfg)
+    found = check_account(ctx.cfg)
+    info, folders = found.info, found.folders
     acct = ctx.cfg.account
-    mb.connect()
-    try:
-        info = mb.info()
-        folders = mb.folders()
-    finally:
-        mb.close()
     if acct.is_maildir:
         print(f"opened {info.greeting}: no server, no password")
     else:

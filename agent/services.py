@@ -25,7 +25,7 @@ from . import agenda, compose, credentials, effects, intake, lint, policy, repor
 from .config import Config
 from .engine import CycleReport, Engine
 from .errors import UsageError
-from .mailbox import Mailbox, open_mailbox
+from .mailbox import Folders, Mailbox, ServerInfo, open_mailbox
 from .models import Application, AppState, Person, Step, StepState
 from .planner import Planner
 from .store import Store
@@ -93,6 +93,14 @@ class Done:
 
 
 @dataclass(frozen=True)
+class AccountCheck:
+    """What `followup check` found after logging in."""
+
+    info: ServerInfo
+    folders: Folders
+
+
+@dataclass(frozen=True)
 class Cycle:
     report: CycleReport
     recipients: Mapping[int, str]  # step id → address, for each step the report names
@@ -112,6 +120,19 @@ class Preview:
 
 
 # -- the use cases ----------------------------------------------------------
+
+
+def check_account(cfg: Config) -> AccountCheck:
+    """Log in (or open the Maildir), find the folders, read what the server supports.
+
+    Needs no database: it is the first thing a new user runs.
+    """
+    mb = mailbox_for(cfg)
+    mb.connect()
+    try:
+        return AccountCheck(mb.info(), mb.folders())
+    finally:
+        mb.close()
 
 
 class Services:
@@ -157,6 +178,9 @@ class Services:
             )
         app_id, _ = intake.record(self.store, data, now, application_id)
         app = self._replan(app_id, now)
+        log.info(
+            "application %s (%s): round %s added", app.id, app.company, app.interviews[-1].round
+        )
         people = (*data.interviewers, data.hiring_manager, data.recruiter)
         texts = [data.learned, data.highlight, *(p.discussed for p in people if p)]
         return Added(
@@ -189,6 +213,7 @@ class Services:
             for contact_id, text in discussed.items():
                 self.store.set_discussed(contact_id, text)
             self.store.add_event(app.id, "edited", f"round {iv.round} notes edited", now)
+        log.info("application %s: round %s notes edited", app.id, iv.round)
         app = self._replan(app.id, now)
         written = [s for s in app.steps if s.state in (StepState.DRAFTED, StepState.SENT)]
         return Edited(
@@ -230,6 +255,7 @@ class Services:
             # sent_at records when it was done: a call done counts as a check-in then.
             self.store.set_step_state(step.id, StepState.DONE, now, note="done", sent_at=now)
             self.store.add_event(app.id, "done", what, now)
+        log.info("step %s done: %s", step.key, what)
         self._replan(app.id, now)
         return Done(self.store.step(step.id), what, already=False)
 
