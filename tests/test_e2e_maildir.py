@@ -16,6 +16,7 @@ import pytest
 
 from agent import cli, credentials
 from agent.maildir import create_maildir, deliver
+from tests.test_compose import check_golden
 
 pytestmark = pytest.mark.usefixtures("no_password")
 
@@ -186,7 +187,7 @@ def json_times(data: object) -> list[str]:
 JsonDoc = dict[str, Any]
 
 
-def one_reply_later(user: MaildirUser) -> tuple[list[JsonDoc], JsonDoc, JsonDoc]:
+def one_reply_later(user: MaildirUser, *flags: str) -> tuple[str, str, str]:
     """status and agenda with a thank-you in Drafts, then show after Jane's answer."""
     user.ok(
         "add",
@@ -211,14 +212,19 @@ def one_reply_later(user: MaildirUser) -> tuple[list[JsonDoc], JsonDoc, JsonDoc]
             f"Message-ID: <r1@acme.example>\nIn-Reply-To: {thank_you['Message-ID']}\n\nThanks\n"
         ).encode(),
     )
-    status = json.loads(user.ok("status", "--json"))
-    agenda = json.loads(user.ok("agenda", "--json", now="2026-11-17 09:00"))
+    status = user.ok("status", *flags, now="2026-11-17 09:00")
+    agenda = user.ok("agenda", *flags, now="2026-11-17 09:00")
     user.ok("run", "--once", now="2026-11-18 10:00")
-    return status, agenda, json.loads(user.ok("show", "1", "--json"))
+    return status, agenda, user.ok("show", "1", *flags, now="2026-11-18 10:05")
+
+
+def one_reply_later_json(user: MaildirUser) -> tuple[list[JsonDoc], JsonDoc, JsonDoc]:
+    status, agenda, shown = one_reply_later(user, "--json")
+    return json.loads(status), json.loads(agenda), json.loads(shown)
 
 
 def test_json_times_have_one_iso_form_in_the_users_zone(user: MaildirUser) -> None:
-    status, agenda, shown = one_reply_later(user)
+    status, agenda, shown = one_reply_later_json(user)
     times = json_times([status, agenda, shown])
     # due, drafted_at, starts_at, event and timeline times, the reply's date, agenda's now
     assert len(times) > 10 and shown["responses"][0]["date"] == "2026-11-18T09:30:00+01:00"
@@ -249,7 +255,7 @@ AGENDA_ITEM_KEYS = {
 
 def test_json_keys_are_the_documented_ones(user: MaildirUser) -> None:
     """The names scripts rely on (README: status --json, show --json, agenda --json)."""
-    (app,), agenda, shown = one_reply_later(user)
+    (app,), agenda, shown = one_reply_later_json(user)
     for doc in (app, shown):
         assert set(doc) == APP_KEYS
         assert all(set(s) == STEP_KEYS for s in doc["steps"]) and doc["steps"]
@@ -269,3 +275,11 @@ def test_json_keys_are_the_documented_ones(user: MaildirUser) -> None:
     assert items and all(set(i) == AGENDA_ITEM_KEYS for i in items)
     assert shown["steps"][0]["to"] == "jane@acme.example"
     assert shown["steps"][0]["to_name"] == "Jane Doe"
+
+
+def test_status_agenda_and_show_text_golden(user: MaildirUser) -> None:
+    """The text a person reads, printed from the same records as --json."""
+    status, agenda, shown = one_reply_later(user)
+    check_golden("cli_status", status)
+    check_golden("cli_agenda", agenda)
+    check_golden("cli_show_responded", shown)
