@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import cli_output as out
-from . import demo, health, intake
+from . import demo, intake
 from .cli_context import Context
 from .cli_parser import build_parser
 from .cli_setup import cmd_check, cmd_init, cmd_set_password
@@ -138,7 +138,7 @@ def cmd_run(ctx: Context) -> int:
 
 
 def cmd_health(ctx: Context) -> int:
-    h = health.read(ctx.store)
+    h = ctx.services.health()
     if ctx.args.json:
         out.print_json(h)
     else:
@@ -147,12 +147,12 @@ def cmd_health(ctx: Context) -> int:
 
 
 def cmd_status(ctx: Context) -> int:
-    apps = ctx.services.status()
+    status = ctx.services.status()
     if ctx.args.json:
         # Stays a list of applications; daemon health is `followup health --json`.
-        out.print_json([a.to_json(ctx.tz) for a in apps])
+        out.print_json([a.to_json(ctx.tz) for a in status.applications])
         return 0
-    out.print_status(apps, out.health_line(health.read(ctx.store), ctx.tz), ctx.tz)
+    out.print_status(status, ctx.tz)
     return 0
 
 

@@ -17,7 +17,7 @@ from .agenda import Agenda
 from .jsonview import JSONValue
 from .models import Step, StepState
 from .report import ApplicationView, TimelineEvent
-from .services import Added, Cycle, Done, Edited, Preview, Stopped
+from .services import Added, Cycle, Done, Edited, Preview, Status, Stopped
 
 
 def local(moment: datetime | str | None, tz: tzinfo) -> str:
@@ -140,8 +140,9 @@ def print_preview(p: Preview, tz: tzinfo, now: datetime) -> None:
             print(f"lint: {f}")
 
 
-def print_status(apps: Sequence[ApplicationView], health: str, tz: tzinfo) -> None:
-    print(health)
+def print_status(status: Status, tz: tzinfo) -> None:
+    print(health_line(status.daemon, tz))
+    apps = status.applications
     if not apps:
         print("no applications yet: followup add --help")
         return

@@ -1,7 +1,8 @@
 """What `status` and `show` say about an application, as typed records.
 
 The text output and `--json` are both printed from these records; the JSON
-names are the ones the README documents (`jsonview` encodes them).
+names are the ones the README documents (`jsonview` encodes them). Pure: built
+from the models, never from the store.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from .models import (
     StepKind,
     StepState,
 )
-from .store import Store
 
 
 @dataclass(frozen=True)
@@ -248,7 +248,3 @@ def application_view(
         timeline=timeline(app),
         warnings=warnings(app),
     )
-
-
-def status(store: Store, pol: PolicyConfig) -> list[ApplicationView]:
-    return [application_view(a, pol, store.messages_for(a.id)) for a in store.load_many()]

@@ -8,7 +8,7 @@ review calendar invitations, sign in) belong here too, as methods of
 `Services`, each with its own request and result records.
 
 May import: config, store, models, planner, policy, compose, lint, intake,
-effects, engine, report, agenda, credentials, mailbox. Never the CLI.
+effects, engine, report, agenda, health, credentials, mailbox. Never the CLI.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
+from typing import Any
 
 import jinja2
 
-from . import agenda, compose, credentials, effects, intake, lint, policy, report
+from . import agenda, compose, credentials, effects, health, intake, lint, policy, report
 from .config import Config
 from .engine import CycleReport, Engine
 from .errors import UsageError
@@ -98,6 +99,12 @@ class AccountCheck:
 
     info: ServerInfo
     folders: Folders
+
+
+@dataclass(frozen=True)
+class Status:
+    daemon: dict[str, Any]  # health.read: is the daemon running, when did it last work
+    applications: list[report.ApplicationView]
 
 
 @dataclass(frozen=True)
@@ -287,8 +294,16 @@ class Services:
             cfg.policy.known_words,
         )
 
-    def status(self) -> list[report.ApplicationView]:
-        return report.status(self.store, self.cfg.policy)
+    def status(self) -> Status:
+        apps = [
+            report.application_view(a, self.cfg.policy, self.store.messages_for(a.id))
+            for a in self.store.load_many()
+        ]
+        return Status(health.read(self.store), apps)
+
+    def health(self) -> dict[str, Any]:
+        """The daemon's health as it recorded it in the database."""
+        return health.read(self.store)
 
     def show(self, app_id: int) -> report.ApplicationView:
         app = self.store.load(app_id)

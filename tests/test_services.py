@@ -200,7 +200,9 @@ def test_preview_renders_every_due_draft_and_writes_none(svc: Services) -> None:
 
 def test_views_come_from_the_store(svc: Services) -> None:
     app_id = svc.add(interview(), AT).application.id
-    (view,) = svc.status()
+    status = svc.status()
+    (view,) = status.applications
+    assert not status.daemon["running"]
     assert view.id == app_id and view.next_step is not None
     assert view.next_step.kind is StepKind.THANK_YOU and svc.show(app_id) == view
     ag = svc.agenda(AT, days=7)
