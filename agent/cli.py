@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import signal
 import sys
 import tempfile
@@ -185,9 +186,12 @@ def cmd_demo(ctx: Context) -> int:
         root = Path(ctx.args.dir).expanduser().resolve()
         if root.exists() and any(root.iterdir()):
             raise UsageError(f"--dir {root} is not empty; the demo needs a fresh directory")
-    else:
-        root = Path(tempfile.mkdtemp(prefix="followup-demo-"))
+        demo.run(root, print, ctx.run_cli)
+        return 0
+    root = Path(tempfile.mkdtemp(prefix="followup-demo-"))
     demo.run(root, print, ctx.run_cli)
+    # Kept, so the drafts can be opened in a mail client; said, so it is not forgotten.
+    print(f"The demo's files stay in {root}; remove them with: rm -r {shlex.quote(str(root))}")
     return 0
 
 
