@@ -231,6 +231,8 @@ def _reader_left() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # stdout is no file (embedded, captured): nothing will flush it at exit
     finally:
         os.close(devnull)
     return EXIT_BROKEN_PIPE

@@ -208,8 +208,9 @@ def test_a_template_with_an_unknown_variable_is_an_error_not_a_blank(
     assert "nickname" in err
 
 
+@pytest.mark.parametrize("argv", [["preview", "1"], ["status"], ["show", "1", "--json"]])
 def test_a_closed_pipe_ends_quietly_without_a_traceback(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
     """`followup preview 1 | head`: the reader leaves first; no BrokenPipeError shown."""
     cfg = init_noninteractive(tmp_path, capsys)
@@ -228,11 +229,9 @@ def test_a_closed_pipe_ends_quietly_without_a_traceback(
         "Jane Doe <jane@acme.com>",
     )
     assert code == 0, err
-    argv = [sys.executable, "-m", "agent.cli", "--config", str(cfg), "--now", "2026-11-20 12:00"]
+    cmd = [sys.executable, "-m", "agent.cli", "--config", str(cfg), "--now", "2026-11-20 12:00"]
     root = Path(__file__).resolve().parent.parent
-    proc = subprocess.Popen(
-        [*argv, "preview", "1"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    proc = subprocess.Popen([*cmd, *argv], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # like `head` that has read enough, before anything is written
     stderr = proc.stderr.read().decode()
