@@ -1,4 +1,4 @@
-"""`followup agenda`: what needs the user today and soon, as plain dicts.
+"""`followup agenda`: what needs the user today and soon, as typed records.
 
 Drafts waiting in the Drafts folder to be reviewed and sent, reminders (LinkedIn,
 cards, references, calls) and the drafts about to appear. Pure: `now` is passed in.
@@ -6,10 +6,11 @@ cards, references, calls) and the drafts about to appear. Pure: `now` is passed 
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
 
+from .jsonview import JSONValue, to_json
 from .models import Application, AppState, Step, StepKind, StepState
 
 ACTIONS = {
@@ -20,20 +21,49 @@ ACTIONS = {
 }
 
 
-def _item(app: Application, step: Step, what: str, day_start: datetime) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AgendaItem:
+    step: int
+    application: int
+    company: str
+    kind: StepKind
+    state: StepState
+    to: str | None
+    due: datetime
+    overdue: bool  # due before today began
+    what: str
+    note: str
+
+    @property
+    def is_reminder(self) -> bool:
+        return not self.kind.is_email
+
+
+@dataclass(frozen=True)
+class Agenda:
+    now: datetime
+    days: int
+    today: tuple[AgendaItem, ...]  # due today or earlier, and drafts waiting in Drafts
+    soon: tuple[AgendaItem, ...]  # due in the `days` after today
+
+    def to_json(self, tz: tzinfo) -> JSONValue:
+        return to_json(self, tz)
+
+
+def _item(app: Application, step: Step, day_start: datetime) -> AgendaItem:
     contact = app.contact(step.contact_id)
-    return {
-        "step": step.id,
-        "application": app.id,
-        "company": app.company,
-        "kind": step.kind.value,
-        "state": step.state.value,
-        "to": contact.email if contact else None,
-        "due": step.due_at.isoformat(timespec="minutes"),
-        "overdue": step.due_at < day_start,
-        "what": what,
-        "note": step.note,
-    }
+    return AgendaItem(
+        step=step.id,
+        application=app.id,
+        company=app.company,
+        kind=step.kind,
+        state=step.state,
+        to=contact.email if contact else None,
+        due=step.due_at,
+        overdue=step.due_at < day_start,
+        what=describe(app, step),
+        note=step.note,
+    )
 
 
 def describe(app: Application, step: Step) -> str:
@@ -50,26 +80,24 @@ def describe(app: Application, step: Step) -> str:
     return f"{ACTIONS[step.kind]}: {step.rule}"
 
 
-def agenda(apps: list[Application], now: datetime, tz: ZoneInfo, days: int = 7) -> dict[str, Any]:
-    """{"today": [...], "soon": [...]} for active applications, each sorted by due time."""
+def _sorted(items: Iterable[AgendaItem]) -> tuple[AgendaItem, ...]:
+    return tuple(sorted(items, key=lambda i: (i.due, i.step)))
+
+
+def agenda(apps: Iterable[Application], now: datetime, tz: tzinfo, days: int = 7) -> Agenda:
+    """Active applications' drafts to send and steps due today, then the next `days`."""
     local = now.astimezone(tz)
     day_start = datetime.combine(local.date(), time(0), tzinfo=tz)
     today_end = day_start + timedelta(days=1)
     soon_end = today_end + timedelta(days=days)
-    today: list[tuple[datetime, int, dict[str, Any]]] = []
-    soon: list[tuple[datetime, int, dict[str, Any]]] = []
+    today: list[AgendaItem] = []
+    soon: list[AgendaItem] = []
     for app in apps:
         if app.state is not AppState.ACTIVE:
             continue
         for s in app.steps:
-            entry = (s.due_at, s.id, _item(app, s, describe(app, s), day_start))
             if s.kind.is_email and s.state is StepState.DRAFTED:
-                today.append(entry)  # waiting in Drafts for the user
+                today.append(_item(app, s, day_start))  # waiting in Drafts for the user
             elif s.state is StepState.PLANNED and s.due_at < soon_end:
-                (today if s.due_at < today_end else soon).append(entry)
-    return {
-        "now": now.isoformat(timespec="minutes"),
-        "days": days,
-        "today": [i for *_, i in sorted(today, key=lambda e: (e[0], e[1]))],
-        "soon": [i for *_, i in sorted(soon, key=lambda e: (e[0], e[1]))],
-    }
+                (today if s.due_at < today_end else soon).append(_item(app, s, day_start))
+    return Agenda(now=now, days=days, today=_sorted(today), soon=_sorted(soon))

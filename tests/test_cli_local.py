@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -204,3 +206,34 @@ def test_a_template_with_an_unknown_variable_is_an_error_not_a_blank(
     )
     assert code == 1
     assert "nickname" in err
+
+
+@pytest.mark.parametrize("argv", [["preview", "1"], ["status"], ["show", "1", "--json"]])
+def test_a_closed_pipe_ends_quietly_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """`followup preview 1 | head`: the reader leaves first; no BrokenPipeError shown."""
+    cfg = init_noninteractive(tmp_path, capsys)
+    code, _, err = run(
+        capsys,
+        "--config",
+        str(cfg),
+        "add",
+        "--company",
+        "Acme",
+        "--role",
+        "Engineer",
+        "--at",
+        "2026-11-20 10:00",
+        "--interviewer",
+        "Jane Doe <jane@acme.com>",
+    )
+    assert code == 0, err
+    cmd = [sys.executable, "-m", "agent.cli", "--config", str(cfg), "--now", "2026-11-20 12:00"]
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([*cmd, *argv], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `head` that has read enough, before anything is written
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, stderr  # what a shell shows for SIGPIPE
+    assert stderr == ""

@@ -6,6 +6,7 @@ import email
 import email.policy
 import re
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,15 @@ def test_demo_refuses_a_used_directory(tmp_path: Path, capsys: pytest.CaptureFix
     assert cli.main(["demo", "--dir", str(tmp_path)]) == 2
     assert "not empty" in capsys.readouterr().err
     assert (tmp_path / "something").read_text() == "keep me"
+
+
+@pytest.mark.usefixtures("offline")
+def test_demo_in_a_temp_dir_says_where_it_left_its_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert cli.main(["demo"]) == 0
+    (root,) = tmp_path.glob("followup-demo-*")
+    last = capsys.readouterr().out.rstrip().splitlines()[-1]
+    assert last == f"The demo's files stay in {root}; remove them with: rm -r {root}"
+    assert files(root / "Mail" / ".Sent")  # still there to look at

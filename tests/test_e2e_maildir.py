@@ -5,15 +5,18 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from agent import cli, credentials
 from agent.maildir import create_maildir, deliver
+from tests.test_compose import check_golden
 
 pytestmark = pytest.mark.usefixtures("no_password")
 
@@ -164,3 +167,119 @@ def test_set_password_is_refused_for_a_maildir(user: MaildirUser) -> None:
     code = cli.main(["--config", str(user.config), "set-password"])
     assert code == 2
     assert "needs no password" in user.capsys.readouterr().err
+
+
+# Every time in --json output: seconds and the offset, in the user's zone.
+ISO_LOCAL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
+TIME_KEYS = {"due", "at", "starts_at", "drafted_at", "sent_at", "hold_until", "date", "now"}
+
+
+def json_times(data: object) -> list[str]:
+    """Every value under a time key, anywhere in a JSON document."""
+    if isinstance(data, list):
+        return [t for item in data for t in json_times(item)]
+    if not isinstance(data, dict):
+        return []
+    found = [v for k, v in data.items() if k in TIME_KEYS and isinstance(v, str)]
+    return found + [t for v in data.values() for t in json_times(v)]
+
+
+JsonDoc = dict[str, Any]
+
+
+def one_reply_later(user: MaildirUser, *flags: str) -> tuple[str, str, str]:
+    """status and agenda with a thank-you in Drafts, then show after Jane's answer."""
+    user.ok(
+        "add",
+        "--company",
+        "Acme",
+        "--role",
+        "Data Engineer",
+        "--at",
+        "2026-11-16 14:00",
+        "--interviewer",
+        "Jane Doe <jane@acme.example>",
+        now="2026-11-16 15:10",
+    )
+    user.ok("run", "--once", now="2026-11-16 16:05")
+    (jane,) = user.files("Drafts")
+    thank_you = email.message_from_bytes(jane.read_bytes(), policy=email.policy.default)
+    deliver(
+        user.root,
+        (
+            "From: Jane Doe <jane@acme.example>\nTo: alex@example.org\n"
+            f"Subject: Re: {thank_you['Subject']}\nDate: Wed, 18 Nov 2026 09:30:00 +0100\n"
+            f"Message-ID: <r1@acme.example>\nIn-Reply-To: {thank_you['Message-ID']}\n\nThanks\n"
+        ).encode(),
+    )
+    status = user.ok("status", *flags, now="2026-11-17 09:00")
+    agenda = user.ok("agenda", *flags, now="2026-11-17 09:00")
+    user.ok("run", "--once", now="2026-11-18 10:00")
+    return status, agenda, user.ok("show", "1", *flags, now="2026-11-18 10:05")
+
+
+def one_reply_later_json(user: MaildirUser) -> tuple[list[JsonDoc], JsonDoc, JsonDoc]:
+    status, agenda, shown = one_reply_later(user, "--json")
+    return json.loads(status), json.loads(agenda), json.loads(shown)
+
+
+def test_json_times_have_one_iso_form_in_the_users_zone(user: MaildirUser) -> None:
+    status, agenda, shown = one_reply_later_json(user)
+    times = json_times([status, agenda, shown])
+    # due, drafted_at, starts_at, event and timeline times, the reply's date, agenda's now
+    assert len(times) > 10 and shown["responses"][0]["date"] == "2026-11-18T09:30:00+01:00"
+    assert [t for t in times if not ISO_LOCAL.match(t)] == []
+    assert {t[-6:] for t in times} == {"+01:00"}  # Berlin in November
+    assert agenda["now"] == "2026-11-17T09:00:00+01:00"
+
+
+APP_KEYS = {
+    "id", "company", "role", "state", "stop_reason", "contacts_made", "max_contacts",
+    "next_step", "hold_until", "domains", "interviews", "contacts", "steps", "responses",
+    "events", "timeline", "warnings",
+}  # fmt: skip
+STEP_KEYS = {
+    "id", "key", "kind", "seq", "to", "to_name", "due", "state", "message_id", "subject",
+    "drafted_at", "sent_at", "late", "rule", "note",
+}  # fmt: skip
+INTERVIEW_KEYS = {"id", "round", "kind", "starts_at", "duration_minutes", "decision_by"}
+CONTACT_KEYS = {"id", "name", "email", "role", "agency", "interview_id", "bounced"}
+TIMELINE_KEYS = {
+    "event": {"at", "type", "kind", "detail"},
+    "step": {"at", "type", "id", "kind", "state", "what", "rule", "late", "note"},
+}
+AGENDA_ITEM_KEYS = {
+    "step", "application", "company", "kind", "state", "to", "due", "overdue", "what", "note",
+}  # fmt: skip
+
+
+def test_json_keys_are_the_documented_ones(user: MaildirUser) -> None:
+    """The names scripts rely on (README: status --json, show --json, agenda --json)."""
+    (app,), agenda, shown = one_reply_later_json(user)
+    for doc in (app, shown):
+        assert set(doc) == APP_KEYS
+        assert all(set(s) == STEP_KEYS for s in doc["steps"]) and doc["steps"]
+        assert all(set(i) == INTERVIEW_KEYS for i in doc["interviews"])
+        assert all(set(c) == CONTACT_KEYS for c in doc["contacts"])
+        assert all(set(e) == {"at", "kind", "detail"} for e in doc["events"])
+        assert {t["type"] for t in doc["timeline"]} == {"event", "step"}
+        assert all(set(t) == TIMELINE_KEYS[t["type"]] for t in doc["timeline"])
+    assert set(app["next_step"]) == {"kind", "due", "to", "late"}
+    assert shown["next_step"] is None and shown["state"] == "responded"
+    assert shown["responses"] == [
+        {"from": "Jane Doe <jane@acme.example>", "subject": shown["responses"][0]["subject"],
+         "date": "2026-11-18T09:30:00+01:00"}
+    ]  # fmt: skip
+    assert set(agenda) == {"now", "days", "today", "soon"} and agenda["days"] == 7
+    items = agenda["today"] + agenda["soon"]
+    assert items and all(set(i) == AGENDA_ITEM_KEYS for i in items)
+    assert shown["steps"][0]["to"] == "jane@acme.example"
+    assert shown["steps"][0]["to_name"] == "Jane Doe"
+
+
+def test_status_agenda_and_show_text_golden(user: MaildirUser) -> None:
+    """The text a person reads, printed from the same records as --json."""
+    status, agenda, shown = one_reply_later(user)
+    check_golden("cli_status", status)
+    check_golden("cli_agenda", agenda)
+    check_golden("cli_show_responded", shown)

@@ -211,7 +211,7 @@ def test_a_note_held_back_by_lint_goes_out_once_the_note_is_fixed(acct: Account)
     (app,) = json.loads(acct.ok("status", "--json").out)
     assert app["interviews"][0]["decision_by"] == "2026-11-27"
     checkin = next(s for s in app["steps"] if s["kind"] == "checkin")
-    assert checkin["due"] == "2026-12-01T07:00+00:00"  # Fri 27 Nov + 2 business days, 08:00 Berlin
+    assert checkin["due"] == "2026-12-01T08:00:00+01:00"  # Fri 27 Nov + 2 business days, Berlin
 
 
 @pytest.mark.parametrize(

@@ -282,7 +282,7 @@ def test_sent_draft_with_rewritten_message_id_is_recognised(acct: Account) -> No
     acct.deliver("Sent", sent)
     flags.run("2026-12-08 12:00")
     step = step_of(app_json(acct, app_id), "checkin1")
-    assert step["state"] == "sent" and step["sent_at"] == "2026-12-08T09:15+00:00"
+    assert step["state"] == "sent" and step["sent_at"] == "2026-12-08T10:15:00+01:00"
     assert app_json(acct, app_id)["contacts_made"] == 1
     # Days later nothing calls it rejected, and nothing is drafted again.
     flags.run("2026-12-14 12:00")
