@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import imaplib
 import logging
+import re
 import socket
 import threading
 import time
@@ -19,7 +21,7 @@ from agent.errors import (
     MailboxTransientError,
 )
 from agent.imap import ImapMailbox, resolve_folders
-from agent.mailbox import Mailbox
+from agent.mailbox import DraftIdentity, Mailbox
 from tests.dovecot import Dovecot, MailUser
 
 
@@ -540,3 +542,77 @@ def test_resolve_folders_errors(
 ) -> None:
     with pytest.raises(FolderError, match=match):
         resolve_folders(listing, overrides)
+
+
+# -- read-only discipline: what is selected when we write (issue 12) ----------
+
+
+class Commands:
+    """The IMAP commands this process sends, as (verb, folder or "")."""
+
+    _LINE = re.compile(rb'^\S+ (?:UID )?([A-Z]+)(?: ("(?:[^"\\]|\\.)*"|[^\s(]+))?')
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sent: list[tuple[str, str]] = []
+        send = imaplib.IMAP4.send
+
+        def recording(imap: imaplib.IMAP4, data: bytes) -> None:
+            # Literal continuations (a message being APPENDed) carry no tag.
+            if data.startswith(imap.tagpre):
+                m = self._LINE.match(data)
+                if m is not None:
+                    arg = (m.group(2) or b"").decode().strip('"')
+                    self.sent.append((m.group(1).decode(), arg))
+            send(imap, data)
+
+        monkeypatch.setattr(imaplib.IMAP4, "send", recording)
+
+    def violations(self, drafts: str) -> list[str]:
+        """Writes made while their folder was selected read-only, and needless SELECTs."""
+        selected: tuple[str, bool] | None = None  # (folder, read-only)
+        found = []
+        for verb, arg in self.sent:
+            if verb in ("EXAMINE", "SELECT"):
+                selected = (arg, verb == "EXAMINE")
+                if verb == "SELECT" and arg != drafts:
+                    found.append(f"SELECT {arg}: read-write on a folder we only read")
+            elif verb in ("UNSELECT", "CLOSE", "LOGOUT"):
+                selected = None
+            elif verb == "APPEND" and selected == (arg, True):
+                found.append(f"APPEND {arg} while {arg} is selected read-only")
+            elif verb in ("MOVE", "COPY", "STORE", "EXPUNGE") and selected != (drafts, False):
+                found.append(f"{verb} while {selected} is selected, not {drafts} read-write")
+        return found
+
+
+@pytest.mark.dovecot
+def test_never_appends_into_a_folder_selected_read_only(
+    dovecot: Dovecot, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Courier answers "NO Current box is selected READ-ONLY" to such an APPEND;
+    # Dovecot accepts it, so the commands on the wire are what is checked.
+    wire = Commands(monkeypatch)
+    dovecot.deliver(mail_user, "INBOX", _message("hello"))
+    with _mailbox(dovecot, mail_user) as box:
+        box.status("INBOX", keep_selected=True)
+        box.fetch_new("Drafts", after_uid=0)  # sync EXAMINEs Drafts ...
+        uid = box.append_draft("Drafts", _message("ours"), datetime.now(UTC))  # ... then APPENDs
+        assert uid is not None
+        box.fetch_new("Drafts", after_uid=0)
+        box.status("Drafts", keep_selected=True)
+        validity = box.status("Drafts").uidvalidity
+        box.append_draft("Drafts", _message("second"), datetime.now(UTC))
+        box.withdraw(
+            "Drafts",
+            uid,
+            "Trash",
+            uidvalidity=validity,
+            identity=DraftIdentity(followup_id=None, message_id="<ours@acme.test>"),
+        )
+        box.fetch_new("INBOX", after_uid=0)
+        box.append_draft("Drafts", _message("third"), datetime.now(UTC))
+    verbs = [v for v, _ in wire.sent]
+    assert verbs.count("APPEND") == 3 and "MOVE" in verbs
+    assert wire.violations("Drafts") == []
+    assert [m.uid for m in dovecot.messages(mail_user, "INBOX")] == [1]
+    assert dovecot.messages(mail_user, "INBOX")[0].flags == frozenset()  # EXAMINE kept \Seen off
