@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 
 from . import __version__, agenda, config, credentials, effects, health, intake, lint, report
 from .configfile import AccountAnswers, render_config
+from .connect import open_mailbox
 from .engine import Engine
 from .errors import ConfigError, FollowupError, UsageError
 from .lock import InstanceLock
-from .mailbox import Mailbox, open_mailbox
+from .mailbox import Mailbox
 from .models import Application, AppState, Step, StepState
 from .planner import Planner
 from .store import Store

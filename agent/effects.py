@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from .classify import Header
 from .errors import MailboxFatalError
-from .mailbox import FetchedMessage, Mailbox
+from .mailbox import DraftIdentity, FetchedMessage, Mailbox
 from .models import AppState, DraftWatch, MessageKind, SeenMessage, Step, StepState
 from .store import Store
 
@@ -180,7 +180,9 @@ def withdraw_answered(
             continue
         validity = watch.uidvalidity if watch is not None else drafts_uidvalidity
         try:
-            mailbox.withdraw(drafts, uid, trash, uidvalidity=validity, followup_id=step.key)
+            mailbox.withdraw(
+                drafts, uid, trash, uidvalidity=validity, identity=DraftIdentity(step.key)
+            )
         except MailboxFatalError as exc:
             log.warning("step %s: draft left in Drafts: %s", step.key, exc)
             with store.transaction():

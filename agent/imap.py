@@ -1,8 +1,10 @@
 """IMAP access through imapclient: the only module in agent/ that imports it.
 
-Reads go through EXAMINE and BODY.PEEK only, so the user's flags never change;
-the only writes are APPEND of our drafts and withdrawing one of them. Every
-imapclient / ssl / socket exception is translated into agent.errors here.
+Reads go through EXAMINE and BODY.PEEK only, so the user's flags never change.
+The write primitives (APPEND, SELECT of Drafts, MOVE or STORE + UID EXPUNGE of
+one UID) are called only by `agent.backend.BaseMailbox`, which holds the
+safety checks. Every imapclient / ssl / socket exception is translated into
+agent.errors here.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import date, datetime
-from types import TracebackType
 from typing import Any, TypeVar
 
 import imapclient
 from imapclient.exceptions import CapabilityError, LoginError
 
+from agent.backend import IDENTITY_FIELDS, BaseMailbox, Peek
 from agent.errors import (
     AuthError,
     ConfigError,
@@ -52,6 +54,7 @@ TRANSIENT_CODES = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]", "[OVERQ
 
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 _HEADER_FETCH = f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})]"
+_IDENTITY_FETCH = f"BODY.PEEK[HEADER.FIELDS ({' '.join(IDENTITY_FIELDS)})]"
 _SECRET_COMMAND = re.compile(r"\b(LOGIN|AUTHENTICATE)\b.*", re.IGNORECASE | re.DOTALL)
 
 
@@ -138,7 +141,7 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
         yield list(items[i : i + size])
 
 
-class ImapMailbox:
+class ImapMailbox(BaseMailbox):
     """The `agent.mailbox.Mailbox` protocol over one IMAP connection.
 
     Methods connect lazily; after a transient error the connection is dropped
@@ -293,18 +296,6 @@ class ImapMailbox:
             log.debug("logout from %s failed (%s); dropping the socket", self._where, exc)
             self._shutdown(client)
 
-    def __enter__(self) -> ImapMailbox:
-        self.connect()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     @staticmethod
     def _shutdown(client: imapclient.IMAPClient) -> None:
         with suppress(OSError, imaplib.IMAP4.error):
@@ -380,7 +371,7 @@ class ImapMailbox:
         self._conn()
         return ServerInfo(capabilities=self._caps, greeting=self._greeting)
 
-    def folders(self) -> Folders:
+    def _list_folders(self) -> Folders:
         listing = self._run("LIST", lambda c: c.list_folders())
         return resolve_folders(listing, self.folder_overrides)
 
@@ -535,85 +526,86 @@ class ImapMailbox:
         log.debug("fetched flags of %d/%d message(s) in %s", len(result), len(wanted), folder)
         return result
 
-    # -- writing our own drafts ---------------------------------------------
+    # -- write primitives (the rules are in agent.backend) ---------------------
 
-    def append_draft(self, folder: str, message: bytes, when: datetime) -> int | None:
-        """APPEND with \\Draft and \\Seen; the new UID when the server says it (UIDPLUS)."""
-        response = self._run(
-            f"APPEND {folder}",
-            lambda c: c.append(folder, message, flags=("\\Draft", "\\Seen"), msg_time=when),
-        )
-        match = _APPENDUID.search(response if isinstance(response, bytes) else b"")
-        uid = int(match.group(2)) if match else None
-        log.info("appended a draft to %s (UID %s)", folder, uid)
-        return uid
+    def _prepare_write(self, folder: str) -> None:
+        """Leave a read-only selection of `folder` before writing to it.
 
-    def withdraw(
-        self,
-        folder: str,
-        uid: int,
-        trash: str | None,
-        *,
-        uidvalidity: int | None = None,
-        followup_id: str | None = None,
-    ) -> None:
-        """Move one of our own drafts to `trash`, or delete it when trash is None.
-
-        Never a plain EXPUNGE: that would also purge the user's own \\Deleted
-        messages. Without MOVE or UIDPLUS there is no safe way, so refuse.
-        `uidvalidity` and `followup_id`, when given, must match the folder and
-        the message: a UID from before a UIDVALIDITY change may name the
-        user's mail.
+        Courier refuses APPEND into the mailbox selected with EXAMINE ("NO
+        Current box is selected READ-ONLY"). UNSELECT, or CLOSE, which on a
+        folder selected read-only expunges nothing (RFC 3501 6.4.2).
         """
-        client = self._conn()
-        move = "MOVE" in self._caps and trash is not None
-        if not move and "UIDPLUS" not in self._caps:
-            raise MailboxFatalError(
-                f"{self._where} supports neither MOVE nor UIDPLUS: cannot remove draft "
-                f"UID {uid} from {folder} without touching other messages"
-            )
-        with self._guard(f"withdraw {folder} UID {uid}"):
+        if self._client is None or not (self._selected == folder and self._readonly):
+            return
+        client = self._client
+        with self._guard(f"leave {folder}"):
             self._selected, self._known = None, None
-            selected = client.select_folder(folder, readonly=False)
-            self._readonly = False
-            # On any error below _selected stays None, so the next read re-EXAMINEs.
-            self._selected = None
-            current = selected.get(b"UIDVALIDITY")
-            if uidvalidity is not None and current is not None and int(current) != uidvalidity:
-                raise MailboxFatalError(
-                    f"refusing to withdraw {folder} UID {uid}: the folder's UIDVALIDITY is "
-                    f"{int(current)}, not {uidvalidity}"
-                )
-            items = ["FLAGS", "BODY.PEEK[HEADER.FIELDS (X-Followup-Id)]"]
-            found = client.fetch([uid], items).get(uid)
-            if found is None:
-                log.info("draft %s UID %d already gone", folder, uid)
-                return
-            if "\\draft" not in {f.lower() for f in _flags(found.get(b"FLAGS", ()))}:
-                # Our drafts always carry \Draft; anything else is not ours to touch.
-                raise MailboxFatalError(
-                    f"refusing to withdraw {folder} UID {uid}: it is not flagged \\Draft"
-                )
-            if followup_id is not None:
-                header = bytes(_item(found, b"BODY[HEADER.FIELDS") or b"")
-                _, _, value = header.decode("utf-8", "replace").partition(":")
-                if " ".join(value.split()) != followup_id:
-                    raise MailboxFatalError(
-                        f"refusing to withdraw {folder} UID {uid}: it is not our draft "
-                        f"{followup_id}"
-                    )
-            if move:
-                client.move([uid], trash)
-            else:
-                if trash is not None:
-                    client.copy([uid], trash)
-                client.add_flags([uid], [imapclient.DELETED], silent=True)
-                client.uid_expunge([uid])
-            # Leave read-write mode now. UNSELECT never expunges (CLOSE would
-            # expunge every \Deleted message); without it the next EXAMINE does.
             if "UNSELECT" in self._caps:
                 client.unselect_folder()
-        log.info("withdrew draft %s UID %d to %s", folder, uid, trash or "(deleted)")
+            else:
+                client.close_folder()
+
+    def _append(
+        self, folder: str, message: bytes, when: datetime, flags: tuple[str, ...]
+    ) -> int | None:
+        response = self._run(
+            f"APPEND {folder}",
+            lambda c: c.append(folder, message, flags=flags, msg_time=when),
+        )
+        match = _APPENDUID.search(response if isinstance(response, bytes) else b"")
+        return int(match.group(2)) if match else None
+
+    def _removal_problem(self, trash: str | None) -> str | None:
+        # Never a plain EXPUNGE: that would also purge the user's own \Deleted
+        # messages. Without MOVE or UIDPLUS (UID EXPUNGE) there is no safe way.
+        self._conn()
+        if ("MOVE" in self._caps and trash is not None) or "UIDPLUS" in self._caps:
+            return None
+        return f"{self._where} supports neither MOVE nor UIDPLUS, so it would touch other messages"
+
+    def _write_session(self, folder: str) -> AbstractContextManager[int | None]:
+        return self._selected_for_write(folder)
+
+    @contextmanager
+    def _selected_for_write(self, folder: str) -> Iterator[int | None]:
+        """SELECT `folder` read-write (only Drafts ever is), then leave it again."""
+        client = self._conn()
+        with self._guard(f"SELECT {folder}"):
+            self._selected, self._known = None, None
+            answer = client.select_folder(folder, readonly=False)
+            self._selected, self._readonly = folder, False
+        current = answer.get(b"UIDVALIDITY")
+        yield int(current) if current is not None else None
+        # UNSELECT never expunges (CLOSE would expunge every \Deleted message,
+        # the user's too); without it the folder stays selected read-write and
+        # the next read EXAMINEs, since _readonly is False.
+        if "UNSELECT" in self._caps and self._selected == folder:
+            with self._guard(f"UNSELECT {folder}"):
+                client.unselect_folder()
+                self._selected = None
+
+    def _peek(self, folder: str, uid: int) -> Peek | None:
+        data = self._fetch(f"UID FETCH {folder} {uid}", [uid], ["FLAGS", _IDENTITY_FETCH])
+        found = data.get(uid)
+        if found is None:
+            return None
+        header = bytes(_item(found, b"BODY[HEADER.FIELDS") or b"")
+        return Peek(flags=_flags(found.get(b"FLAGS", ())), header=header)
+
+    def _move(self, folder: str, uid: int, trash: str) -> None:
+        with self._guard(f"move {folder} UID {uid} to {trash}"):
+            client = self._conn()
+            if "MOVE" in self._caps:
+                client.move([uid], trash)
+                return
+            client.copy([uid], trash)
+        self._delete(folder, uid)
+
+    def _delete(self, folder: str, uid: int) -> None:
+        with self._guard(f"delete {folder} UID {uid}"):
+            client = self._conn()
+            client.add_flags([uid], [imapclient.DELETED], silent=True)
+            client.uid_expunge([uid])
 
     # -- waiting ------------------------------------------------------------
 

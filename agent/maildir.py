@@ -3,7 +3,7 @@
 The user's files are only ever read: never renamed, moved from new/ to cur/,
 re-flagged or touched. The only writes are our own drafts (written in tmp/,
 then linked into cur/ with the ``:2,DS`` draft+seen flags) and withdrawing one
-of them to Trash.
+of them to Trash; `agent.backend.BaseMailbox` decides when those may happen.
 
 Maildir has no UIDs, so this backend gives each folder's messages stable
 integer UIDs, remembered in a small SQLite index kept *outside* the Maildir
@@ -32,7 +32,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -40,6 +40,7 @@ from typing import BinaryIO
 
 import platformdirs
 
+from agent.backend import BaseMailbox, Peek, header_fields
 from agent.config import APP_NAME
 from agent.errors import (
     FolderError,
@@ -48,7 +49,7 @@ from agent.errors import (
     MailboxTransientError,
 )
 from agent.folders import resolve_folders
-from agent.mailbox import HEADER_FIELDS, FetchedMessage, Folders, FolderStatus, ServerInfo
+from agent.mailbox import FetchedMessage, Folders, FolderStatus, ServerInfo
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ FLAG_LETTERS = {
     "S": "\\Seen",
     "T": "\\Deleted",
 }
-DRAFT_INFO = ":2,DS"
+_LETTER_OF = {name: letter for letter, name in FLAG_LETTERS.items()}
 # What info() reports: UIDs are stable and returned by append_draft (UIDPLUS),
 # withdraw moves atomically (MOVE), wait() wakes within a second (IDLE), and
 # status() carries a modification sequence that changes on any change (CONDSTORE).
@@ -76,7 +77,6 @@ MAX_FS_DEPTH = 6
 
 _MBSYNC_UID = re.compile(r",U=\d+")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
-_WANTED = frozenset(h.lower().encode() for h in HEADER_FIELDS)
 _counter = iter(range(1, 1 << 62))
 
 
@@ -250,7 +250,7 @@ class _Index:
         return assigned, modseq
 
 
-class MaildirMailbox:
+class MaildirMailbox(BaseMailbox):
     """The `agent.mailbox.Mailbox` protocol over a local Maildir tree."""
 
     def __init__(
@@ -309,13 +309,6 @@ class MaildirMailbox:
         self._known.clear()
         if index is not None:
             index.close()
-
-    def __enter__(self) -> MaildirMailbox:
-        self.connect()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @contextmanager
     def _guard(self, what: str) -> Iterator[None]:
@@ -382,7 +375,7 @@ class MaildirMailbox:
                 yield child
             yield from self._walk(child, depth + 1)
 
-    def folders(self) -> Folders:
+    def _list_folders(self) -> Folders:
         self.connect()
         with self._guard(f"list the folders of {self.root}"):
             self._paths = self._list()
@@ -520,7 +513,7 @@ class MaildirMailbox:
                     when = _from_ns(st.st_mtime_ns)
                     if since is not None and after_uid == 0 and when.astimezone().date() < since:
                         continue
-                    header = _header_fields(_read_header(handle))
+                    header = header_fields(_read_header(handle))
             result.append(
                 FetchedMessage(
                     folder=folder,
@@ -549,79 +542,69 @@ class MaildirMailbox:
         scan = self._scan(folder)
         return {uid: scan.files[scan.uids[uid]].flags for uid in set(uids) if uid in scan.uids}
 
-    # -- writing our own drafts ---------------------------------------------
+    # -- write primitives (the rules are in agent.backend) ---------------------
 
-    def append_draft(self, folder: str, message: bytes, when: datetime) -> int | None:
-        """Write a draft into cur/ flagged draft+seen (via tmp/); its new UID."""
+    def _append(
+        self, folder: str, message: bytes, when: datetime, flags: tuple[str, ...]
+    ) -> int | None:
+        """Write a draft into cur/ with `flags` (via tmp/); its new UID."""
         path = self.folder_path(folder)
         # Maildir files use local line endings; sync tools add CR on upload.
         raw = message.replace(b"\r\n", b"\n")
+        info = ":2," + "".join(sorted(_LETTER_OF[f] for f in flags))
         with self._guard(f"write a draft to {folder} in {self.root}"):
             (path / "tmp").mkdir(exist_ok=True)
             unique = _unique_name()
             tmp = path / "tmp" / unique
             _write_new(tmp, raw, when)
             try:
-                _place(tmp, path / "cur" / f"{unique}{DRAFT_INFO}")
+                _place(tmp, path / "cur" / f"{unique}{info}")
             finally:
                 tmp.unlink(missing_ok=True)
         uid = self._known.get(folder, {}).get(file_key(unique))
         if uid is None:
             self._scan(folder, force=True)
             uid = self._known[folder].get(file_key(unique))
-        log.info("wrote a draft to %s (UID %s)", folder, uid)
         return uid
 
-    def withdraw(
-        self,
-        folder: str,
-        uid: int,
-        trash: str | None,
-        *,
-        uidvalidity: int | None = None,
-        followup_id: str | None = None,
-    ) -> None:
-        """Move one of our own drafts to `trash` (or delete it when None).
+    def _write_session(self, folder: str) -> AbstractContextManager[int | None]:
+        return self._writing(folder)
 
-        Ours means: flagged draft and carrying our X-Followup-Id header (equal
-        to `followup_id` when given); `uidvalidity`, when given, must be the
-        folder's, or the UID may name another message.
-        """
-        src_dir = self.folder_path(folder)
-        dest_dir = self.folder_path(trash) if trash is not None else None
-        current, _ = self._idx.folder(folder)
-        if uidvalidity is not None and current != uidvalidity:
-            raise MailboxFatalError(
-                f"refusing to withdraw {folder} UID {uid}: the folder's UIDVALIDITY is "
-                f"{current}, not {uidvalidity}"
-            )
+    @contextmanager
+    def _writing(self, folder: str) -> Iterator[int | None]:
+        self.folder_path(folder)  # a missing folder is a FolderError before any check
+        yield self._idx.folder(folder)[0]
+        # What we moved or deleted must not linger in a cached scan.
+        self._scans.pop(folder, None)
+
+    def _peek(self, folder: str, uid: int) -> Peek | None:
         with self._open(folder, uid) as opened:
             if opened is None:
-                log.info("draft %s UID %d already gone", folder, uid)
-                return
+                return None
             handle, f = opened
             with self._guard(f"read {folder} UID {uid}"):
-                header = _header_fields(_read_header(handle))
-        found = _field(header, b"x-followup-id")
-        if "\\Draft" not in f.flags or found is None:
-            raise MailboxFatalError(
-                f"refusing to withdraw {folder} UID {uid}: it is not one of our drafts"
-            )
-        if followup_id is not None and found != followup_id:
-            raise MailboxFatalError(
-                f"refusing to withdraw {folder} UID {uid}: it is not our draft {followup_id}"
-            )
-        src = src_dir / f.subdir / f.name
-        with self._guard(f"withdraw {folder} UID {uid}"):
-            if dest_dir is None:
-                src.unlink()
-            else:
-                _place(src, dest_dir / "cur" / f.name)
-                src.unlink(missing_ok=True)
-        self._scans.pop(folder, None)
-        if trash is not None:
-            self._scans.pop(trash, None)
-        log.info("withdrew draft %s UID %d to %s", folder, uid, trash or "(deleted)")
+                return Peek(flags=f.flags, header=header_fields(_read_header(handle)))
+
+    def _file_of(self, folder: str, uid: int) -> Path:
+        scan = self._scan(folder, force=True)
+        key = scan.uids.get(uid)
+        if key is None:
+            raise MailboxTransientError(f"{folder} UID {uid} vanished while being withdrawn")
+        f = scan.files[key]
+        return self.folder_path(folder) / f.subdir / f.name
+
+    def _move(self, folder: str, uid: int, trash: str) -> None:
+        dest_dir = self.folder_path(trash)
+        src = self._file_of(folder, uid)
+        with self._guard(f"move {folder} UID {uid} to {trash}"):
+            _place(src, dest_dir / "cur" / src.name)
+            src.unlink(missing_ok=True)
+        self._scans.pop(trash, None)
+
+    def _delete(self, folder: str, uid: int) -> None:
+        src = self._file_of(folder, uid)
+        with self._guard(f"delete {folder} UID {uid}"):
+            src.unlink()
 
     # -- waiting ------------------------------------------------------------
 
@@ -679,32 +662,6 @@ def _read_header(handle: BinaryIO) -> bytes:
         if end is not None:
             return buf[: end.end()]
     return buf[:HEADER_LIMIT]
-
-
-def _header_fields(header: bytes) -> bytes:
-    """The HEADER_FIELDS lines of a header block, as IMAP's HEADER.FIELDS returns them."""
-    eol = b"\r\n" if b"\r\n" in header else b"\n"
-    kept: list[bytes] = []
-    keep = False
-    for line in header.splitlines(keepends=True):
-        if line[:1] in (b" ", b"\t"):
-            if keep:
-                kept.append(line)
-            continue
-        name = line.partition(b":")[0].strip().lower()
-        keep = name in _WANTED
-        if keep:
-            kept.append(line)
-    return b"".join(kept) + eol
-
-
-def _field(header: bytes, name: bytes) -> str | None:
-    """The unfolded value of header field `name` (lower-case), or None."""
-    for line in re.split(rb"\r?\n(?![ \t])", header):
-        key, colon, value = line.partition(b":")
-        if colon and key.strip().lower() == name:
-            return " ".join(value.decode("utf-8", "replace").split())
-    return None
 
 
 def _unique_name() -> str:

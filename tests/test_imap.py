@@ -21,7 +21,7 @@ from agent.errors import (
     MailboxTransientError,
 )
 from agent.imap import ImapMailbox, resolve_folders
-from agent.mailbox import DraftIdentity, Mailbox
+from agent.mailbox import DraftIdentity, Mailbox, Withdrawn
 from tests.dovecot import Dovecot, MailUser
 
 
@@ -37,6 +37,15 @@ def _message(subject: str, sender: str = "jane@acme.test", when: str | None = No
         "\r\n"
         f"Body of {subject}.\r\n"
     ).encode()
+
+
+OURS = DraftIdentity(message_id="<ours@acme.test>")
+
+
+def _withdraw(box: ImapMailbox, uid: int, trash: str | None) -> Withdrawn:
+    """Withdraw our `_message("ours")` with the full guard."""
+    validity = box.status("Drafts").uidvalidity
+    return box.withdraw("Drafts", uid, trash, uidvalidity=validity, identity=OURS)
 
 
 def _mailbox(
@@ -324,7 +333,7 @@ def test_withdraw_moves_to_trash_and_keeps_users_deleted(
     dovecot: Dovecot, mail_user: MailUser, mbox: ImapMailbox
 ) -> None:
     uid = _deleted_user_message_and_our_draft(dovecot, mail_user, mbox)
-    mbox.withdraw("Drafts", uid, "Trash")
+    assert _withdraw(mbox, uid, "Trash") is Withdrawn.TO_TRASH
     drafts = dovecot.messages(mail_user, "Drafts")
     assert [(m.uid, m.flags) for m in drafts] == [(1, frozenset({"\\Deleted"}))]
     assert [m.raw for m in dovecot.messages(mail_user, "Trash")] == [_message("ours")]
@@ -339,7 +348,8 @@ def test_withdraw_without_move_uses_uid_expunge(
 ) -> None:
     uid = _deleted_user_message_and_our_draft(dovecot, mail_user, mbox)
     mbox._caps = mbox._caps - {"MOVE"}
-    mbox.withdraw("Drafts", uid, trash)
+    expected = Withdrawn.TO_TRASH if trash else Withdrawn.DELETED
+    assert _withdraw(mbox, uid, trash) is expected
     assert [m.uid for m in dovecot.messages(mail_user, "Drafts")] == [1]
     assert len(dovecot.messages(mail_user, "Trash")) == (1 if trash else 0)
 
@@ -351,8 +361,8 @@ def test_withdraw_refuses_without_move_or_uidplus(
     uid = mbox.append_draft("Drafts", _message("ours"), datetime.now(UTC))
     assert uid is not None
     mbox._caps = mbox._caps - {"MOVE", "UIDPLUS"}
-    with pytest.raises(MailboxFatalError):
-        mbox.withdraw("Drafts", uid, "Trash")
+    with pytest.raises(MailboxFatalError, match="neither MOVE nor UIDPLUS"):
+        _withdraw(mbox, uid, "Trash")
     assert len(dovecot.messages(mail_user, "Drafts")) == 1
 
 
@@ -360,15 +370,15 @@ def test_withdraw_refuses_without_move_or_uidplus(
 def test_withdraw_refuses_a_message_that_is_not_a_draft(
     dovecot: Dovecot, mail_user: MailUser, mbox: ImapMailbox
 ) -> None:
-    dovecot.deliver(mail_user, "Drafts", _message("user's"))
-    with pytest.raises(MailboxFatalError):
-        mbox.withdraw("Drafts", 1, "Trash")
+    dovecot.deliver(mail_user, "Drafts", _message("ours"))  # our Message-ID, not \\Draft
+    with pytest.raises(MailboxFatalError, match="not flagged"):
+        _withdraw(mbox, 1, "Trash")
     assert len(dovecot.messages(mail_user, "Drafts")) == 1
 
 
 @pytest.mark.dovecot
 def test_withdraw_of_a_gone_draft_is_a_no_op(mail_user: MailUser, mbox: ImapMailbox) -> None:
-    mbox.withdraw("Drafts", 42, "Trash")
+    assert _withdraw(mbox, 42, "Trash") is Withdrawn.ALREADY_GONE
 
 
 # -- waiting ----------------------------------------------------------------
@@ -602,13 +612,7 @@ def test_never_appends_into_a_folder_selected_read_only(
         box.status("Drafts", keep_selected=True)
         validity = box.status("Drafts").uidvalidity
         box.append_draft("Drafts", _message("second"), datetime.now(UTC))
-        box.withdraw(
-            "Drafts",
-            uid,
-            "Trash",
-            uidvalidity=validity,
-            identity=DraftIdentity(followup_id=None, message_id="<ours@acme.test>"),
-        )
+        box.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=OURS)
         box.fetch_new("INBOX", after_uid=0)
         box.append_draft("Drafts", _message("third"), datetime.now(UTC))
     verbs = [v for v, _ in wire.sent]
