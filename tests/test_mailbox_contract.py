@@ -349,7 +349,7 @@ def test_status_and_uids_stable_across_reopening(backend: Backend, mbox: Mailbox
 
 def test_wait_wakes_on_delivery(backend: Backend, mbox: Mailbox) -> None:
     mbox.fetch_new("INBOX", after_uid=0)
-    timer = threading.Timer(0.3, backend.deliver, ("INBOX", message("ping")))
+    timer = threading.Timer(0.15, backend.deliver, ("INBOX", message("ping")))
     started = time.monotonic()
     timer.start()
     try:
@@ -357,15 +357,15 @@ def test_wait_wakes_on_delivery(backend: Backend, mbox: Mailbox) -> None:
     finally:
         timer.join()
     assert time.monotonic() - started < 2.5
-    assert mbox.wait("INBOX", 0.3) is False  # a change is reported once
+    assert mbox.wait("INBOX", 0.2) is False  # a change is reported once
     assert [m.uid for m in mbox.fetch_new("INBOX", after_uid=0)] == [1]
 
 
 def test_wait_times_out(mbox: Mailbox) -> None:
     mbox.fetch_new("INBOX", after_uid=0)
     started = time.monotonic()
-    assert mbox.wait("INBOX", 0.3) is False
-    assert 0.25 < time.monotonic() - started < 2
+    assert mbox.wait("INBOX", 0.2) is False
+    assert 0.15 < time.monotonic() - started < 2
     assert mbox.fetch_new("INBOX", after_uid=0) == []
 
 
