@@ -26,7 +26,8 @@ def open_mailbox(
     account keeps its UID index (default: the platform state directory).
     """
     if account.is_maildir:
-        from .maildir import MaildirMailbox, index_path
+        from .maildir import MaildirMailbox
+        from .maildir_index import index_path
 
         assert account.path is not None  # config.parse requires it
         return MaildirMailbox(

@@ -23,6 +23,7 @@ from agent.errors import MailboxFatalError
 from agent.imap import ImapMailbox
 from agent.mailbox import DraftIdentity, Mailbox, Withdrawn
 from agent.maildir import MaildirMailbox
+from agent.maildir_files import file_flags
 from agent.memory import MemoryMailbox, MemoryServer
 from tests.dovecot import Dovecot, MailUser
 
@@ -123,7 +124,7 @@ class MaildirBackend:
             (p for sub in ("new", "cur") for p in (d / sub).iterdir()),
             key=lambda p: p.stat().st_mtime_ns,
         )
-        return [(maildir.file_flags(p.name), p.read_bytes()) for p in files]
+        return [(file_flags(p.name), p.read_bytes()) for p in files]
 
     def users_view(self) -> object:
         return {

@@ -12,14 +12,8 @@ import pytest
 from agent.backend import header_fields
 from agent.errors import FolderError, MailboxFatalError, MailboxTransientError
 from agent.mailbox import DraftIdentity, Mailbox, Withdrawn
-from agent.maildir import (
-    MaildirMailbox,
-    create_maildir,
-    deliver,
-    detect_layout,
-    file_flags,
-    file_key,
-)
+from agent.maildir import MaildirMailbox, create_maildir, deliver, detect_layout
+from agent.maildir_files import file_flags, file_key
 
 RAW = b"From: a@b.test\nSubject: hi\nMessage-ID: <1@b.test>\n\nbody\n"
 OURS = b"From: me@x.test\nSubject: thanks\nX-Followup-Id: a1.s1\n\nbody\n"
