@@ -12,7 +12,6 @@ from __future__ import annotations
 import imaplib
 import logging
 import os
-import re
 import socket
 import ssl
 import time
@@ -34,6 +33,18 @@ from agent.errors import (
     MailboxTransientError,
 )
 from agent.folders import resolve_folders
+from agent.imap_wire import (
+    APPENDUID,
+    CHANGE_KEYS,
+    TRANSIENT_CODES,
+    as_text,
+    chunks,
+    fetched_item,
+    flags_of,
+    is_change,
+    is_refusal,
+    selected_status,
+)
 from agent.mailbox import HEADER_FIELDS, FetchedMessage, Folders, FolderStatus, ServerInfo
 
 log = logging.getLogger(__name__)
@@ -46,99 +57,8 @@ FETCH_CHUNK = 500
 # connections much sooner: re-issue IDLE within 10 minutes whatever the caller asks.
 IDLE_MAX_SECONDS = 9 * 60
 NOOP_POLL_SECONDS = 5.0
-CHANGE_RESPONSES = frozenset({b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH", b"VANISHED"})
-# The same, as imaplib files unsolicited responses (by type, whatever command they came with).
-_CHANGE_KEYS = tuple(r.decode() for r in CHANGE_RESPONSES)
-# NO responses that say "later", not "never" (RFC 5530 response codes).
-TRANSIENT_CODES = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]", "[OVERQUOTA]")
-
-_APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 _HEADER_FETCH = f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})]"
 _IDENTITY_FETCH = f"BODY.PEEK[HEADER.FIELDS ({' '.join(IDENTITY_FIELDS)})]"
-_SECRET_COMMAND = re.compile(r"\b(LOGIN|AUTHENTICATE)\b.*", re.IGNORECASE | re.DOTALL)
-
-
-class _RedactCredentials(logging.Filter):
-    """Drops the arguments of LOGIN/AUTHENTICATE from imapclient's protocol log.
-
-    imapclient already redacts these, but only for the exact line format it
-    expects; this keeps passwords out even if that format changes.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            return True
-        if _SECRET_COMMAND.search(message):
-            record.msg = _SECRET_COMMAND.sub(r"\1 **REDACTED**", message)
-            record.args = None
-        return True
-
-
-_redactor = _RedactCredentials()
-# Logger filters only see records created on that very logger, so cover each.
-for _name in ("imapclient", "imapclient.imapclient", "imapclient.imaplib"):
-    logging.getLogger(_name).addFilter(_redactor)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-
-
-def _is_change(response: Any) -> bool:
-    # Parsed untagged responses look like (4, b'EXISTS') or (b'OK', b'Still here').
-    return (
-        isinstance(response, tuple)
-        and len(response) >= 2
-        and isinstance(response[1], bytes)
-        and response[1].upper() in CHANGE_RESPONSES
-    )
-
-
-def _is_refusal(response: Any) -> bool:
-    # An untagged NO or BAD: the server could not do part of what was asked.
-    return (
-        isinstance(response, tuple)
-        and len(response) >= 1
-        and isinstance(response[0], bytes)
-        and response[0].upper() in (b"NO", b"BAD")
-    )
-
-
-def _flags(raw: Sequence[bytes | str]) -> frozenset[str]:
-    # \Recent only says which session saw a message first (gone in IMAP4rev2);
-    # keeping it would make the same message's flags differ between cycles.
-    return frozenset(_text(f) for f in raw) - {"\\Recent"}
-
-
-def _item(data: dict[bytes, Any], prefix: bytes) -> Any:
-    # The server echoes BODY[...] keys in its own spelling (case, partial <0>).
-    for key, value in data.items():
-        if isinstance(key, bytes) and key.upper().startswith(prefix):
-            return value
-    return None
-
-
-def _selected_status(answer: dict[bytes, Any], condstore: bool) -> FolderStatus | None:
-    """A folder's status from the answer to EXAMINE; None if the server left a part out."""
-    try:
-        modseq = answer.get(b"HIGHESTMODSEQ")
-        if condstore and modseq is None:
-            return None
-        return FolderStatus(
-            uidvalidity=int(answer[b"UIDVALIDITY"]),
-            uidnext=int(answer[b"UIDNEXT"]),
-            messages=int(answer[b"EXISTS"]),
-            highestmodseq=int(modseq) if modseq is not None else None,
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
-    for i in range(0, len(items), size):
-        yield list(items[i : i + size])
 
 
 class ImapMailbox(BaseMailbox):
@@ -198,8 +118,8 @@ class ImapMailbox(BaseMailbox):
         client = self._open()
         try:
             self._login(client)
-            self._caps = frozenset(_text(c).upper() for c in client.capabilities())
-            self._greeting = _text(client.welcome or b"")
+            self._caps = frozenset(as_text(c).upper() for c in client.capabilities())
+            self._greeting = as_text(client.welcome or b"")
         except BaseException:
             self._shutdown(client)
             raise
@@ -422,7 +342,7 @@ class ImapMailbox(BaseMailbox):
         if client is None:
             return True
         pending = client._imap.untagged_responses
-        return any([pending.pop(key, None) is not None for key in _CHANGE_KEYS])
+        return any([pending.pop(key, None) is not None for key in CHANGE_KEYS])
 
     def _examine(self, folder: str) -> bool:
         """Make `folder` the read-only selected folder; True if NOOP reported changes.
@@ -435,9 +355,9 @@ class ImapMailbox(BaseMailbox):
             changed = False
             if self._selected == folder and self._readonly:
                 _, responses = client.noop()
-                refused = [r for r in responses if _is_refusal(r)]
+                refused = [r for r in responses if is_refusal(r)]
                 if not refused:
-                    return any(_is_change(r) for r in responses)
+                    return any(is_change(r) for r in responses)
                 # Dovecot answers "* NO Internal error" to NOOP, and STATUS from
                 # the old view, once the selected folder was deleted or
                 # recreated underneath: only a new EXAMINE sees the new one.
@@ -450,7 +370,7 @@ class ImapMailbox(BaseMailbox):
             self._selected, self._readonly = folder, True
             # EXAMINE's own EXISTS/RECENT are not news.
             self._take_changes()
-            self._known = _selected_status(answer, "CONDSTORE" in self._caps)
+            self._known = selected_status(answer, "CONDSTORE" in self._caps)
             return changed
 
     def fetch_new(
@@ -475,20 +395,20 @@ class ImapMailbox(BaseMailbox):
         uids = sorted(int(u) for u in found if int(u) > after_uid)
         items = ["UID", "FLAGS", "RFC822.SIZE", "INTERNALDATE", _HEADER_FETCH]
         result: list[FetchedMessage] = []
-        for chunk in _chunks(uids, FETCH_CHUNK):
+        for chunk in chunks(uids, FETCH_CHUNK):
             data = self._fetch(f"UID FETCH {folder}", chunk, items)
             for uid in chunk:
                 item = data.get(uid)
                 if item is None:  # expunged between SEARCH and FETCH
                     continue
-                header = _item(item, b"BODY[HEADER.FIELDS")
+                header = fetched_item(item, b"BODY[HEADER.FIELDS")
                 internaldate = item.get(b"INTERNALDATE")
                 result.append(
                     FetchedMessage(
                         folder=folder,
                         uid=uid,
                         header=bytes(header or b""),
-                        flags=_flags(item.get(b"FLAGS", ())),
+                        flags=flags_of(item.get(b"FLAGS", ())),
                         size=int(item.get(b"RFC822.SIZE", 0)),
                         internaldate=internaldate if isinstance(internaldate, datetime) else None,
                     )
@@ -506,7 +426,7 @@ class ImapMailbox(BaseMailbox):
         item = data.get(uid)
         if item is None:
             return None
-        body = _item(item, b"BODY[]")
+        body = fetched_item(item, b"BODY[]")
         log.debug("fetched %d body byte(s) of %s UID %d", len(body or b""), folder, uid)
         return bytes(body) if body is not None else b""
 
@@ -518,11 +438,11 @@ class ImapMailbox(BaseMailbox):
         self._examine(folder)
         self._known = None
         result: dict[int, frozenset[str]] = {}
-        for chunk in _chunks(wanted, FETCH_CHUNK):
+        for chunk in chunks(wanted, FETCH_CHUNK):
             data = self._fetch(f"UID FETCH {folder} flags", chunk, ["FLAGS"])
             for uid, item in data.items():
                 if uid in chunk:
-                    result[int(uid)] = _flags(item.get(b"FLAGS", ()))
+                    result[int(uid)] = flags_of(item.get(b"FLAGS", ()))
         log.debug("fetched flags of %d/%d message(s) in %s", len(result), len(wanted), folder)
         return result
 
@@ -552,7 +472,7 @@ class ImapMailbox(BaseMailbox):
             f"APPEND {folder}",
             lambda c: c.append(folder, message, flags=flags, msg_time=when),
         )
-        match = _APPENDUID.search(response if isinstance(response, bytes) else b"")
+        match = APPENDUID.search(response if isinstance(response, bytes) else b"")
         return int(match.group(2)) if match else None
 
     def _removal_problem(self, trash: str | None) -> str | None:
@@ -589,8 +509,8 @@ class ImapMailbox(BaseMailbox):
         found = data.get(uid)
         if found is None:
             return None
-        header = bytes(_item(found, b"BODY[HEADER.FIELDS") or b"")
-        return Peek(flags=_flags(found.get(b"FLAGS", ())), header=header)
+        header = bytes(fetched_item(found, b"BODY[HEADER.FIELDS") or b"")
+        return Peek(flags=flags_of(found.get(b"FLAGS", ())), header=header)
 
     def _move(self, folder: str, uid: int, trash: str) -> None:
         with self._guard(f"move {folder} UID {uid} to {trash}"):
@@ -648,7 +568,7 @@ class ImapMailbox(BaseMailbox):
                     break
                 started = time.monotonic()
                 responses = client.idle_check(timeout=remaining)
-                changed = any(_is_change(r) for r in responses)
+                changed = any(is_change(r) for r in responses)
                 if any(isinstance(r, tuple) and r[:1] == (b"BYE",) for r in responses):
                     raise ConnectionResetError("server said BYE during IDLE")
                 # idle_check swallows EOF and returns [] early on a dead socket,
@@ -660,7 +580,7 @@ class ImapMailbox(BaseMailbox):
             # idle_done can block forever on a dead socket; the read timeout
             # set at connect bounds it.
             _, responses = client.idle_done()
-            return changed or any(_is_change(r) for r in responses)
+            return changed or any(is_change(r) for r in responses)
         except (OSError, imaplib.IMAP4.error) as exc:
             # The connection state is unknown mid-IDLE: start over.
             self._drop()
