@@ -620,3 +620,29 @@ def test_never_appends_into_a_folder_selected_read_only(
     assert wire.violations("Drafts") == []
     assert [m.uid for m in dovecot.messages(mail_user, "INBOX")] == [1]
     assert dovecot.messages(mail_user, "INBOX")[0].flags == frozenset()  # EXAMINE kept \Seen off
+
+
+@pytest.mark.dovecot
+def test_without_unselect_close_leaves_the_examined_folder_and_expunges_nothing(
+    dovecot: Dovecot, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CLOSE expunges \Deleted messages only in a folder selected read-write
+    # (RFC 3501 6.4.2): after EXAMINE it is a safe way out before APPEND.
+    dovecot.deliver(mail_user, "Drafts", _message("user draft marked deleted"))
+    dovecot.add_flags(mail_user, "Drafts", 1, "\\Deleted")
+    wire = Commands(monkeypatch)
+    with _mailbox(dovecot, mail_user) as box:
+        box._caps = box._caps - {"UNSELECT"}
+        box.fetch_new("Drafts", after_uid=0)
+        assert box.append_draft("Drafts", _message("ours"), datetime.now(UTC)) == 2
+    assert [v for v, _ in wire.sent if v in ("EXAMINE", "CLOSE", "APPEND")] == [
+        "EXAMINE",
+        "CLOSE",
+        "APPEND",
+    ]
+    assert wire.violations("Drafts") == []
+    kept = dovecot.messages(mail_user, "Drafts")
+    assert [(m.uid, m.flags) for m in kept] == [
+        (1, frozenset({"\\Deleted"})),
+        (2, frozenset({"\\Draft", "\\Seen"})),
+    ]
