@@ -185,7 +185,7 @@ class Daemon:
         self.stop.set()
         box = self.watch_box
         if box is not None:
-            _abort(box)
+            box.abort()
         if self.mailbox is not None:
             self.mailbox.close()  # LOGOUT on the main connection
         if self.watcher is not None:
@@ -235,7 +235,7 @@ class Daemon:
             self.mailbox = None
             old_watch, self.watch_box = self.watch_box, None
             if old_watch is not None:
-                _abort(old_watch)
+                old_watch.abort()
         if new.daemon != old.daemon:
             self._schedule_poll()
         log.info("config reloaded from %s", self.config_path)
@@ -287,7 +287,7 @@ class Daemon:
             log.warning("clock jumped by %+.0f s (sleep or clock change); catching up", jump)
             self._schedule_poll()
             if self.watch_box is not None:
-                _abort(self.watch_box)
+                self.watch_box.abort()
             self.request_cycle("clock jump")
 
     # -- the cycle ----------------------------------------------------------
@@ -429,13 +429,6 @@ class Daemon:
         if box is not None:
             box.close()
         self.idle_up = False
-
-
-def _abort(box: Mailbox) -> None:
-    """Break a blocking IDLE from another thread (its thread then sees an error)."""
-    abort = getattr(box, "abort", None)
-    if abort is not None:
-        abort()
 
 
 def run_daemon(

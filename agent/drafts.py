@@ -25,7 +25,7 @@ import jinja2
 from . import classify, compose, effects, faults, lint, policy
 from .config import Config
 from .errors import LintBlockedError, MailboxFatalError, StateError, TemplateError
-from .mailbox import Folders, FolderStatus, Mailbox
+from .mailbox import DraftIdentity, Folders, FolderStatus, Mailbox
 from .models import (
     Application,
     AppState,
@@ -406,12 +406,12 @@ class Drafts:
             return False
         validity = watch.uidvalidity if watch is not None else drafts_uidvalidity
         try:
-            self.mailbox.withdraw(
+            done = self.mailbox.withdraw(
                 self.folders.drafts,
                 uid,
                 self.folders.trash,
                 uidvalidity=validity,
-                followup_id=step.key,
+                identity=DraftIdentity(followup_id=step.key, message_id=step.message_id),
             )
         except MailboxFatalError as exc:
             log.warning("step %s: draft left in Drafts: %s", step.key, exc)
@@ -419,10 +419,10 @@ class Drafts:
             return False
         with self.store.transaction():
             self.store.set_step_state(
-                step.id, StepState.WITHDRAWN, now, reason=f"{reason}; draft moved to Trash"
+                step.id, StepState.WITHDRAWN, now, reason=f"{reason}; draft {done.value}"
             )
             self.store.add_event(
-                step.application_id, "withdrawn", f"draft {step.key} withdrawn", now
+                step.application_id, "withdrawn", f"draft {step.key} {done.value}", now
             )
         return True
 

@@ -1,8 +1,10 @@
 """IMAP access through imapclient: the only module in agent/ that imports it.
 
-Reads go through EXAMINE and BODY.PEEK only, so the user's flags never change;
-the only writes are APPEND of our drafts and withdrawing one of them. Every
-imapclient / ssl / socket exception is translated into agent.errors here.
+Reads go through EXAMINE and BODY.PEEK only, so the user's flags never change.
+The write primitives (APPEND, SELECT of Drafts, MOVE or STORE + UID EXPUNGE of
+one UID) are called only by `agent.backend.BaseMailbox`, which holds the
+safety checks. Every imapclient / ssl / socket exception is translated into
+agent.errors here.
 """
 
 from __future__ import annotations
@@ -10,19 +12,18 @@ from __future__ import annotations
 import imaplib
 import logging
 import os
-import re
 import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import date, datetime
-from types import TracebackType
 from typing import Any, TypeVar
 
 import imapclient
 from imapclient.exceptions import CapabilityError, LoginError
 
+from agent.backend import IDENTITY_FIELDS, BaseMailbox, Peek
 from agent.errors import (
     AuthError,
     ConfigError,
@@ -32,6 +33,18 @@ from agent.errors import (
     MailboxTransientError,
 )
 from agent.folders import resolve_folders
+from agent.imap_wire import (
+    APPENDUID,
+    CHANGE_KEYS,
+    TRANSIENT_CODES,
+    as_text,
+    chunks,
+    fetched_item,
+    flags_of,
+    is_change,
+    is_refusal,
+    selected_status,
+)
 from agent.mailbox import HEADER_FIELDS, FetchedMessage, Folders, FolderStatus, ServerInfo
 
 log = logging.getLogger(__name__)
@@ -44,101 +57,11 @@ FETCH_CHUNK = 500
 # connections much sooner: re-issue IDLE within 10 minutes whatever the caller asks.
 IDLE_MAX_SECONDS = 9 * 60
 NOOP_POLL_SECONDS = 5.0
-CHANGE_RESPONSES = frozenset({b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH", b"VANISHED"})
-# The same, as imaplib files unsolicited responses (by type, whatever command they came with).
-_CHANGE_KEYS = tuple(r.decode() for r in CHANGE_RESPONSES)
-# NO responses that say "later", not "never" (RFC 5530 response codes).
-TRANSIENT_CODES = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]", "[OVERQUOTA]")
-
-_APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 _HEADER_FETCH = f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})]"
-_SECRET_COMMAND = re.compile(r"\b(LOGIN|AUTHENTICATE)\b.*", re.IGNORECASE | re.DOTALL)
+_IDENTITY_FETCH = f"BODY.PEEK[HEADER.FIELDS ({' '.join(IDENTITY_FIELDS)})]"
 
 
-class _RedactCredentials(logging.Filter):
-    """Drops the arguments of LOGIN/AUTHENTICATE from imapclient's protocol log.
-
-    imapclient already redacts these, but only for the exact line format it
-    expects; this keeps passwords out even if that format changes.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            return True
-        if _SECRET_COMMAND.search(message):
-            record.msg = _SECRET_COMMAND.sub(r"\1 **REDACTED**", message)
-            record.args = None
-        return True
-
-
-_redactor = _RedactCredentials()
-# Logger filters only see records created on that very logger, so cover each.
-for _name in ("imapclient", "imapclient.imapclient", "imapclient.imaplib"):
-    logging.getLogger(_name).addFilter(_redactor)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-
-
-def _is_change(response: Any) -> bool:
-    # Parsed untagged responses look like (4, b'EXISTS') or (b'OK', b'Still here').
-    return (
-        isinstance(response, tuple)
-        and len(response) >= 2
-        and isinstance(response[1], bytes)
-        and response[1].upper() in CHANGE_RESPONSES
-    )
-
-
-def _is_refusal(response: Any) -> bool:
-    # An untagged NO or BAD: the server could not do part of what was asked.
-    return (
-        isinstance(response, tuple)
-        and len(response) >= 1
-        and isinstance(response[0], bytes)
-        and response[0].upper() in (b"NO", b"BAD")
-    )
-
-
-def _flags(raw: Sequence[bytes | str]) -> frozenset[str]:
-    # \Recent only says which session saw a message first (gone in IMAP4rev2);
-    # keeping it would make the same message's flags differ between cycles.
-    return frozenset(_text(f) for f in raw) - {"\\Recent"}
-
-
-def _item(data: dict[bytes, Any], prefix: bytes) -> Any:
-    # The server echoes BODY[...] keys in its own spelling (case, partial <0>).
-    for key, value in data.items():
-        if isinstance(key, bytes) and key.upper().startswith(prefix):
-            return value
-    return None
-
-
-def _selected_status(answer: dict[bytes, Any], condstore: bool) -> FolderStatus | None:
-    """A folder's status from the answer to EXAMINE; None if the server left a part out."""
-    try:
-        modseq = answer.get(b"HIGHESTMODSEQ")
-        if condstore and modseq is None:
-            return None
-        return FolderStatus(
-            uidvalidity=int(answer[b"UIDVALIDITY"]),
-            uidnext=int(answer[b"UIDNEXT"]),
-            messages=int(answer[b"EXISTS"]),
-            highestmodseq=int(modseq) if modseq is not None else None,
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
-    for i in range(0, len(items), size):
-        yield list(items[i : i + size])
-
-
-class ImapMailbox:
+class ImapMailbox(BaseMailbox):
     """The `agent.mailbox.Mailbox` protocol over one IMAP connection.
 
     Methods connect lazily; after a transient error the connection is dropped
@@ -195,8 +118,8 @@ class ImapMailbox:
         client = self._open()
         try:
             self._login(client)
-            self._caps = frozenset(_text(c).upper() for c in client.capabilities())
-            self._greeting = _text(client.welcome or b"")
+            self._caps = frozenset(as_text(c).upper() for c in client.capabilities())
+            self._greeting = as_text(client.welcome or b"")
         except BaseException:
             self._shutdown(client)
             raise
@@ -293,18 +216,6 @@ class ImapMailbox:
             log.debug("logout from %s failed (%s); dropping the socket", self._where, exc)
             self._shutdown(client)
 
-    def __enter__(self) -> ImapMailbox:
-        self.connect()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     @staticmethod
     def _shutdown(client: imapclient.IMAPClient) -> None:
         with suppress(OSError, imaplib.IMAP4.error):
@@ -380,7 +291,7 @@ class ImapMailbox:
         self._conn()
         return ServerInfo(capabilities=self._caps, greeting=self._greeting)
 
-    def folders(self) -> Folders:
+    def _list_folders(self) -> Folders:
         listing = self._run("LIST", lambda c: c.list_folders())
         return resolve_folders(listing, self.folder_overrides)
 
@@ -431,7 +342,7 @@ class ImapMailbox:
         if client is None:
             return True
         pending = client._imap.untagged_responses
-        return any([pending.pop(key, None) is not None for key in _CHANGE_KEYS])
+        return any([pending.pop(key, None) is not None for key in CHANGE_KEYS])
 
     def _examine(self, folder: str) -> bool:
         """Make `folder` the read-only selected folder; True if NOOP reported changes.
@@ -444,9 +355,9 @@ class ImapMailbox:
             changed = False
             if self._selected == folder and self._readonly:
                 _, responses = client.noop()
-                refused = [r for r in responses if _is_refusal(r)]
+                refused = [r for r in responses if is_refusal(r)]
                 if not refused:
-                    return any(_is_change(r) for r in responses)
+                    return any(is_change(r) for r in responses)
                 # Dovecot answers "* NO Internal error" to NOOP, and STATUS from
                 # the old view, once the selected folder was deleted or
                 # recreated underneath: only a new EXAMINE sees the new one.
@@ -459,7 +370,7 @@ class ImapMailbox:
             self._selected, self._readonly = folder, True
             # EXAMINE's own EXISTS/RECENT are not news.
             self._take_changes()
-            self._known = _selected_status(answer, "CONDSTORE" in self._caps)
+            self._known = selected_status(answer, "CONDSTORE" in self._caps)
             return changed
 
     def fetch_new(
@@ -484,20 +395,20 @@ class ImapMailbox:
         uids = sorted(int(u) for u in found if int(u) > after_uid)
         items = ["UID", "FLAGS", "RFC822.SIZE", "INTERNALDATE", _HEADER_FETCH]
         result: list[FetchedMessage] = []
-        for chunk in _chunks(uids, FETCH_CHUNK):
+        for chunk in chunks(uids, FETCH_CHUNK):
             data = self._fetch(f"UID FETCH {folder}", chunk, items)
             for uid in chunk:
                 item = data.get(uid)
                 if item is None:  # expunged between SEARCH and FETCH
                     continue
-                header = _item(item, b"BODY[HEADER.FIELDS")
+                header = fetched_item(item, b"BODY[HEADER.FIELDS")
                 internaldate = item.get(b"INTERNALDATE")
                 result.append(
                     FetchedMessage(
                         folder=folder,
                         uid=uid,
                         header=bytes(header or b""),
-                        flags=_flags(item.get(b"FLAGS", ())),
+                        flags=flags_of(item.get(b"FLAGS", ())),
                         size=int(item.get(b"RFC822.SIZE", 0)),
                         internaldate=internaldate if isinstance(internaldate, datetime) else None,
                     )
@@ -515,7 +426,7 @@ class ImapMailbox:
         item = data.get(uid)
         if item is None:
             return None
-        body = _item(item, b"BODY[]")
+        body = fetched_item(item, b"BODY[]")
         log.debug("fetched %d body byte(s) of %s UID %d", len(body or b""), folder, uid)
         return bytes(body) if body is not None else b""
 
@@ -527,93 +438,94 @@ class ImapMailbox:
         self._examine(folder)
         self._known = None
         result: dict[int, frozenset[str]] = {}
-        for chunk in _chunks(wanted, FETCH_CHUNK):
+        for chunk in chunks(wanted, FETCH_CHUNK):
             data = self._fetch(f"UID FETCH {folder} flags", chunk, ["FLAGS"])
             for uid, item in data.items():
                 if uid in chunk:
-                    result[int(uid)] = _flags(item.get(b"FLAGS", ()))
+                    result[int(uid)] = flags_of(item.get(b"FLAGS", ()))
         log.debug("fetched flags of %d/%d message(s) in %s", len(result), len(wanted), folder)
         return result
 
-    # -- writing our own drafts ---------------------------------------------
+    # -- write primitives (the rules are in agent.backend) ---------------------
 
-    def append_draft(self, folder: str, message: bytes, when: datetime) -> int | None:
-        """APPEND with \\Draft and \\Seen; the new UID when the server says it (UIDPLUS)."""
-        response = self._run(
-            f"APPEND {folder}",
-            lambda c: c.append(folder, message, flags=("\\Draft", "\\Seen"), msg_time=when),
-        )
-        match = _APPENDUID.search(response if isinstance(response, bytes) else b"")
-        uid = int(match.group(2)) if match else None
-        log.info("appended a draft to %s (UID %s)", folder, uid)
-        return uid
+    def _prepare_write(self, folder: str) -> None:
+        """Leave a read-only selection of `folder` before writing to it.
 
-    def withdraw(
-        self,
-        folder: str,
-        uid: int,
-        trash: str | None,
-        *,
-        uidvalidity: int | None = None,
-        followup_id: str | None = None,
-    ) -> None:
-        """Move one of our own drafts to `trash`, or delete it when trash is None.
-
-        Never a plain EXPUNGE: that would also purge the user's own \\Deleted
-        messages. Without MOVE or UIDPLUS there is no safe way, so refuse.
-        `uidvalidity` and `followup_id`, when given, must match the folder and
-        the message: a UID from before a UIDVALIDITY change may name the
-        user's mail.
+        Courier refuses APPEND into the mailbox selected with EXAMINE ("NO
+        Current box is selected READ-ONLY"). UNSELECT, or CLOSE, which on a
+        folder selected read-only expunges nothing (RFC 3501 6.4.2).
         """
-        client = self._conn()
-        move = "MOVE" in self._caps and trash is not None
-        if not move and "UIDPLUS" not in self._caps:
-            raise MailboxFatalError(
-                f"{self._where} supports neither MOVE nor UIDPLUS: cannot remove draft "
-                f"UID {uid} from {folder} without touching other messages"
-            )
-        with self._guard(f"withdraw {folder} UID {uid}"):
+        if self._client is None or not (self._selected == folder and self._readonly):
+            return
+        client = self._client
+        with self._guard(f"leave {folder}"):
             self._selected, self._known = None, None
-            selected = client.select_folder(folder, readonly=False)
-            self._readonly = False
-            # On any error below _selected stays None, so the next read re-EXAMINEs.
-            self._selected = None
-            current = selected.get(b"UIDVALIDITY")
-            if uidvalidity is not None and current is not None and int(current) != uidvalidity:
-                raise MailboxFatalError(
-                    f"refusing to withdraw {folder} UID {uid}: the folder's UIDVALIDITY is "
-                    f"{int(current)}, not {uidvalidity}"
-                )
-            items = ["FLAGS", "BODY.PEEK[HEADER.FIELDS (X-Followup-Id)]"]
-            found = client.fetch([uid], items).get(uid)
-            if found is None:
-                log.info("draft %s UID %d already gone", folder, uid)
-                return
-            if "\\draft" not in {f.lower() for f in _flags(found.get(b"FLAGS", ()))}:
-                # Our drafts always carry \Draft; anything else is not ours to touch.
-                raise MailboxFatalError(
-                    f"refusing to withdraw {folder} UID {uid}: it is not flagged \\Draft"
-                )
-            if followup_id is not None:
-                header = bytes(_item(found, b"BODY[HEADER.FIELDS") or b"")
-                _, _, value = header.decode("utf-8", "replace").partition(":")
-                if " ".join(value.split()) != followup_id:
-                    raise MailboxFatalError(
-                        f"refusing to withdraw {folder} UID {uid}: it is not our draft "
-                        f"{followup_id}"
-                    )
-            if move:
-                client.move([uid], trash)
-            else:
-                if trash is not None:
-                    client.copy([uid], trash)
-                client.add_flags([uid], [imapclient.DELETED], silent=True)
-                client.uid_expunge([uid])
-            # Leave read-write mode now. UNSELECT never expunges (CLOSE would
-            # expunge every \Deleted message); without it the next EXAMINE does.
             if "UNSELECT" in self._caps:
                 client.unselect_folder()
-        log.info("withdrew draft %s UID %d to %s", folder, uid, trash or "(deleted)")
+            else:
+                client.close_folder()
+
+    def _append(
+        self, folder: str, message: bytes, when: datetime, flags: tuple[str, ...]
+    ) -> int | None:
+        response = self._run(
+            f"APPEND {folder}",
+            lambda c: c.append(folder, message, flags=flags, msg_time=when),
+        )
+        match = APPENDUID.search(response if isinstance(response, bytes) else b"")
+        return int(match.group(2)) if match else None
+
+    def _removal_problem(self, trash: str | None) -> str | None:
+        # Never a plain EXPUNGE: that would also purge the user's own \Deleted
+        # messages. Without MOVE or UIDPLUS (UID EXPUNGE) there is no safe way.
+        self._conn()
+        if ("MOVE" in self._caps and trash is not None) or "UIDPLUS" in self._caps:
+            return None
+        return f"{self._where} supports neither MOVE nor UIDPLUS, so it would touch other messages"
+
+    def _write_session(self, folder: str) -> AbstractContextManager[int | None]:
+        return self._selected_for_write(folder)
+
+    @contextmanager
+    def _selected_for_write(self, folder: str) -> Iterator[int | None]:
+        """SELECT `folder` read-write (only Drafts ever is), then leave it again."""
+        client = self._conn()
+        with self._guard(f"SELECT {folder}"):
+            self._selected, self._known = None, None
+            answer = client.select_folder(folder, readonly=False)
+            self._selected, self._readonly = folder, False
+        current = answer.get(b"UIDVALIDITY")
+        yield int(current) if current is not None else None
+        # UNSELECT never expunges (CLOSE would expunge every \Deleted message,
+        # the user's too); without it the folder stays selected read-write and
+        # the next read EXAMINEs, since _readonly is False.
+        if "UNSELECT" in self._caps and self._selected == folder:
+            with self._guard(f"UNSELECT {folder}"):
+                client.unselect_folder()
+                self._selected = None
+
+    def _peek(self, folder: str, uid: int) -> Peek | None:
+        data = self._fetch(f"UID FETCH {folder} {uid}", [uid], ["FLAGS", _IDENTITY_FETCH])
+        found = data.get(uid)
+        if found is None:
+            return None
+        header = bytes(fetched_item(found, b"BODY[HEADER.FIELDS") or b"")
+        return Peek(flags=flags_of(found.get(b"FLAGS", ())), header=header)
+
+    def _move(self, folder: str, uid: int, trash: str) -> None:
+        with self._guard(f"move {folder} UID {uid} to {trash}"):
+            client = self._conn()
+            if "MOVE" in self._caps:
+                client.move([uid], trash)
+                return
+            client.copy([uid], trash)
+        self._delete(folder, uid)
+
+    def _delete(self, folder: str, uid: int) -> None:
+        with self._guard(f"delete {folder} UID {uid}"):
+            client = self._conn()
+            client.add_flags([uid], [imapclient.DELETED], silent=True)
+            client.uid_expunge([uid])
 
     # -- waiting ------------------------------------------------------------
 
@@ -656,7 +568,7 @@ class ImapMailbox:
                     break
                 started = time.monotonic()
                 responses = client.idle_check(timeout=remaining)
-                changed = any(_is_change(r) for r in responses)
+                changed = any(is_change(r) for r in responses)
                 if any(isinstance(r, tuple) and r[:1] == (b"BYE",) for r in responses):
                     raise ConnectionResetError("server said BYE during IDLE")
                 # idle_check swallows EOF and returns [] early on a dead socket,
@@ -668,7 +580,7 @@ class ImapMailbox:
             # idle_done can block forever on a dead socket; the read timeout
             # set at connect bounds it.
             _, responses = client.idle_done()
-            return changed or any(_is_change(r) for r in responses)
+            return changed or any(is_change(r) for r in responses)
         except (OSError, imaplib.IMAP4.error) as exc:
             # The connection state is unknown mid-IDLE: start over.
             self._drop()

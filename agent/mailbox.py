@@ -1,19 +1,18 @@
 """What the engine needs from a mail store, independent of how it is reached.
 
-Implementations: `agent.imap.ImapMailbox` (the only module importing
-imapclient) and `agent.maildir.MaildirMailbox` (a local Maildir).
+The protocol and its records only: no backend is imported here. Backends
+(`agent.imap`, `agent.maildir`, `agent.memory`) inherit `agent.backend.BaseMailbox`,
+which holds the safety checks; `agent.connect.open_mailbox` picks one for a config.
 Every method raises only `agent.errors.MailboxError` subclasses.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Protocol
-
-from .config import AccountConfig, FoldersConfig
 
 # Header fields fetched for every new message: enough to classify it and to
 # tie it to an application without downloading bodies.
@@ -104,12 +103,40 @@ class FetchedMessage:
     internaldate: datetime | None = None
 
 
+@dataclass(frozen=True)
+class DraftIdentity:
+    """What proves a message in Drafts is the draft we wrote for a step.
+
+    A withdraw goes ahead only when at least one field is given and every
+    given field equals the message's header (see `agent.backend.identity_mismatch`).
+    """
+
+    followup_id: str | None = None  # our X-Followup-Id header
+    message_id: str | None = None  # the Message-ID we gave the draft, with or without <>
+
+    def __str__(self) -> str:
+        given = [v for v in (self.followup_id, self.message_id) if v]
+        return " / ".join(given) or "(no identity)"
+
+
+class Withdrawn(enum.Enum):
+    """What a withdraw really did, so callers can say it truthfully."""
+
+    TO_TRASH = "moved to Trash"
+    DELETED = "deleted for good (no Trash folder)"
+    ALREADY_GONE = "already gone"
+
+
 class Mailbox(Protocol):
     """A mailbox the agent may read, and write only its own drafts to."""
 
     def connect(self) -> None: ...
 
     def close(self) -> None: ...
+
+    def abort(self) -> None:
+        """From another thread: make a blocked `wait()` fail at once (transient error)."""
+        ...
 
     def info(self) -> ServerInfo: ...
 
@@ -151,13 +178,14 @@ class Mailbox(Protocol):
         uid: int,
         trash: str | None,
         *,
-        uidvalidity: int | None = None,
-        followup_id: str | None = None,
-    ) -> None:
+        uidvalidity: int | None,
+        identity: DraftIdentity,
+    ) -> Withdrawn:
         """Move one of our own drafts to Trash (or delete it when there is none).
 
-        Refuses (MailboxFatalError) when the folder's UIDVALIDITY is not
-        `uidvalidity` or the message's X-Followup-Id is not `followup_id`.
+        Refuses (MailboxFatalError) unless the folder's UIDVALIDITY is
+        `uidvalidity` (None: unknown, so refused), the message is flagged
+        \\Draft and its header matches `identity`. A UID already gone is a no-op.
         """
         ...
 
@@ -168,42 +196,3 @@ class Mailbox(Protocol):
         cycle after every (re)connect, then wait.
         """
         ...
-
-
-def open_mailbox(
-    account: AccountConfig,
-    folders: FoldersConfig,
-    password: str | None,
-    *,
-    state_dir: Path | None = None,
-) -> Mailbox:
-    """The mailbox for an account config (not yet connected).
-
-    `password` is needed for IMAP only; `state_dir` is where a Maildir
-    account keeps its UID index (default: the platform state directory).
-    """
-    if account.is_maildir:
-        from .maildir import MaildirMailbox, index_path
-
-        assert account.path is not None  # config.parse requires it
-        return MaildirMailbox(
-            account.path,
-            layout=account.layout,
-            index=index_path(account.path, state_dir) if state_dir is not None else None,
-            folder_overrides=folders.overrides(),
-        )
-    if password is None:
-        raise ValueError("an IMAP account needs a password")
-    # Imported here so that only code that talks to a server loads imapclient.
-    from .imap import ImapMailbox
-
-    return ImapMailbox(
-        account.host,
-        account.port,
-        account.security,
-        account.login,
-        password,
-        ca_file=account.ca_file,
-        timeout=account.timeout_seconds,
-        folder_overrides=folders.overrides(),
-    )

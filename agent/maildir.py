@@ -3,11 +3,11 @@
 The user's files are only ever read: never renamed, moved from new/ to cur/,
 re-flagged or touched. The only writes are our own drafts (written in tmp/,
 then linked into cur/ with the ``:2,DS`` draft+seen flags) and withdrawing one
-of them to Trash.
+of them to Trash; `agent.backend.BaseMailbox` decides when those may happen.
 
 Maildir has no UIDs, so this backend gives each folder's messages stable
-integer UIDs, remembered in a small SQLite index kept *outside* the Maildir
-(notmuch and sync tools would trip over foreign files inside it). A message is
+integer UIDs, remembered in `agent.maildir_index` (a SQLite file kept outside
+the Maildir); file names, flags and safe writes are `agent.maildir_files`. A message is
 known by its file key: the name before ``:2,``, without mbsync's ``,U=n``
 part; the key survives flag changes (a rename of the same key) and a sync tool
 uploading our draft. UIDs are handed out in delivery (mtime) order and never
@@ -25,21 +25,19 @@ import hashlib
 import logging
 import mailbox as stdlib_mailbox
 import os
-import re
-import secrets
-import socket
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 import platformdirs
 
+from agent.backend import BaseMailbox, Peek, header_fields
 from agent.config import APP_NAME
 from agent.errors import (
     FolderError,
@@ -48,52 +46,33 @@ from agent.errors import (
     MailboxTransientError,
 )
 from agent.folders import resolve_folders
-from agent.mailbox import HEADER_FIELDS, FetchedMessage, Folders, FolderStatus, ServerInfo
+from agent.mailbox import FetchedMessage, Folders, FolderStatus, ServerInfo
+from agent.maildir_files import (
+    LETTER_OF,
+    SUBDIRS,
+    file_flags,
+    file_key,
+    from_ns,
+    is_maildir,
+    place,
+    read_header,
+    unique_name,
+    write_new,
+)
+from agent.maildir_index import UidIndex, index_path
 
 log = logging.getLogger(__name__)
 
 LAYOUTS = ("auto", "maildir++", "fs")
-# Maildir flag letters (the ":2," info suffix) and their IMAP names.
-FLAG_LETTERS = {
-    "D": "\\Draft",
-    "F": "\\Flagged",
-    "P": "$Forwarded",
-    "R": "\\Answered",
-    "S": "\\Seen",
-    "T": "\\Deleted",
-}
-DRAFT_INFO = ":2,DS"
 # What info() reports: UIDs are stable and returned by append_draft (UIDPLUS),
 # withdraw moves atomically (MOVE), wait() wakes within a second (IDLE), and
 # status() carries a modification sequence that changes on any change (CONDSTORE).
 CAPABILITIES = frozenset({"IDLE", "UIDPLUS", "MOVE", "CONDSTORE", "X-MAILDIR"})
-HEADER_LIMIT = 256 * 1024
 WAIT_POLL_SECONDS = 0.5
 # A directory changed this recently may change again within the same mtime
 # tick (1 s on some file systems), unseen by a stat: such a scan is not trusted.
 RACY_SECONDS = 2.0
 MAX_FS_DEPTH = 6
-
-_MBSYNC_UID = re.compile(r",U=\d+")
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
-_WANTED = frozenset(h.lower().encode() for h in HEADER_FIELDS)
-_counter = iter(range(1, 1 << 62))
-
-
-def file_key(name: str) -> str:
-    """The part of a Maildir file name that stays when its flags change."""
-    return _MBSYNC_UID.sub("", name.partition(":")[0])
-
-
-def file_flags(name: str) -> frozenset[str]:
-    _, sep, info = name.partition(":2,")
-    if not sep:
-        return frozenset()
-    return frozenset(FLAG_LETTERS[c] for c in info if c in FLAG_LETTERS)
-
-
-def is_maildir(path: Path) -> bool:
-    return (path / "cur").is_dir() and (path / "new").is_dir()
 
 
 def detect_layout(root: Path) -> str:
@@ -104,7 +83,7 @@ def detect_layout(root: Path) -> str:
         raise FolderError(f"cannot read the Maildir at {root}: {exc.strerror}") from exc
     if any(c.name.startswith(".") and is_maildir(c) for c in children):
         return "maildir++"
-    plain = [c for c in children if not c.name.startswith(".") and c.name not in _SUBDIRS]
+    plain = [c for c in children if not c.name.startswith(".") and c.name not in SUBDIRS]
     if any(is_maildir(c) for c in plain):
         return "fs"
     if is_maildir(root):
@@ -113,15 +92,6 @@ def detect_layout(root: Path) -> str:
         f"no Maildir at {root}: expected cur/ and new/ there (Maildir++) "
         "or in folders below it (e.g. INBOX/cur, Drafts/cur)"
     )
-
-
-def index_path(root: Path, state_dir: Path) -> Path:
-    """Where the UID index of the Maildir at `root` lives inside `state_dir`."""
-    digest = hashlib.sha256(str(root.expanduser().resolve()).encode()).hexdigest()[:16]
-    return state_dir / f"maildir-index-{digest}.sqlite3"
-
-
-_SUBDIRS = ("cur", "new", "tmp")
 
 
 @dataclass(frozen=True)
@@ -151,106 +121,7 @@ class _Scan:
     uids: dict[int, str] = field(default_factory=dict)  # uid -> key, present files only
 
 
-class _Index:
-    """The UID index: per folder a UIDVALIDITY, the next UID and key -> UID."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        # The daemon may open a mailbox in one thread and use or close it in
-        # another; the lock keeps each use whole.
-        self.db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
-        self.lock = threading.RLock()
-        self.db.executescript(
-            """
-            CREATE TABLE IF NOT EXISTS folder (
-                name TEXT PRIMARY KEY,
-                uidvalidity INTEGER NOT NULL,
-                uidnext INTEGER NOT NULL,
-                digest TEXT NOT NULL DEFAULT '',
-                modseq INTEGER NOT NULL DEFAULT 1
-            );
-            CREATE TABLE IF NOT EXISTS uid (
-                folder TEXT NOT NULL,
-                key TEXT NOT NULL,
-                uid INTEGER NOT NULL,
-                PRIMARY KEY (folder, key)
-            );
-            """
-        )
-
-    def close(self) -> None:
-        with self.lock:
-            self.db.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[None]:
-        # IMMEDIATE: two processes must not hand out the same UID.
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
-
-    def _folder_row(self, folder: str) -> tuple[int, int, str, int]:
-        row = self.db.execute(
-            "SELECT uidvalidity, uidnext, digest, modseq FROM folder WHERE name = ?", (folder,)
-        ).fetchone()
-        if row is None:
-            # Random, not the clock: a reset index within the same second must differ.
-            validity = secrets.randbelow(2**31 - 2) + 1
-            self.db.execute(
-                "INSERT INTO folder (name, uidvalidity, uidnext) VALUES (?, ?, 1)",
-                (folder, validity),
-            )
-            log.info("maildir index: new folder %s, UIDVALIDITY %d", folder, validity)
-            return validity, 1, "", 1
-        return int(row[0]), int(row[1]), str(row[2]), int(row[3])
-
-    def folder(self, folder: str) -> tuple[int, int]:
-        """(UIDVALIDITY, UIDNEXT), creating the folder's entry on first sight."""
-        with self._write():
-            validity, uidnext, _, _ = self._folder_row(folder)
-        return validity, uidnext
-
-    def keys(self, folder: str) -> dict[str, int]:
-        with self.lock:
-            rows = self.db.execute("SELECT key, uid FROM uid WHERE folder = ?", (folder,))
-            return {str(k): int(u) for k, u in rows}
-
-    def update(
-        self, folder: str, new_keys: Sequence[str], digest: str
-    ) -> tuple[dict[str, int], int]:
-        """UIDs for keys not seen before (in the given order), and the folder's modseq."""
-        assigned: dict[str, int] = {}
-        with self._write():
-            _, uidnext, old_digest, modseq = self._folder_row(folder)
-            for key in new_keys:
-                # Another process may have numbered it since we last looked.
-                row = self.db.execute(
-                    "SELECT uid FROM uid WHERE folder = ? AND key = ?", (folder, key)
-                ).fetchone()
-                if row is not None:
-                    assigned[key] = int(row[0])
-                    continue
-                assigned[key] = uidnext
-                self.db.execute(
-                    "INSERT INTO uid (folder, key, uid) VALUES (?, ?, ?)", (folder, key, uidnext)
-                )
-                uidnext += 1
-            if digest != old_digest:
-                modseq += 1
-            self.db.execute(
-                "UPDATE folder SET uidnext = ?, digest = ?, modseq = ? WHERE name = ?",
-                (uidnext, digest, modseq, folder),
-            )
-        return assigned, modseq
-
-
-class MaildirMailbox:
+class MaildirMailbox(BaseMailbox):
     """The `agent.mailbox.Mailbox` protocol over a local Maildir tree."""
 
     def __init__(
@@ -272,7 +143,7 @@ class MaildirMailbox:
         self.folder_overrides = {
             role: name.removeprefix(".") for role, name in (folder_overrides or {}).items()
         }
-        self._index: _Index | None = None
+        self._index: UidIndex | None = None
         self._paths: dict[str, Path] = {}
         self._scans: dict[str, _Scan] = {}
         self._known: dict[str, dict[str, int]] = {}
@@ -293,7 +164,7 @@ class MaildirMailbox:
             detect_layout(self.root) if self.layout_setting == "auto" else self.layout_setting
         )
         with self._guard(f"open the UID index {self.index_file}"):
-            self._index = _Index(self.index_file)
+            self._index = UidIndex(self.index_file)
         self._paths = self._list()
         log.info(
             "opened Maildir %s (%s layout, %d folders)", self.root, self.layout, len(self._paths)
@@ -309,13 +180,6 @@ class MaildirMailbox:
         self._known.clear()
         if index is not None:
             index.close()
-
-    def __enter__(self) -> MaildirMailbox:
-        self.connect()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @contextmanager
     def _guard(self, what: str) -> Iterator[None]:
@@ -342,7 +206,7 @@ class MaildirMailbox:
         )
 
     @property
-    def _idx(self) -> _Index:
+    def _idx(self) -> UidIndex:
         self.connect()
         assert self._index is not None
         return self._index
@@ -376,13 +240,13 @@ class MaildirMailbox:
         if depth >= MAX_FS_DEPTH:
             return
         for child in sorted(path.iterdir()):
-            if child.name.startswith(".") or child.name in _SUBDIRS or not child.is_dir():
+            if child.name.startswith(".") or child.name in SUBDIRS or not child.is_dir():
                 continue
             if is_maildir(child):
                 yield child
             yield from self._walk(child, depth + 1)
 
-    def folders(self) -> Folders:
+    def _list_folders(self) -> Folders:
         self.connect()
         with self._guard(f"list the folders of {self.root}"):
             self._paths = self._list()
@@ -517,10 +381,10 @@ class MaildirMailbox:
                 handle, f = opened
                 with self._guard(f"read {folder} UID {uid}"):
                     st = os.fstat(handle.fileno())
-                    when = _from_ns(st.st_mtime_ns)
+                    when = from_ns(st.st_mtime_ns)
                     if since is not None and after_uid == 0 and when.astimezone().date() < since:
                         continue
-                    header = _header_fields(_read_header(handle))
+                    header = header_fields(read_header(handle))
             result.append(
                 FetchedMessage(
                     folder=folder,
@@ -549,79 +413,69 @@ class MaildirMailbox:
         scan = self._scan(folder)
         return {uid: scan.files[scan.uids[uid]].flags for uid in set(uids) if uid in scan.uids}
 
-    # -- writing our own drafts ---------------------------------------------
+    # -- write primitives (the rules are in agent.backend) ---------------------
 
-    def append_draft(self, folder: str, message: bytes, when: datetime) -> int | None:
-        """Write a draft into cur/ flagged draft+seen (via tmp/); its new UID."""
+    def _append(
+        self, folder: str, message: bytes, when: datetime, flags: tuple[str, ...]
+    ) -> int | None:
+        """Write a draft into cur/ with `flags` (via tmp/); its new UID."""
         path = self.folder_path(folder)
         # Maildir files use local line endings; sync tools add CR on upload.
         raw = message.replace(b"\r\n", b"\n")
+        info = ":2," + "".join(sorted(LETTER_OF[f] for f in flags))
         with self._guard(f"write a draft to {folder} in {self.root}"):
             (path / "tmp").mkdir(exist_ok=True)
-            unique = _unique_name()
+            unique = unique_name()
             tmp = path / "tmp" / unique
-            _write_new(tmp, raw, when)
+            write_new(tmp, raw, when)
             try:
-                _place(tmp, path / "cur" / f"{unique}{DRAFT_INFO}")
+                place(tmp, path / "cur" / f"{unique}{info}")
             finally:
                 tmp.unlink(missing_ok=True)
         uid = self._known.get(folder, {}).get(file_key(unique))
         if uid is None:
             self._scan(folder, force=True)
             uid = self._known[folder].get(file_key(unique))
-        log.info("wrote a draft to %s (UID %s)", folder, uid)
         return uid
 
-    def withdraw(
-        self,
-        folder: str,
-        uid: int,
-        trash: str | None,
-        *,
-        uidvalidity: int | None = None,
-        followup_id: str | None = None,
-    ) -> None:
-        """Move one of our own drafts to `trash` (or delete it when None).
+    def _write_session(self, folder: str) -> AbstractContextManager[int | None]:
+        return self._writing(folder)
 
-        Ours means: flagged draft and carrying our X-Followup-Id header (equal
-        to `followup_id` when given); `uidvalidity`, when given, must be the
-        folder's, or the UID may name another message.
-        """
-        src_dir = self.folder_path(folder)
-        dest_dir = self.folder_path(trash) if trash is not None else None
-        current, _ = self._idx.folder(folder)
-        if uidvalidity is not None and current != uidvalidity:
-            raise MailboxFatalError(
-                f"refusing to withdraw {folder} UID {uid}: the folder's UIDVALIDITY is "
-                f"{current}, not {uidvalidity}"
-            )
+    @contextmanager
+    def _writing(self, folder: str) -> Iterator[int | None]:
+        self.folder_path(folder)  # a missing folder is a FolderError before any check
+        yield self._idx.folder(folder)[0]
+        # What we moved or deleted must not linger in a cached scan.
+        self._scans.pop(folder, None)
+
+    def _peek(self, folder: str, uid: int) -> Peek | None:
         with self._open(folder, uid) as opened:
             if opened is None:
-                log.info("draft %s UID %d already gone", folder, uid)
-                return
+                return None
             handle, f = opened
             with self._guard(f"read {folder} UID {uid}"):
-                header = _header_fields(_read_header(handle))
-        found = _field(header, b"x-followup-id")
-        if "\\Draft" not in f.flags or found is None:
-            raise MailboxFatalError(
-                f"refusing to withdraw {folder} UID {uid}: it is not one of our drafts"
-            )
-        if followup_id is not None and found != followup_id:
-            raise MailboxFatalError(
-                f"refusing to withdraw {folder} UID {uid}: it is not our draft {followup_id}"
-            )
-        src = src_dir / f.subdir / f.name
-        with self._guard(f"withdraw {folder} UID {uid}"):
-            if dest_dir is None:
-                src.unlink()
-            else:
-                _place(src, dest_dir / "cur" / f.name)
-                src.unlink(missing_ok=True)
-        self._scans.pop(folder, None)
-        if trash is not None:
-            self._scans.pop(trash, None)
-        log.info("withdrew draft %s UID %d to %s", folder, uid, trash or "(deleted)")
+                return Peek(flags=f.flags, header=header_fields(read_header(handle)))
+
+    def _file_of(self, folder: str, uid: int) -> Path:
+        scan = self._scan(folder, force=True)
+        key = scan.uids.get(uid)
+        if key is None:
+            raise MailboxTransientError(f"{folder} UID {uid} vanished while being withdrawn")
+        f = scan.files[key]
+        return self.folder_path(folder) / f.subdir / f.name
+
+    def _move(self, folder: str, uid: int, trash: str) -> None:
+        dest_dir = self.folder_path(trash)
+        src = self._file_of(folder, uid)
+        with self._guard(f"move {folder} UID {uid} to {trash}"):
+            place(src, dest_dir / "cur" / src.name)
+            src.unlink(missing_ok=True)
+        self._scans.pop(trash, None)
+
+    def _delete(self, folder: str, uid: int) -> None:
+        src = self._file_of(folder, uid)
+        with self._guard(f"delete {folder} UID {uid}"):
+            src.unlink()
 
     # -- waiting ------------------------------------------------------------
 
@@ -654,109 +508,6 @@ class MaildirMailbox:
                 raise MailboxTransientError(f"waiting on {folder} was aborted")
 
 
-# -- file helpers --------------------------------------------------------------
-
-
-def _from_ns(ns: int) -> datetime:
-    seconds, rest = divmod(ns, 1_000_000_000)
-    return datetime.fromtimestamp(seconds, UTC) + timedelta(microseconds=rest // 1000)
-
-
-def _to_ns(when: datetime) -> int:
-    aware = when if when.tzinfo else when.astimezone()
-    delta = aware - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
-
-
-def _read_header(handle: BinaryIO) -> bytes:
-    buf = b""
-    while len(buf) < HEADER_LIMIT:
-        chunk = handle.read(8192)
-        if not chunk:
-            break
-        buf += chunk
-        end = _HEADER_END.search(buf)
-        if end is not None:
-            return buf[: end.end()]
-    return buf[:HEADER_LIMIT]
-
-
-def _header_fields(header: bytes) -> bytes:
-    """The HEADER_FIELDS lines of a header block, as IMAP's HEADER.FIELDS returns them."""
-    eol = b"\r\n" if b"\r\n" in header else b"\n"
-    kept: list[bytes] = []
-    keep = False
-    for line in header.splitlines(keepends=True):
-        if line[:1] in (b" ", b"\t"):
-            if keep:
-                kept.append(line)
-            continue
-        name = line.partition(b":")[0].strip().lower()
-        keep = name in _WANTED
-        if keep:
-            kept.append(line)
-    return b"".join(kept) + eol
-
-
-def _field(header: bytes, name: bytes) -> str | None:
-    """The unfolded value of header field `name` (lower-case), or None."""
-    for line in re.split(rb"\r?\n(?![ \t])", header):
-        key, colon, value = line.partition(b":")
-        if colon and key.strip().lower() == name:
-            return " ".join(value.decode("utf-8", "replace").split())
-    return None
-
-
-def _unique_name() -> str:
-    """A Maildir file name no other writer will pick (time, pid, counter, host)."""
-    now = time.time()
-    host = socket.gethostname().replace("/", "\\057").replace(":", "\\072")
-    return (
-        f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}Q{next(_counter)}"
-        f"R{secrets.token_hex(4)}.{host}"
-    )
-
-
-def _write_new(path: Path, raw: bytes, when: datetime) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        view = memoryview(raw)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    ns = _to_ns(when)
-    os.utime(path, ns=(ns, ns))
-
-
-def _place(src: Path, dest: Path) -> None:
-    """Give `src`'s file the name `dest` too, never replacing an existing file.
-
-    The caller unlinks `src` afterwards (it may already be gone after the fallback).
-    """
-    try:
-        os.link(src, dest)
-    except FileExistsError:
-        raise
-    except OSError as exc:
-        # Some file systems (FUSE, vfat) have no hard links; a rename is atomic too.
-        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
-            raise
-        if dest.exists():
-            raise FileExistsError(errno.EEXIST, "file exists", str(dest)) from exc
-        os.rename(src, dest)
-    _fsync_dir(dest.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 # -- for the demo and tests: what a mail delivery agent or sync tool does --------
 
 
@@ -785,10 +536,10 @@ def create_maildir(
 
 def deliver(folder_dir: Path, raw: bytes, *, flags: str = "", when: datetime | None = None) -> Path:
     """Drop a message into a folder as a delivery agent would: new/, or cur/ with flags."""
-    unique = _unique_name()
+    unique = unique_name()
     tmp = folder_dir / "tmp" / unique
     tmp.parent.mkdir(exist_ok=True)
-    _write_new(tmp, raw, when or datetime.now(UTC))
+    write_new(tmp, raw, when or datetime.now(UTC))
     dest = folder_dir / "cur" / f"{unique}:2,{flags}" if flags else folder_dir / "new" / unique
     os.rename(tmp, dest)
     return dest

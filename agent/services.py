@@ -22,10 +22,11 @@ from typing import Any
 
 from . import agenda, compose, credentials, effects, health, intake, lint, report
 from .config import Config
+from .connect import open_mailbox
 from .drafts import Composer
 from .engine import CycleReport, Engine
 from .errors import UsageError
-from .mailbox import Folders, Mailbox, ServerInfo, open_mailbox
+from .mailbox import Folders, Mailbox, ServerInfo
 from .models import Application, AppState, Step, StepState
 from .planner import Planner
 from .store import Store

@@ -19,6 +19,18 @@ from tests.support import Account, make_account
 _user_seq = itertools.count(1)
 
 
+# Fixtures that start or need a real server: a test using one (directly or
+# through another fixture) is marked `dovecot` here, so that
+# `pytest -m "not dovecot and not slow"` is the fast, no-server set.
+SERVER_FIXTURES = frozenset({"dovecot"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.dovecot)
+
+
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[Dovecot]:
     """A running Dovecot on 127.0.0.1; skipped without the binary, except in CI."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import imaplib
 import logging
+import re
 import socket
 import threading
 import time
@@ -19,7 +21,7 @@ from agent.errors import (
     MailboxTransientError,
 )
 from agent.imap import ImapMailbox, resolve_folders
-from agent.mailbox import Mailbox
+from agent.mailbox import DraftIdentity, Mailbox, Withdrawn
 from tests.dovecot import Dovecot, MailUser
 
 
@@ -35,6 +37,15 @@ def _message(subject: str, sender: str = "jane@acme.test", when: str | None = No
         "\r\n"
         f"Body of {subject}.\r\n"
     ).encode()
+
+
+OURS = DraftIdentity(message_id="<ours@acme.test>")
+
+
+def _withdraw(box: ImapMailbox, uid: int, trash: str | None) -> Withdrawn:
+    """Withdraw our `_message("ours")` with the full guard."""
+    validity = box.status("Drafts").uidvalidity
+    return box.withdraw("Drafts", uid, trash, uidvalidity=validity, identity=OURS)
 
 
 def _mailbox(
@@ -322,7 +333,7 @@ def test_withdraw_moves_to_trash_and_keeps_users_deleted(
     dovecot: Dovecot, mail_user: MailUser, mbox: ImapMailbox
 ) -> None:
     uid = _deleted_user_message_and_our_draft(dovecot, mail_user, mbox)
-    mbox.withdraw("Drafts", uid, "Trash")
+    assert _withdraw(mbox, uid, "Trash") is Withdrawn.TO_TRASH
     drafts = dovecot.messages(mail_user, "Drafts")
     assert [(m.uid, m.flags) for m in drafts] == [(1, frozenset({"\\Deleted"}))]
     assert [m.raw for m in dovecot.messages(mail_user, "Trash")] == [_message("ours")]
@@ -337,7 +348,8 @@ def test_withdraw_without_move_uses_uid_expunge(
 ) -> None:
     uid = _deleted_user_message_and_our_draft(dovecot, mail_user, mbox)
     mbox._caps = mbox._caps - {"MOVE"}
-    mbox.withdraw("Drafts", uid, trash)
+    expected = Withdrawn.TO_TRASH if trash else Withdrawn.DELETED
+    assert _withdraw(mbox, uid, trash) is expected
     assert [m.uid for m in dovecot.messages(mail_user, "Drafts")] == [1]
     assert len(dovecot.messages(mail_user, "Trash")) == (1 if trash else 0)
 
@@ -349,8 +361,8 @@ def test_withdraw_refuses_without_move_or_uidplus(
     uid = mbox.append_draft("Drafts", _message("ours"), datetime.now(UTC))
     assert uid is not None
     mbox._caps = mbox._caps - {"MOVE", "UIDPLUS"}
-    with pytest.raises(MailboxFatalError):
-        mbox.withdraw("Drafts", uid, "Trash")
+    with pytest.raises(MailboxFatalError, match="neither MOVE nor UIDPLUS"):
+        _withdraw(mbox, uid, "Trash")
     assert len(dovecot.messages(mail_user, "Drafts")) == 1
 
 
@@ -358,15 +370,15 @@ def test_withdraw_refuses_without_move_or_uidplus(
 def test_withdraw_refuses_a_message_that_is_not_a_draft(
     dovecot: Dovecot, mail_user: MailUser, mbox: ImapMailbox
 ) -> None:
-    dovecot.deliver(mail_user, "Drafts", _message("user's"))
-    with pytest.raises(MailboxFatalError):
-        mbox.withdraw("Drafts", 1, "Trash")
+    dovecot.deliver(mail_user, "Drafts", _message("ours"))  # our Message-ID, not \\Draft
+    with pytest.raises(MailboxFatalError, match="not flagged"):
+        _withdraw(mbox, 1, "Trash")
     assert len(dovecot.messages(mail_user, "Drafts")) == 1
 
 
 @pytest.mark.dovecot
 def test_withdraw_of_a_gone_draft_is_a_no_op(mail_user: MailUser, mbox: ImapMailbox) -> None:
-    mbox.withdraw("Drafts", 42, "Trash")
+    assert _withdraw(mbox, 42, "Trash") is Withdrawn.ALREADY_GONE
 
 
 # -- waiting ----------------------------------------------------------------
@@ -540,3 +552,97 @@ def test_resolve_folders_errors(
 ) -> None:
     with pytest.raises(FolderError, match=match):
         resolve_folders(listing, overrides)
+
+
+# -- read-only discipline: what is selected when we write (issue 12) ----------
+
+
+class Commands:
+    """The IMAP commands this process sends, as (verb, folder or "")."""
+
+    _LINE = re.compile(rb'^\S+ (?:UID )?([A-Z]+)(?: ("(?:[^"\\]|\\.)*"|[^\s(]+))?')
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sent: list[tuple[str, str]] = []
+        send = imaplib.IMAP4.send
+
+        def recording(imap: imaplib.IMAP4, data: bytes) -> None:
+            # Literal continuations (a message being APPENDed) carry no tag.
+            if data.startswith(imap.tagpre):
+                m = self._LINE.match(data)
+                if m is not None:
+                    arg = (m.group(2) or b"").decode().strip('"')
+                    self.sent.append((m.group(1).decode(), arg))
+            send(imap, data)
+
+        monkeypatch.setattr(imaplib.IMAP4, "send", recording)
+
+    def violations(self, drafts: str) -> list[str]:
+        """Writes made while their folder was selected read-only, and needless SELECTs."""
+        selected: tuple[str, bool] | None = None  # (folder, read-only)
+        found = []
+        for verb, arg in self.sent:
+            if verb in ("EXAMINE", "SELECT"):
+                selected = (arg, verb == "EXAMINE")
+                if verb == "SELECT" and arg != drafts:
+                    found.append(f"SELECT {arg}: read-write on a folder we only read")
+            elif verb in ("UNSELECT", "CLOSE", "LOGOUT"):
+                selected = None
+            elif verb == "APPEND" and selected == (arg, True):
+                found.append(f"APPEND {arg} while {arg} is selected read-only")
+            elif verb in ("MOVE", "COPY", "STORE", "EXPUNGE") and selected != (drafts, False):
+                found.append(f"{verb} while {selected} is selected, not {drafts} read-write")
+        return found
+
+
+@pytest.mark.dovecot
+def test_never_appends_into_a_folder_selected_read_only(
+    dovecot: Dovecot, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Courier answers "NO Current box is selected READ-ONLY" to such an APPEND;
+    # Dovecot accepts it, so the commands on the wire are what is checked.
+    wire = Commands(monkeypatch)
+    dovecot.deliver(mail_user, "INBOX", _message("hello"))
+    with _mailbox(dovecot, mail_user) as box:
+        box.status("INBOX", keep_selected=True)
+        box.fetch_new("Drafts", after_uid=0)  # sync EXAMINEs Drafts ...
+        uid = box.append_draft("Drafts", _message("ours"), datetime.now(UTC))  # ... then APPENDs
+        assert uid is not None
+        box.fetch_new("Drafts", after_uid=0)
+        box.status("Drafts", keep_selected=True)
+        validity = box.status("Drafts").uidvalidity
+        box.append_draft("Drafts", _message("second"), datetime.now(UTC))
+        box.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=OURS)
+        box.fetch_new("INBOX", after_uid=0)
+        box.append_draft("Drafts", _message("third"), datetime.now(UTC))
+    verbs = [v for v, _ in wire.sent]
+    assert verbs.count("APPEND") == 3 and "MOVE" in verbs
+    assert wire.violations("Drafts") == []
+    assert [m.uid for m in dovecot.messages(mail_user, "INBOX")] == [1]
+    assert dovecot.messages(mail_user, "INBOX")[0].flags == frozenset()  # EXAMINE kept \Seen off
+
+
+@pytest.mark.dovecot
+def test_without_unselect_close_leaves_the_examined_folder_and_expunges_nothing(
+    dovecot: Dovecot, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CLOSE expunges \Deleted messages only in a folder selected read-write
+    # (RFC 3501 6.4.2): after EXAMINE it is a safe way out before APPEND.
+    dovecot.deliver(mail_user, "Drafts", _message("user draft marked deleted"))
+    dovecot.add_flags(mail_user, "Drafts", 1, "\\Deleted")
+    wire = Commands(monkeypatch)
+    with _mailbox(dovecot, mail_user) as box:
+        box._caps = box._caps - {"UNSELECT"}
+        box.fetch_new("Drafts", after_uid=0)
+        assert box.append_draft("Drafts", _message("ours"), datetime.now(UTC)) == 2
+    assert [v for v, _ in wire.sent if v in ("EXAMINE", "CLOSE", "APPEND")] == [
+        "EXAMINE",
+        "CLOSE",
+        "APPEND",
+    ]
+    assert wire.violations("Drafts") == []
+    kept = dovecot.messages(mail_user, "Drafts")
+    assert [(m.uid, m.flags) for m in kept] == [
+        (1, frozenset({"\\Deleted"})),
+        (2, frozenset({"\\Draft", "\\Seen"})),
+    ]

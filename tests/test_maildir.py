@@ -9,20 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from agent.backend import header_fields
 from agent.errors import FolderError, MailboxFatalError, MailboxTransientError
-from agent.mailbox import Mailbox
-from agent.maildir import (
-    MaildirMailbox,
-    _header_fields,
-    create_maildir,
-    deliver,
-    detect_layout,
-    file_flags,
-    file_key,
-)
+from agent.mailbox import DraftIdentity, Mailbox, Withdrawn
+from agent.maildir import MaildirMailbox, create_maildir, deliver, detect_layout
+from agent.maildir_files import file_flags, file_key
 
 RAW = b"From: a@b.test\nSubject: hi\nMessage-ID: <1@b.test>\n\nbody\n"
 OURS = b"From: me@x.test\nSubject: thanks\nX-Followup-Id: a1.s1\n\nbody\n"
+OURS_ID = DraftIdentity(followup_id="a1.s1")
 
 
 @pytest.fixture
@@ -80,7 +75,7 @@ def test_file_key_and_flags(name: str, key: str, flags: set[str]) -> None:
     ids=["lf", "crlf-folded", "none", "case"],
 )
 def test_header_fields(header: bytes, expected: bytes) -> None:
-    assert _header_fields(header) == expected
+    assert header_fields(header) == expected
 
 
 def test_flag_change_by_another_client_keeps_the_uid(box: MaildirMailbox) -> None:
@@ -112,7 +107,8 @@ def test_draft_renamed_by_a_sync_tool_keeps_its_uid_and_can_be_withdrawn(
     key, _, info = path.name.partition(":")
     path.rename(path.with_name(f"{key},U=17:{info}"))
     assert box.fetch_new("Drafts", after_uid=uid) == []
-    box.withdraw("Drafts", uid or 0, "Trash")
+    validity = box.status("Drafts").uidvalidity
+    box.withdraw("Drafts", uid or 0, "Trash", uidvalidity=validity, identity=OURS_ID)
     assert list((box.folder_path("Drafts") / "cur").iterdir()) == []
     [trashed] = (box.folder_path("Trash") / "cur").iterdir()
     assert trashed.read_bytes() == OURS
@@ -120,8 +116,9 @@ def test_draft_renamed_by_a_sync_tool_keeps_its_uid_and_can_be_withdrawn(
 
 def test_withdraw_refuses_the_users_own_draft(box: MaildirMailbox) -> None:
     path = deliver(box.folder_path("Drafts"), RAW, flags="DS")
-    with pytest.raises(MailboxFatalError, match="not one of our drafts"):
-        box.withdraw("Drafts", 1, "Trash")
+    validity = box.status("Drafts").uidvalidity
+    with pytest.raises(MailboxFatalError, match="not our draft"):
+        box.withdraw("Drafts", 1, "Trash", uidvalidity=validity, identity=OURS_ID)
     assert path.exists()
 
 
@@ -129,7 +126,9 @@ def test_withdraw_without_trash_deletes_only_ours(box: MaildirMailbox) -> None:
     users = deliver(box.folder_path("Drafts"), RAW, flags="DS")
     uid = box.append_draft("Drafts", OURS, datetime.now(UTC))
     assert uid == 2
-    box.withdraw("Drafts", uid, None)
+    validity = box.status("Drafts").uidvalidity
+    done = box.withdraw("Drafts", uid, None, uidvalidity=validity, identity=OURS_ID)
+    assert done is Withdrawn.DELETED
     assert [p.name for p in (box.folder_path("Drafts") / "cur").iterdir()] == [users.name]
 
 

@@ -181,6 +181,7 @@ def clock_step(rng: random.Random, now: datetime) -> datetime:
     return now + timedelta(days=rng.randint(1, 9), minutes=rng.randint(0, 59))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("seed", "tz", "country", "reminders"),
     [

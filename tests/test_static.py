@@ -26,6 +26,7 @@ def _tool(name: str) -> list[str]:
     pytest.skip(f"{name} is not installed (pip install '.[test]')")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "argv",
     [

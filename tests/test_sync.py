@@ -17,7 +17,7 @@ from agent import config
 from agent.engine import Engine
 from agent.errors import MailboxFatalError
 from agent.imap import ImapMailbox
-from agent.mailbox import Mailbox
+from agent.mailbox import DraftIdentity, Mailbox
 from agent.store import Store
 from tests.dovecot import Dovecot, MailUser
 from tests.support import Account, make_account
@@ -202,11 +202,15 @@ def test_withdraw_refuses_a_stale_uid(acct: Account) -> None:
         assert uid is not None
         validity = mb.status("Drafts").uidvalidity
         with pytest.raises(MailboxFatalError, match="UIDVALIDITY"):
-            mb.withdraw("Drafts", uid, "Trash", uidvalidity=validity + 1, followup_id="a1.x")
+            mb.withdraw(
+                "Drafts", uid, "Trash", uidvalidity=validity + 1, identity=DraftIdentity("a1.x")
+            )
         with pytest.raises(MailboxFatalError, match="not our draft"):
-            mb.withdraw("Drafts", uid, "Trash", uidvalidity=validity, followup_id="a1.other")
+            mb.withdraw(
+                "Drafts", uid, "Trash", uidvalidity=validity, identity=DraftIdentity("a1.other")
+            )
         assert [m.uid for m in acct.folder("Drafts")] == [uid]
-        mb.withdraw("Drafts", uid, "Trash", uidvalidity=validity, followup_id="a1.x")
+        mb.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=DraftIdentity("a1.x"))
         assert acct.folder("Drafts") == [] and len(acct.folder("Trash")) == 1
     finally:
         mb.close()
