@@ -245,3 +245,33 @@ def test_a_draft_is_linted_only_on_the_notes_it_quotes() -> None:
     checkin = build(app, step(app, StepKind.CHECKIN, 90, seq=1), "2026-12-09 08:00")
     assert app.interviews[0].learned not in checkin.body
     assert checkin.findings == ()
+
+
+def seen(mid: str, kind: str, sender: str, to: str, when: str) -> SeenMessage:
+    """A stored message from `sender` to `to`, tied to no contact (matched by domain)."""
+    return SeenMessage(
+        "INBOX", 1, 9, mid, kind, 7, None, sender, to, "About the role", t(when), None, ""
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "sender", "to", "threads"),
+    [
+        # Substrings of the contact's address are other people.
+        ("reply", "Ash Lee <ashlee@acme.example>", "alex@example.org", False),
+        ("reply", "lee@acme.example.org", "alex@example.org", False),
+        ("user_sent", "Alex Candidate <alex@example.org>", "ashlee@acme.example", False),
+        ("user_sent", "alex@example.org", "marylee@acme.example, bob@x.example", False),
+        # The same address, however it is written, is the person.
+        ("reply", "Lee Park <Lee+jobs@ACME.example>", "alex@example.org", True),
+        ("user_sent", "alex@example.org", "bob@x.example, lee@acme.example", True),
+    ],
+)
+def test_checkin_threads_only_on_mail_with_that_exact_address(
+    kind: str, sender: str, to: str, threads: bool
+) -> None:
+    app = make_app(data=False)
+    app.contacts.append(Contact(92, 7, 1, "Lee Park", "lee@acme.example", Role.RECRUITER))
+    other = seen("<x1@acme.example>", kind, sender, to, "2026-11-17 10:00")
+    d = build(app, step(app, StepKind.CHECKIN, 92, 1), "2026-11-23 08:00", [other])
+    assert d.in_reply_to == ("<x1@acme.example>" if threads else None)
