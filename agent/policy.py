@@ -151,17 +151,6 @@ def thank_you_recipients(app: Application, iv: Interview) -> list[Contact]:
     return [c for c in app.contacts if c.interview_id == iv.id and not c.bounced_at]
 
 
-def agency_recruiter(app: Application) -> Contact | None:
-    return next(
-        (c for c in reversed(app.contacts) if _is_agency(c) and not c.bounced_at),
-        None,
-    )
-
-
-def _is_agency(c: Contact) -> bool:
-    return c.role is Role.RECRUITER and c.agency
-
-
 def checkin_recipient(app: Application, policy: PolicyConfig) -> Contact | None:
     """Who a check-in goes to: the first configured role with a deliverable address.
 
@@ -170,10 +159,10 @@ def checkin_recipient(app: Application, policy: PolicyConfig) -> Contact | None:
     """
     for role in policy.checkin_to:
         for c in reversed(app.contacts):
-            if c.role.value == role and not c.bounced_at and not _is_agency(c):
+            if c.role.value == role and not c.bounced_at and not c.is_agency_recruiter:
                 return c
     # Only an agency recruiter: they relay to the company.
-    return agency_recruiter(app)
+    return app.agency_recruiter
 
 
 def max_checkins(app: Application, policy: PolicyConfig) -> int:
@@ -210,16 +199,11 @@ def checkin_contacts(app: Application, manual_contacts: Sequence[datetime] = ())
     if iv is None:
         return []
     ours = [
-        contact_time(s)
+        s.contacted_at
         for s in app.steps
         if s.interview_id == iv.id and s.seq > 0 and _is_checkin_contact(s)
     ]
     return sorted(ours + [t for t in manual_contacts if t >= iv.ends_at])
-
-
-def contact_time(step: Step) -> datetime:
-    """When a step reached its person: sent if known, else drafted, else planned."""
-    return step.sent_at or step.drafted_at or step.due_at
 
 
 def plan(
@@ -267,7 +251,7 @@ def _plan(
     # toward the maximum (so rejecting them all lets the application go),
     # but it is not a contact made.
     set_aside = sorted(
-        contact_time(s)
+        s.contacted_at
         for s in app.steps
         if s.interview_id == iv.id
         and s.seq > 0
@@ -335,7 +319,7 @@ def _after_last(
         1 for d in desired if d.kind is StepKind.THANK_YOU and d.interview_id == iv.id
     ):
         return Plan(desired, AppState.ACTIVE, "", limit, made)
-    since = last or max((contact_time(s) for s in thank_yous), default=iv.ends_at)
+    since = last or max((s.contacted_at for s in thank_yous), default=iv.ends_at)
     if now >= since + timedelta(days=policy.min_gap_days):
         reason = f"{made} of {limit} check-ins made, no answer"
         return Plan(desired, AppState.EXHAUSTED, reason, limit, made)
@@ -383,7 +367,7 @@ def _first_checkin(
             # Only the local day of `now` matters from its due time on.
             horizon.until(want.due_at if now < want.due_at else cal.next_midnight(now))
         elif s.state in CONTACTED:
-            notes.append(contact_time(s))
+            notes.append(s.contacted_at)
     if notes:
         latest = max(notes).astimezone(cal.tz).date()
         floor = cal.work_start(cal.add_business_days(latest, policy.decision_buffer_business_days))
@@ -406,7 +390,7 @@ def _thank_yous(
         horizon.until(deadline)
     out = []
     for c in thank_you_recipients(app, iv):
-        what = "note to the agency recruiter" if _is_agency(c) else "thank-you"
+        what = "note to the agency recruiter" if c.is_agency_recruiter else "thank-you"
         out.append(
             DesiredStep(
                 key=f"a{app.id}.i{iv.id}.thank_you.c{c.id}",
@@ -434,7 +418,7 @@ def _reminders(
     reminders: RemindersConfig,
 ) -> list[DesiredStep]:
     """LinkedIn, handwritten card, references: the user acts, `done` ticks them off."""
-    people = [c for c in thank_you_recipients(app, iv) if not _is_agency(c)]
+    people = [c for c in app.people_met(iv.id) if not c.bounced_at]
     names = ", ".join(c.name for c in people)
     ends = iv.ends_at
     thanked = ends + timedelta(minutes=policy.thank_you_delay_minutes)

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import agenda, policy
 from .config import PolicyConfig
-from .models import Application, SeenMessage, Step, StepState
+from .models import Application, MessageKind, SeenMessage, Step, StepState
 from .store import Store
 
 
@@ -44,7 +44,7 @@ def timeline(app: Application) -> list[dict[str, Any]]:
         if e.kind != "drafted"  # the step itself says so, with its rule
     ]
     for s in app.steps:
-        at = s.sent_at or s.drafted_at or s.due_at
+        at = s.contacted_at
         rows.append(
             (
                 at,
@@ -68,7 +68,7 @@ def timeline(app: Application) -> list[dict[str, Any]]:
 def application_dict(
     app: Application, pol: PolicyConfig, messages: list[SeenMessage] | None = None
 ) -> dict[str, Any]:
-    manual = [m.sent_at for m in messages or [] if m.kind == "user_sent" and m.sent_at]
+    manual = [m.sent_at for m in messages or [] if m.kind is MessageKind.USER_SENT and m.sent_at]
     planned = [s for s in app.steps if s.state is StepState.PLANNED]
     nxt = min(planned, key=lambda s: (s.due_at, s.id), default=None)
     nxt_contact = app.contact(nxt.contact_id) if nxt else None
@@ -83,7 +83,7 @@ def application_dict(
         for s in app.steps
         if s.note.startswith(("lint:", "held back by lint"))
     ]
-    responses = [m for m in messages or [] if m.kind == "reply"]
+    responses = [m for m in messages or [] if m.kind is MessageKind.REPLY]
     return {
         "id": app.id,
         "company": app.company,
