@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agent import classify
 from agent.classify import AppIndex, DraftRef
@@ -285,3 +287,46 @@ def test_every_corpus_file_parses_without_error(idx: AppIndex) -> None:
         for role in FolderRole:
             classify.classify(h, role, idx, body=raw)
         classify.body_text(raw)
+
+
+header_lines = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "From",
+                "To",
+                "Cc",
+                "Reply-To",
+                "Subject",
+                "Date",
+                "Message-ID",
+                "In-Reply-To",
+                "References",
+                "Auto-Submitted",
+                "Precedence",
+                "Return-Path",
+                "Content-Type",
+                "X-Followup-Id",
+                "List-Id",
+            ]
+        ),
+        st.binary(max_size=60),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header_lines, st.binary(max_size=200))
+def test_any_header_parses_and_classifies_without_error(
+    idx: AppIndex, lines: list[tuple[str, bytes]], body: bytes
+) -> None:
+    raw = b"".join(
+        name.encode() + b": " + value.replace(b"\n", b" ") + b"\n" for name, value in lines
+    )
+    h = classify.parse_header(raw + b"\n" + body)
+    assert all(a == classify.normalise_address(a) for a in (*h.recipients, *h.reply_to))
+    for role in FolderRole:
+        for given_body in (None, raw + b"\n" + body):
+            v = classify.classify(h, role, idx, body=given_body)
+            assert v.kind in MessageKind
