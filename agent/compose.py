@@ -127,10 +127,12 @@ def template_for(step: Step, final: bool, agency: bool = False) -> str:
     raise TemplateError(f"{step.kind.value} is a reminder and has no template")
 
 
-def lint_kind(template: str) -> str:
-    return {"agency_recruiter.txt.j2": "agency", "thank_you.txt.j2": "thank_you"}.get(
-        template, "checkin"
-    )
+def lint_kind(template: str) -> lint.NoteKind:
+    """Which limits a template's drafts are linted against."""
+    return {
+        "agency_recruiter.txt.j2": lint.NoteKind.AGENCY,
+        "thank_you.txt.j2": lint.NoteKind.THANK_YOU,
+    }.get(template, lint.NoteKind.CHECKIN)
 
 
 def person_vars(name: str, email: str) -> dict[str, str]:

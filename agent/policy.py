@@ -246,18 +246,7 @@ def _plan(
     limit = max_checkins(app, policy)
     contact_times = checkin_contacts(app, manual_contacts)
     made = len(contact_times)
-    # A check-in draft the user threw away used up its turn: its number is
-    # never drafted again, the next one keeps the gap from it, and it counts
-    # toward the maximum (so rejecting them all lets the application go),
-    # but it is not a contact made.
-    set_aside = sorted(
-        s.contacted_at
-        for s in app.steps
-        if s.interview_id == iv.id
-        and s.seq > 0
-        and s.kind is StepKind.CHECKIN
-        and s.state is StepState.SKIPPED
-    )
+    set_aside = _set_aside(app, iv)
     used = made + len(set_aside)
     last = max(contact_times + set_aside, default=None)
 
@@ -274,18 +263,8 @@ def _plan(
         which = "check-in you set aside" if set_aside and last == set_aside[-1] else "contact"
         due = cal.next_work_time(cal.days_later(last, policy.min_gap_days))
         rule = f"{policy.min_gap_days} days after the last {which} ({_day(last, cal)})"
-    if app.hold_until and due < app.hold_until:
-        back = cal.work_start(cal.add_business_days(app.hold_until.astimezone(cal.tz).date(), 1))
-        due = max(due, back)
-        rule += f"; held until one business day after their return ({_day(app.hold_until, cal)})"
-    if due < now:
-        horizon.until(cal.next_hours_change(now))
-        if not cal.in_working_hours(now):
-            # Overdue (a past decision date, the daemon was down): the next
-            # working hour, so the user can still send it in business hours.
-            due = cal.next_work_time(now)
-    else:
-        horizon.until(due)
+    due, rule = _held(app, due, rule, cal)
+    due = _overdue_to_working_hours(due, cal, now, horizon)
     final = " (the last one)" if seq == limit else ""
     kind, word = (StepKind.CALL, "call") if reminders.calls else (StepKind.CHECKIN, "checkin")
     desired.append(
@@ -300,6 +279,46 @@ def _plan(
         )
     )
     return Plan(desired, AppState.ACTIVE, "", limit, made)
+
+
+def _set_aside(app: Application, iv: Interview) -> list[datetime]:
+    """When the check-in drafts of this round that the user threw away were made, sorted.
+
+    Each used up its turn: its number is never drafted again, the next one
+    keeps the gap from it, and it counts toward the maximum (so rejecting
+    them all lets the application go), but it is not a contact made.
+    """
+    return sorted(
+        s.contacted_at
+        for s in app.steps
+        if s.interview_id == iv.id
+        and s.seq > 0
+        and s.kind is StepKind.CHECKIN
+        and s.state is StepState.SKIPPED
+    )
+
+
+def _held(app: Application, due: datetime, rule: str, cal: Calendar) -> tuple[datetime, str]:
+    """An out-of-office hold: no check-in before one business day after their return."""
+    if not app.hold_until or due >= app.hold_until:
+        return due, rule
+    back = cal.work_start(cal.add_business_days(app.hold_until.astimezone(cal.tz).date(), 1))
+    held = f"; held until one business day after their return ({_day(app.hold_until, cal)})"
+    return max(due, back), rule + held
+
+
+def _overdue_to_working_hours(
+    due: datetime, cal: Calendar, now: datetime, horizon: _Horizon
+) -> datetime:
+    if due >= now:
+        horizon.until(due)
+        return due
+    horizon.until(cal.next_hours_change(now))
+    if cal.in_working_hours(now):
+        return due
+    # Overdue (a past decision date, the daemon was down): the next working
+    # hour, so the user can still send it in business hours.
+    return cal.next_work_time(now)
 
 
 def _after_last(
