@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent import classify
-from agent.classify import AppIndex, DraftRef
+from agent.classify import AppIndex, DraftRef, MatchedBy
 from agent.models import (
     Application,
     AppState,
@@ -78,21 +78,26 @@ def load(name: str) -> bytes:
 @pytest.mark.parametrize(
     ("name", "kind", "apps", "contact", "how"),
     [
-        ("reply_interviewer.eml", MessageKind.REPLY, [1], None, "thread"),
-        ("reply_colleague.eml", MessageKind.REPLY, [1], None, "domain"),
-        ("reply_personal_in_thread.eml", MessageKind.REPLY, [1], None, "thread"),
-        ("newsletter.eml", MessageKind.LIST, [1], None, "domain"),
-        ("ats_notice.eml", MessageKind.AUTOMATED, [1], None, "domain"),
-        ("broken_headers.eml", MessageKind.REPLY, [1], 5, "contact"),
-        ("huge_malformed_mime.eml", MessageKind.REPLY, [1], 4, "contact"),
+        ("reply_interviewer.eml", MessageKind.REPLY, [1], None, MatchedBy.THREAD),
+        ("reply_colleague.eml", MessageKind.REPLY, [1], None, MatchedBy.DOMAIN),
+        ("reply_personal_in_thread.eml", MessageKind.REPLY, [1], None, MatchedBy.THREAD),
+        ("newsletter.eml", MessageKind.LIST, [1], None, MatchedBy.DOMAIN),
+        ("ats_notice.eml", MessageKind.AUTOMATED, [1], None, MatchedBy.DOMAIN),
+        ("broken_headers.eml", MessageKind.REPLY, [1], 5, MatchedBy.CONTACT),
+        ("huge_malformed_mime.eml", MessageKind.REPLY, [1], 4, MatchedBy.CONTACT),
     ],
 )
 def test_incoming_without_body(
-    idx: AppIndex, name: str, kind: MessageKind, apps: list[int], contact: int | None, how: str
+    idx: AppIndex,
+    name: str,
+    kind: MessageKind,
+    apps: list[int],
+    contact: int | None,
+    how: MatchedBy,
 ) -> None:
     v = classify.classify(classify.parse_header(load(name)), FolderRole.INCOMING, idx)
     assert (v.kind, [m.application_id for m in v.matches], v.contact_id) == (kind, apps, contact)
-    assert v.matches[0].how == how
+    assert v.matches[0].how is how
     assert not v.needs_body
 
 

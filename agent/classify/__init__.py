@@ -9,7 +9,7 @@ The package is split by role; this module only re-exports the names callers use.
 
 from __future__ import annotations
 
-from .appindex import PUBLIC_PROVIDERS, AppIndex, Match, is_public_provider
+from .appindex import PUBLIC_PROVIDERS, AppIndex, Match, MatchedBy, is_public_provider
 from .automail import is_auto_reply, is_automated, is_list, is_out_of_office_subject
 from .bodies import body_text
 from .bounces import delay_only, failed_addresses, looks_like_bounce
@@ -32,6 +32,7 @@ __all__ = [
     "DraftRef",
     "Header",
     "Match",
+    "MatchedBy",
     "Verdict",
     "body_text",
     "classify",

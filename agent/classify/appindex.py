@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from ..models import Application, AppState, normalise_address
 from .headers import Header, domain_of
@@ -68,11 +69,19 @@ def is_public_provider(domain: str) -> bool:
     return domain in PUBLIC_PROVIDERS or domain.startswith(_PUBLIC_PREFIXES)
 
 
+class MatchedBy(StrEnum):
+    """What tied a message to an application, strongest first."""
+
+    THREAD = "thread"  # it answers or references one of the application's messages
+    CONTACT = "contact"  # an address of one of its contacts
+    DOMAIN = "domain"  # an address at the company's own domain
+
+
 @dataclass(frozen=True)
 class Match:
     application_id: int
     contact_id: int | None
-    how: str  # "thread" | "contact" | "domain"
+    how: MatchedBy
 
 
 @dataclass
@@ -135,16 +144,20 @@ class AppIndex:
     def match_people(self, addrs: Iterable[str], *, domains: bool = True) -> list[Match]:
         """Applications these addresses belong to: contacts first, then company domains."""
         addrs = [a for a in dict.fromkeys(addrs) if a and a not in self.me]
-        found = [Match(a, c, "contact") for addr in addrs for a, c in self.contacts.get(addr, [])]
+        found = [
+            Match(a, c, MatchedBy.CONTACT) for addr in addrs for a, c in self.contacts.get(addr, [])
+        ]
         if not found and domains:
             found = [
-                Match(a, None, "domain") for addr in addrs for a in sorted(self._domain_apps(addr))
+                Match(a, None, MatchedBy.DOMAIN)
+                for addr in addrs
+                for a in sorted(self._domain_apps(addr))
             ]
         return self._dedupe(found)
 
     def match_thread(self, h: Header) -> list[Match]:
         apps = [self.threads[i] for i in h.thread_ids if i in self.threads]
-        return self._dedupe([Match(a, None, "thread") for a in apps])
+        return self._dedupe([Match(a, None, MatchedBy.THREAD) for a in apps])
 
     def _dedupe(self, matches: list[Match]) -> list[Match]:
         seen: dict[int, Match] = {}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ..models import FolderRole, MessageKind
-from .appindex import AppIndex, Match
+from .appindex import AppIndex, Match, MatchedBy
 from .automail import is_auto_reply, is_automated, is_list
 from .bodies import body_text
 from .bounces import delay_only, failed_addresses, looks_like_bounce
@@ -105,7 +105,7 @@ def _classify_bounce(h: Header, idx: AppIndex, body: bytes | None) -> Verdict:
     if delay_only(body):
         return Verdict(MessageKind.AUTOMATED, reason="delivery delayed, not failed")
     failed = tuple(failed_addresses(body, idx.contacts))
-    matches = [Match(a, c, "contact") for addr in failed for a, c in idx.contact_ids(addr)]
+    matches = [Match(a, c, MatchedBy.CONTACT) for addr in failed for a, c in idx.contact_ids(addr)]
     if not matches:
         matches = idx.match_thread(h)
     if not matches:
@@ -123,7 +123,7 @@ def _classify_sent(h: Header, idx: AppIndex) -> Verdict:
         return Verdict(MessageKind.OUR_SENT, reason="X-Followup-Id", followup_id=h.followup_id)
     matches = idx.match_thread(h) or idx.match_people(h.recipients)
     if h.message_id and h.message_id in idx.threads and not matches:
-        matches = [Match(idx.threads[h.message_id], None, "thread")]
+        matches = [Match(idx.threads[h.message_id], None, MatchedBy.THREAD)]
     if not matches:
         return Verdict(MessageKind.UNRELATED)
     # Whether it is one of our drafts (matched by Message-ID or recipient and
