@@ -1,4 +1,4 @@
-"""classify.py as tables: a corpus of real-world-shaped messages → kind, application, details."""
+"""agent/classify as tables: a corpus of real-world-shaped messages → kind, application, details."""
 
 from __future__ import annotations
 

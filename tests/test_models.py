@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -22,6 +23,7 @@ from agent.models import (
     address_in,
     normalise_address,
 )
+from agent.store import Store
 
 T0 = datetime(2026, 11, 16, 14, 0, tzinfo=UTC)
 
@@ -146,3 +148,30 @@ def test_participants_are_normalised_addresses(
         "INBOX", 1, 1, "<m@x>", MessageKind.REPLY, 1, None, sender, to, "", T0, None, ""
     )
     assert m.participants == participants
+
+
+@pytest.mark.parametrize("to", [(), ("lee@acme.example",), ("a@x.example", "b@y.example")])
+@pytest.mark.parametrize("kind", [MessageKind.REPLY, MessageKind.USER_SENT, MessageKind.OUR_DRAFT])
+def test_a_seen_message_reads_back_from_the_store_as_it_was_written(
+    tmp_path: Path, kind: MessageKind, to: tuple[str, ...]
+) -> None:
+    store = Store.open(tmp_path / "state.sqlite3")
+    with store.transaction():
+        app_id = store.add_application("Acme", "Engineer", T0)
+        m = SeenMessage(
+            "INBOX",
+            1,
+            7,
+            "<m@x>",
+            kind,
+            app_id,
+            None,
+            "Ash <ash@acme.example>",
+            to,
+            "Hi",
+            T0,
+            None,
+            "",
+        )
+        assert store.record_message(m, T0)
+    assert store.messages_for(app_id) == [m]
