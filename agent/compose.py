@@ -26,7 +26,6 @@ from .models import (
     SeenMessage,
     Step,
     StepKind,
-    StepState,
 )
 
 FOLLOWUP_HEADER = "X-Followup-Id"
@@ -199,10 +198,7 @@ def _our_notes(app: Application, contact_ids: set[int]) -> dict[str, _Row]:
     return {
         s.message_id: (s.contacted_at, s.subject, tuple(s.refs.split()) or None)
         for s in app.steps
-        if s.contact_id in contact_ids
-        and s.message_id
-        and s.subject
-        and s.state in (StepState.DRAFTED, StepState.SENT)
+        if s.contact_id in contact_ids and s.message_id and s.subject and s.state.reached_person
     }
 
 

@@ -80,6 +80,11 @@ class StepState(StrEnum):
     def final(self) -> bool:
         return self not in (StepState.PLANNED, StepState.APPENDING)
 
+    @property
+    def reached_person(self) -> bool:
+        """The note was written for its person: a draft in their Drafts folder counts."""
+        return self in (StepState.DRAFTED, StepState.SENT)
+
 
 @dataclass(frozen=True)
 class Person:

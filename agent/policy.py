@@ -26,7 +26,6 @@ from .models import (
     StepState,
 )
 
-CONTACTED = (StepState.DRAFTED, StepState.SENT)
 # Without a reminders config (library callers, benchmarks) only emails are planned.
 NO_REMINDERS = RemindersConfig(linkedin=False, alert_references=False)
 
@@ -188,7 +187,7 @@ def max_checkins(app: Application, policy: PolicyConfig) -> int:
 
 def _is_checkin_contact(step: Step) -> bool:
     if step.kind is StepKind.CHECKIN:
-        return step.state in CONTACTED
+        return step.state.reached_person
     # A call reminder ticked off is a check-in made by phone.
     return step.kind is StepKind.CALL and step.state is StepState.DONE
 
@@ -385,7 +384,7 @@ def _first_checkin(
             notes.append(max(want.due_at, now))
             # Only the local day of `now` matters from its due time on.
             horizon.until(want.due_at if now < want.due_at else cal.next_midnight(now))
-        elif s.state in CONTACTED:
+        elif s.state.reached_person:
             notes.append(s.contacted_at)
     if notes:
         latest = max(notes).astimezone(cal.tz).date()
