@@ -175,3 +175,21 @@ def test_a_seen_message_reads_back_from_the_store_as_it_was_written(
         )
         assert store.record_message(m, T0)
     assert store.messages_for(app_id) == [m]
+
+
+@pytest.mark.parametrize(
+    ("state", "reached"),
+    [
+        (StepState.PLANNED, False),
+        (StepState.APPENDING, False),  # the APPEND may not have happened
+        (StepState.DRAFTED, True),
+        (StepState.SENT, True),
+        (StepState.SKIPPED, False),  # the user threw the draft away
+        (StepState.WITHDRAWN, False),
+        (StepState.CANCELLED, False),
+        (StepState.DONE, False),  # a reminder, not a note
+    ],
+)
+def test_reached_person(state: StepState, reached: bool) -> None:
+    # A draft waiting in Drafts counts: the user sends what we write.
+    assert state.reached_person is reached
