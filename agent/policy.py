@@ -333,9 +333,7 @@ def _after_last(
 ) -> Plan:
     """All check-ins made: wait for an answer to the last one, then let go."""
     thank_yous = [s for s in app.steps if s.kind is StepKind.THANK_YOU and s.interview_id == iv.id]
-    if any(s.state is StepState.PLANNED for s in thank_yous) or len(thank_yous) < sum(
-        1 for d in desired if d.kind is StepKind.THANK_YOU and d.interview_id == iv.id
-    ):
+    if not _all_written(thank_yous, desired, iv):
         return Plan(desired, AppState.ACTIVE, "", limit, made)
     since = last or max((s.contacted_at for s in thank_yous), default=iv.ends_at)
     if now >= since + timedelta(days=policy.min_gap_days):
@@ -343,6 +341,12 @@ def _after_last(
         return Plan(desired, AppState.EXHAUSTED, reason, limit, made)
     horizon.until(since + timedelta(days=policy.min_gap_days))
     return Plan(desired, AppState.ACTIVE, "", limit, made)
+
+
+def _all_written(thank_yous: Sequence[Step], desired: Sequence[DesiredStep], iv: Interview) -> bool:
+    """Every thank-you of the round exists and is past planning: only then may it let go."""
+    wanted = sum(1 for d in desired if d.kind is StepKind.THANK_YOU and d.interview_id == iv.id)
+    return len(thank_yous) >= wanted and all(s.state is not StepState.PLANNED for s in thank_yous)
 
 
 def _day(moment: datetime, cal: Calendar) -> str:
@@ -374,6 +378,28 @@ def _first_checkin(
     due = cal.work_start(d)
     # A thank-you and a check-in never land together (an interview added
     # late, a decision date already past): the check-in waits a few days.
+    notes = _thank_you_times(app, iv, desired, cal, now, horizon)
+    if notes:
+        latest = max(notes).astimezone(cal.tz).date()
+        floor = cal.work_start(cal.add_business_days(latest, policy.decision_buffer_business_days))
+        if floor > due:
+            due = floor
+            rule += (
+                f"; moved to {policy.decision_buffer_business_days} business days after "
+                "the thank-you notes"
+            )
+    return due, rule
+
+
+def _thank_you_times(
+    app: Application,
+    iv: Interview,
+    desired: Sequence[DesiredStep],
+    cal: Calendar,
+    now: datetime,
+    horizon: _Horizon,
+) -> list[datetime]:
+    """When this round's thank-you notes reached (or, still to be drafted, will reach) people."""
     steps = {s.key: s for s in app.steps}
     notes = []
     for want in desired:
@@ -386,16 +412,7 @@ def _first_checkin(
             horizon.until(want.due_at if now < want.due_at else cal.next_midnight(now))
         elif s.state.reached_person:
             notes.append(s.contacted_at)
-    if notes:
-        latest = max(notes).astimezone(cal.tz).date()
-        floor = cal.work_start(cal.add_business_days(latest, policy.decision_buffer_business_days))
-        if floor > due:
-            due = floor
-            rule += (
-                f"; moved to {policy.decision_buffer_business_days} business days after "
-                "the thank-you notes"
-            )
-    return due, rule
+    return notes
 
 
 def _thank_yous(
