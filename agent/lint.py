@@ -194,13 +194,7 @@ def check_spelling(texts: Iterable[str], known: Iterable[str] = ()) -> list[Find
     Capitalised words are taken as names (Flink, Kubernetes) and not checked.
     """
     accepted = {w.lower() for k in known for w in WORD.findall(k)} | TRADE_WORDS
-    candidates: list[str] = []
-    for text in texts:
-        for part in WORD.findall(text.replace("-", " ")):
-            word = part.strip("'")
-            if len(word) < 3 or word[0].isupper() or word.lower() in accepted:
-                continue
-            candidates.append(word.lower())
+    candidates = _to_check(texts, accepted)
     if not candidates:
         return []
     sp = _speller()
@@ -211,6 +205,14 @@ def check_spelling(texts: Iterable[str], known: Iterable[str] = ()) -> list[Find
         hint = f" (did you mean {fix!r}?)" if fix and fix != word else ""
         out.append(Finding(Check.SPELLING, f"{word!r}{hint}"))
     return out
+
+
+def _to_check(texts: Iterable[str], accepted: set[str]) -> list[str]:
+    """The words worth a dictionary look-up, lower-cased: no names, short or accepted words."""
+    words = (p.strip("'") for text in texts for p in WORD.findall(text.replace("-", " ")))
+    return [
+        w.lower() for w in words if len(w) >= 3 and not w[0].isupper() and w.lower() not in accepted
+    ]
 
 
 def check_draft(
