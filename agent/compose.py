@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -222,7 +222,7 @@ def context_for(
     contact: Contact,
     sender: Person,
     now: datetime,
-    tz: Any,
+    tz: tzinfo,
     max_checkins: int,
     thread: ThreadRef | None = None,
 ) -> dict[str, Any]:
@@ -262,7 +262,7 @@ def build_draft(
     step: Step,
     sender: Person,
     now: datetime,
-    tz: Any,
+    tz: tzinfo,
     max_checkins: int,
     messages: Sequence[SeenMessage] = (),
     domain: str = "localhost",
