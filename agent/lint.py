@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Protocol
 
 
 class NoteKind(StrEnum):
@@ -181,11 +181,21 @@ TRADE_WORDS = frozenset(
 )
 
 
+class _Speller(Protocol):
+    """The part of pyspellchecker's SpellChecker used here (the library ships no types)."""
+
+    def unknown(self, words: Iterable[str]) -> set[str]: ...
+
+    def correction(self, word: str) -> str | None: ...
+
+
 @functools.lru_cache(maxsize=1)
-def _speller() -> Any:
+def _speller() -> _Speller:
+    # Built on first use, once: constructing it loads the bundled word lists.
     from spellchecker import SpellChecker
 
-    return SpellChecker()
+    speller: _Speller = SpellChecker()
+    return speller
 
 
 def check_spelling(texts: Iterable[str], known: Iterable[str] = ()) -> list[Finding]:
