@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -17,7 +17,16 @@ import jinja2
 
 from . import lint
 from .errors import TemplateError
-from .models import Application, Contact, Person, Role, SeenMessage, Step, StepKind, StepState
+from .models import (
+    Application,
+    Contact,
+    Interview,
+    MessageKind,
+    Person,
+    SeenMessage,
+    Step,
+    StepKind,
+)
 
 FOLLOWUP_HEADER = "X-Followup-Id"
 
@@ -117,19 +126,17 @@ def template_for(step: Step, final: bool, agency: bool = False) -> str:
     raise TemplateError(f"{step.kind.value} is a reminder and has no template")
 
 
-def lint_kind(template: str) -> str:
-    return {"agency_recruiter.txt.j2": "agency", "thank_you.txt.j2": "thank_you"}.get(
-        template, "checkin"
-    )
+def lint_kind(template: str) -> lint.NoteKind:
+    """Which limits a template's drafts are linted against."""
+    return {
+        "agency_recruiter.txt.j2": lint.NoteKind.AGENCY,
+        "thank_you.txt.j2": lint.NoteKind.THANK_YOU,
+    }.get(template, lint.NoteKind.CHECKIN)
 
 
 def person_vars(name: str, email: str) -> dict[str, str]:
     parts = name.split()
     return {"name": name, "first_name": parts[0] if parts else name, "email": email}
-
-
-def _agency(c: Contact | None) -> bool:
-    return c is not None and c.role is Role.RECRUITER and c.agency
 
 
 def names(people: list[str]) -> str:
@@ -145,9 +152,7 @@ def thank_you_variant(app: Application, step: Step) -> int:
     Ordered by contact id, so it never depends on the order drafts were
     written in, and the agency recruiter (a note of its own) takes no place.
     """
-    peers = sorted(
-        {c.id for c in app.contacts if c.interview_id == step.interview_id and not _agency(c)}
-    )
+    peers = sorted({c.id for c in app.people_met(step.interview_id)})
     return peers.index(step.contact_id) if step.contact_id in peers else 0
 
 
@@ -165,34 +170,20 @@ class ThreadRef:
 
 
 # Mail in the store that a check-in may answer: a person's reply, or the user's own mail.
-THREAD_KINDS = ("reply", "user_sent")
+THREAD_KINDS = (MessageKind.REPLY, MessageKind.USER_SENT)
+
+# A message in the conversation: when, its subject, and the chain it answered
+# (None for our older notes, stored without one: rebuilt from what came before).
+_Row = tuple[datetime, str, tuple[str, ...] | None]
 
 
 def thread_for(
     app: Application, contact: Contact, messages: Sequence[SeenMessage], exclude: str | None = None
 ) -> ThreadRef | None:
     """The last message exchanged with this person: our notes to them, or mail either way."""
-    address = contact.email.lower()
-    same = {c.id for c in app.contacts if c.email.lower() == address}
-    rows: dict[str, tuple[datetime, str, tuple[str, ...] | None]] = {}
-    for s in app.steps:
-        if (
-            s.contact_id in same
-            and s.message_id
-            and s.subject
-            and s.state in (StepState.DRAFTED, StepState.SENT)
-        ):
-            when = s.sent_at or s.drafted_at or s.due_at
-            # The chain it was written with; older rows without one rebuild it.
-            rows[s.message_id] = (when, s.subject, tuple(s.refs.split()) or None)
-    for m in messages:
-        if (
-            m.kind in THREAD_KINDS
-            and m.message_id
-            and m.sent_at is not None
-            and (m.contact_id in same or address in f"{m.from_addr} {m.to_addrs}".lower())
-        ):
-            rows[m.message_id] = (m.sent_at, m.subject, tuple(m.refs.split()))
+    address = contact.address
+    same = {c.id for c in app.contacts if c.address == address}
+    rows = _our_notes(app, same) | _their_mail(messages, same, address)
     rows.pop(exclude or "", None)
     last: ThreadRef | None = None
     for mid, (_, subject, refs) in sorted(rows.items(), key=lambda kv: kv[1][0]):
@@ -202,13 +193,36 @@ def thread_for(
     return last
 
 
+def _our_notes(app: Application, contact_ids: set[int]) -> dict[str, _Row]:
+    """Our drafts to these contacts that reached them, by Message-ID."""
+    return {
+        s.message_id: (s.contacted_at, s.subject, tuple(s.refs.split()) or None)
+        for s in app.steps
+        if s.contact_id in contact_ids and s.message_id and s.subject and s.state.reached_person
+    }
+
+
+def _their_mail(
+    messages: Sequence[SeenMessage], contact_ids: set[int], address: str
+) -> dict[str, _Row]:
+    """Stored mail from or to the person, by Message-ID; addresses compared exactly."""
+    return {
+        m.message_id: (m.sent_at, m.subject, tuple(m.refs.split()))
+        for m in messages
+        if m.kind in THREAD_KINDS
+        and m.message_id
+        and m.sent_at is not None
+        and (m.contact_id in contact_ids or address in m.participants)
+    }
+
+
 def context_for(
     app: Application,
     step: Step,
     contact: Contact,
     sender: Person,
     now: datetime,
-    tz: Any,
+    tz: tzinfo,
     max_checkins: int,
     thread: ThreadRef | None = None,
 ) -> dict[str, Any]:
@@ -233,9 +247,7 @@ def context_for(
         "learned": iv.learned.strip().rstrip("."),
         "highlight": iv.highlight.strip().rstrip("."),
         "decision": f"{decision:%B} {decision.day}" if decision else "",
-        "people": names(
-            [c.name for c in app.contacts if c.interview_id == iv.id and not _agency(c)]
-        ),
+        "people": names([c.name for c in app.people_met(iv.id)]),
         "variant": thank_you_variant(app, step),
         "seq": step.seq,
         "max": max_checkins,
@@ -250,7 +262,7 @@ def build_draft(
     step: Step,
     sender: Person,
     now: datetime,
-    tz: Any,
+    tz: tzinfo,
     max_checkins: int,
     messages: Sequence[SeenMessage] = (),
     domain: str = "localhost",
@@ -268,22 +280,17 @@ def build_draft(
         else None
     )
     ctx = context_for(app, step, contact, sender, now, tz, max_checkins, thread)
-    template = template_for(step, ctx["final"], _agency(contact))
+    template = template_for(step, ctx["final"], contact.is_agency_recruiter)
     subject, body = render(env, template, ctx)
-    agency = next((c for c in reversed(app.contacts) if _agency(c) and not c.bounced_at), None)
-    cc = (agency.person,) if agency is not None and agency.email != contact.email else ()
-    iv = app.interview(step.interview_id)
-    notes = [contact.discussed] + ([iv.learned, iv.highlight] if iv else [])
-    # Only the notes this draft quotes: a typo elsewhere is not this draft's finding.
-    user_texts = [t for t in notes if t and t in body]
     known = [app.company, app.role, sender.name, *app.domains, *known_words]
     known += [c.name for c in app.contacts]
-    findings = lint.check_draft(body, lint_kind(template), user_texts, known)
+    quoted = _quoted_notes(body, contact, app.interview(step.interview_id))
+    findings = lint.check_draft(body, lint_kind(template), quoted, known)
     return Draft(
         step_key=step.key,
         sender=sender,
         to=contact.person,
-        cc=cc,
+        cc=copied(app, contact),
         subject=subject,
         body=body,
         message_id=step.message_id or new_message_id(domain, step.key),
@@ -291,3 +298,15 @@ def build_draft(
         references=(*thread.references, thread.message_id) if thread else (),
         findings=tuple(findings),
     )
+
+
+def copied(app: Application, to: Contact) -> tuple[Person, ...]:
+    """Who is copied on a note to `to`: the agency recruiter, unless they are `to`."""
+    agency = app.agency_recruiter
+    return (agency.person,) if agency is not None and agency.address != to.address else ()
+
+
+def _quoted_notes(body: str, contact: Contact, iv: Interview | None) -> list[str]:
+    """The user's notes this draft quotes: a typo elsewhere is not this draft's finding."""
+    notes = [contact.discussed] + ([iv.learned, iv.highlight] if iv else [])
+    return [t for t in notes if t and t in body]

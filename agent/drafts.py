@@ -422,7 +422,7 @@ class Drafts:
                 step.id, StepState.WITHDRAWN, now, reason=f"{reason}; draft {done.value}"
             )
             self.store.add_event(
-                step.application_id, "withdrawn", f"draft {step.key} {done.value}", now
+                step.application_id, "withdrawn", f"draft {step.key} withdrawn", now
             )
         return True
 

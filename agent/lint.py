@@ -11,11 +11,31 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Protocol
+
+
+class NoteKind(StrEnum):
+    """What a draft is, for its limits; the value is the word findings use."""
+
+    THANK_YOU = "thank_you"
+    AGENCY = "agency"  # the note to the agency recruiter
+    CHECKIN = "checkin"
+
+
+class Check(StrEnum):
+    """What a finding is about; the value prefixes the finding's text."""
+
+    LENGTH = "length"
+    PARAGRAPHS = "paragraphs"
+    TONE = "tone"
+    PLACEHOLDER = "placeholder"
+    SPELLING = "spelling"
+
 
 # Words in the body proper (greeting and signature excluded), by template kind.
 # Career advisers: a thank-you fits on a phone screen, a check-in is shorter.
-WORD_LIMITS = {"thank_you": 200, "agency": 150, "checkin": 120}
+WORD_LIMITS = {NoteKind.THANK_YOU: 200, NoteKind.AGENCY: 150, NoteKind.CHECKIN: 120}
 MAX_PARAGRAPHS = 3
 PARAGRAPH_WORDS = 90
 
@@ -63,7 +83,7 @@ SIGN_OFF = re.compile(r"^(best|kind|warm)?\s*(regards|wishes|thanks)\b|^sincerel
 
 @dataclass(frozen=True)
 class Finding:
-    code: str  # length | paragraphs | tone | placeholder | spelling
+    code: Check
     message: str
 
     def __str__(self) -> str:
@@ -96,25 +116,25 @@ def _normal(text: str) -> str:
     return text.lower().replace("’", "'").replace("‘", "'")
 
 
-def check_body(body: str, kind: str) -> list[Finding]:
+def check_body(body: str, kind: NoteKind) -> list[Finding]:
     """Length, paragraphs, tone and leftovers of a rendered draft."""
     out: list[Finding] = []
     paras = paragraphs(body)
     if not 1 <= len(paras) <= MAX_PARAGRAPHS:
-        out.append(Finding("paragraphs", f"{len(paras)} paragraphs; keep it to 1–3"))
+        out.append(Finding(Check.PARAGRAPHS, f"{len(paras)} paragraphs; keep it to 1–3"))
     words = sum(len(p.split()) for p in paras)
-    limit = WORD_LIMITS.get(kind, WORD_LIMITS["thank_you"])
+    limit = WORD_LIMITS[kind]
     if words > limit:
-        out.append(Finding("length", f"{words} words; a {kind} note stays under {limit}"))
+        out.append(Finding(Check.LENGTH, f"{words} words; a {kind} note stays under {limit}"))
     for n, p in enumerate(paras, 1):
         if len(p.split()) > PARAGRAPH_WORDS:
-            out.append(Finding("length", f"paragraph {n} has {len(p.split())} words"))
+            out.append(Finding(Check.LENGTH, f"paragraph {n} has {len(p.split())} words"))
     low = _normal(body)
-    out += [Finding("tone", f"avoid {phrase!r}") for phrase in BANNED if phrase in low]
+    out += [Finding(Check.TONE, f"avoid {phrase!r}") for phrase in BANNED if phrase in low]
     for pattern, what in PLACEHOLDERS:
         m = pattern.search(body)
         if m:
-            out.append(Finding("placeholder", f"{what}: {m.group(0).strip()!r}"))
+            out.append(Finding(Check.PLACEHOLDER, f"{what}: {m.group(0).strip()!r}"))
     return out
 
 
@@ -161,11 +181,21 @@ TRADE_WORDS = frozenset(
 )
 
 
+class _Speller(Protocol):
+    """The part of pyspellchecker's SpellChecker used here (the library ships no types)."""
+
+    def unknown(self, words: Iterable[str]) -> set[str]: ...
+
+    def correction(self, word: str) -> str | None: ...
+
+
 @functools.lru_cache(maxsize=1)
-def _speller() -> Any:
+def _speller() -> _Speller:
+    # Built on first use, once: constructing it loads the bundled word lists.
     from spellchecker import SpellChecker
 
-    return SpellChecker()
+    speller: _Speller = SpellChecker()
+    return speller
 
 
 def check_spelling(texts: Iterable[str], known: Iterable[str] = ()) -> list[Finding]:
@@ -174,13 +204,7 @@ def check_spelling(texts: Iterable[str], known: Iterable[str] = ()) -> list[Find
     Capitalised words are taken as names (Flink, Kubernetes) and not checked.
     """
     accepted = {w.lower() for k in known for w in WORD.findall(k)} | TRADE_WORDS
-    candidates: list[str] = []
-    for text in texts:
-        for part in WORD.findall(text.replace("-", " ")):
-            word = part.strip("'")
-            if len(word) < 3 or word[0].isupper() or word.lower() in accepted:
-                continue
-            candidates.append(word.lower())
+    candidates = _to_check(texts, accepted)
     if not candidates:
         return []
     sp = _speller()
@@ -189,12 +213,20 @@ def check_spelling(texts: Iterable[str], known: Iterable[str] = ()) -> list[Find
     for word in dict.fromkeys(w for w in candidates if w in unknown):
         fix = sp.correction(word)
         hint = f" (did you mean {fix!r}?)" if fix and fix != word else ""
-        out.append(Finding("spelling", f"{word!r}{hint}"))
+        out.append(Finding(Check.SPELLING, f"{word!r}{hint}"))
     return out
 
 
+def _to_check(texts: Iterable[str], accepted: set[str]) -> list[str]:
+    """The words worth a dictionary look-up, lower-cased: no names, short or accepted words."""
+    words = (p.strip("'") for text in texts for p in WORD.findall(text.replace("-", " ")))
+    return [
+        w.lower() for w in words if len(w) >= 3 and not w[0].isupper() and w.lower() not in accepted
+    ]
+
+
 def check_draft(
-    body: str, kind: str, user_texts: Sequence[str], known: Iterable[str]
+    body: str, kind: NoteKind, user_texts: Sequence[str], known: Iterable[str]
 ) -> list[Finding]:
     """Everything: the rendered body and the user's text that went into it."""
     return check_body(body, kind) + check_spelling(user_texts, known)

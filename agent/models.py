@@ -1,10 +1,36 @@
-"""Domain records. Times are timezone-aware datetimes (stored as UTC)."""
+"""Domain records and the predicates on them, each rule written once.
+
+Times are timezone-aware datetimes (stored as UTC). Addresses are compared
+normalised and exactly (`normalise_address`), never as substrings.
+"""
 
 from __future__ import annotations
 
+import email.utils
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from email.headerregistry import Address
 from enum import StrEnum
+
+_PLUS = re.compile(r"\+[^@]*@")
+# What still looks like an address in a mangled header ("a@x.com; b@y.com").
+ADDRESS_PATTERN = re.compile(r"[\w.+'-]+@[\w.-]+\w")
+
+
+def normalise_address(addr: str) -> str:
+    """Lower-case, without angle brackets or a +tag: 'Jane+jobs@Acme.com' → 'jane@acme.com'."""
+    addr = addr.strip().strip("<>").strip().lower()
+    return _PLUS.sub("@", addr, count=1)
+
+
+def address_in(text: str) -> str:
+    """The normalised address of 'Name <addr>' or a bare address; '' when there is none."""
+    _, addr = email.utils.parseaddr(text)
+    if "@" not in addr:
+        found = ADDRESS_PATTERN.search(text)
+        addr = found.group(0) if found else ""
+    return normalise_address(addr) if addr else ""
 
 
 class AppState(StrEnum):
@@ -54,6 +80,11 @@ class StepState(StrEnum):
     def final(self) -> bool:
         return self not in (StepState.PLANNED, StepState.APPENDING)
 
+    @property
+    def reached_person(self) -> bool:
+        """The note was written for its person: a draft in their Drafts folder counts."""
+        return self in (StepState.DRAFTED, StepState.SENT)
+
 
 @dataclass(frozen=True)
 class Person:
@@ -61,8 +92,6 @@ class Person:
     email: str
 
     def formatted(self) -> str:
-        from email.headerregistry import Address
-
         return str(Address(display_name=self.name, addr_spec=self.email))
 
 
@@ -82,6 +111,16 @@ class Contact:
     def person(self) -> Person:
         return Person(self.name, self.email)
 
+    @property
+    def address(self) -> str:
+        """The address normalised, for exact comparison with mail's addresses."""
+        return normalise_address(self.email)
+
+    @property
+    def is_agency_recruiter(self) -> bool:
+        """An outside recruiter: copied on follow-ups, and their domain is not the company's."""
+        return self.role is Role.RECRUITER and self.agency
+
 
 @dataclass
 class Interview:
@@ -100,8 +139,6 @@ class Interview:
 
     @property
     def ends_at(self) -> datetime:
-        from datetime import timedelta
-
         return self.starts_at + timedelta(minutes=self.duration_minutes)
 
 
@@ -157,6 +194,11 @@ class Step:
             self.end_reason or self.draft_left or self.draft_edited
         )
 
+    @property
+    def contacted_at(self) -> datetime:
+        """When the step reached its person: sent if known, else drafted, else planned."""
+        return self.sent_at or self.drafted_at or self.due_at
+
 
 @dataclass
 class Event:
@@ -190,6 +232,20 @@ class Application:
     @property
     def latest_interview(self) -> Interview | None:
         return max(self.interviews, key=lambda i: (i.starts_at, i.id), default=None)
+
+    @property
+    def agency_recruiter(self) -> Contact | None:
+        """The agency recruiter still reachable; the most recently added one wins."""
+        return next(
+            (c for c in reversed(self.contacts) if c.is_agency_recruiter and not c.bounced_at),
+            None,
+        )
+
+    def people_met(self, interview_id: int | None) -> list[Contact]:
+        """Who the user met at this interview: its contacts but the agency recruiter."""
+        return [
+            c for c in self.contacts if c.interview_id == interview_id and not c.is_agency_recruiter
+        ]
 
 
 class MessageKind(StrEnum):
@@ -259,12 +315,22 @@ class SeenMessage:
     uidvalidity: int
     uid: int
     message_id: str | None
-    kind: str
+    kind: MessageKind
     application_id: int | None
     contact_id: int | None
-    from_addr: str
-    to_addrs: str
+    from_addr: str  # as written, 'Name <addr>', for display
+    to_addrs: tuple[str, ...]  # normalised To + Cc
     subject: str
     sent_at: datetime | None
     in_reply_to: str | None
     refs: str
+
+    @property
+    def sender(self) -> str:
+        """The From address, normalised."""
+        return address_in(self.from_addr)
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        """Every normalised address on the message: its sender, then its recipients."""
+        return (self.sender, *self.to_addrs)

@@ -6,13 +6,11 @@ carries `rule`, the sentence `followup show` prints to explain it.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Container, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
-from .config import PolicyConfig, RemindersConfig, ScheduleConfig
+from .config import PolicyConfig, RemindersConfig
 from .models import (
     Application,
     AppState,
@@ -26,98 +24,12 @@ from .models import (
     StepState,
 )
 
-CONTACTED = (StepState.DRAFTED, StepState.SENT)
+# Re-exported: the engine and the planner still name policy.Calendar / make_calendar.
+from .workdays import Calendar as Calendar
+from .workdays import make_calendar as make_calendar
+
 # Without a reminders config (library callers, benchmarks) only emails are planned.
 NO_REMINDERS = RemindersConfig(linkedin=False, alert_references=False)
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """Business days and working hours in the user's time zone."""
-
-    tz: ZoneInfo
-    holidays: Container[date] = field(default_factory=frozenset)
-    workday_start: time = time(8, 0)
-    workday_end: time = time(18, 0)
-
-    def is_business_day(self, d: date) -> bool:
-        return d.weekday() < 5 and d not in self.holidays
-
-    def add_business_days(self, d: date, n: int) -> date:
-        """The n-th business day after d (n ≥ 1)."""
-        while n > 0:
-            d += timedelta(days=1)
-            if self.is_business_day(d):
-                n -= 1
-        return d
-
-    def work_start(self, d: date) -> datetime:
-        # Built from wall-clock parts so DST days keep 08:00 local.
-        return datetime.combine(d, self.workday_start, tzinfo=self.tz)
-
-    def next_work_time(self, moment: datetime) -> datetime:
-        """`moment` if it falls in working hours of a business day, else the next start."""
-        local = moment.astimezone(self.tz)
-        d = local.date()
-        if self.is_business_day(d):
-            if local.time() < self.workday_start:
-                return self.work_start(d)
-            if local.time() < self.workday_end:
-                return moment
-        d += timedelta(days=1)
-        while not self.is_business_day(d):
-            d += timedelta(days=1)
-        return self.work_start(d)
-
-    def in_working_hours(self, moment: datetime) -> bool:
-        return self.next_work_time(moment) == moment
-
-    def next_hours_change(self, moment: datetime) -> datetime:
-        """No later than the next instant `in_working_hours` flips after `moment`."""
-        local = moment.astimezone(self.tz)
-        if self.in_working_hours(moment):
-            return self.local_instant(local.date(), self.workday_end)
-        return self.local_instant(
-            self.next_work_time(moment).astimezone(self.tz).date(), self.workday_start
-        )
-
-    def next_midnight(self, moment: datetime) -> datetime:
-        """No later than the start of the next local day after `moment`."""
-        return self.local_instant(moment.astimezone(self.tz).date() + timedelta(days=1), time(0))
-
-    def local_instant(self, d: date, t: time) -> datetime:
-        # A wall-clock time in a DST gap or overlap names two instants: the
-        # earlier one, so a boundary is never reported late.
-        first = datetime.combine(d, t, tzinfo=self.tz)
-        return min(first, first.replace(fold=1))
-
-    def days_later(self, moment: datetime, days: int) -> datetime:
-        """The same wall-clock time `days` calendar days later (DST-safe)."""
-        # Arithmetic on an aware datetime keeps the wall clock; the offset is
-        # recomputed, so 08:00 before a DST change stays 08:00 after it.
-        local = moment.astimezone(self.tz) + timedelta(days=days)
-        return local.replace(fold=0).astimezone(self.tz)
-
-
-@functools.lru_cache(maxsize=16)
-def _holiday_table(country: str, subdivision: str | None) -> Container[date]:
-    import holidays
-
-    # Years are filled in lazily on lookup and kept: one table per country
-    # serves every application and every cycle.
-    table: Container[date] = holidays.country_holidays(country, subdiv=subdivision)
-    return table
-
-
-def make_calendar(schedule: ScheduleConfig, years: Sequence[int] | None = None) -> Calendar:
-    """The user's calendar; the holiday table is built once per country/subdivision."""
-    days: Container[date] = frozenset()
-    if schedule.country:
-        days = _holiday_table(schedule.country, schedule.subdivision)
-        if years:
-            for y in years:  # warm the table up front (benchmarks, daemons)
-                _ = date(y, 1, 1) in days
-    return Calendar(schedule.tz, days, schedule.workday_start, schedule.workday_end)
 
 
 @dataclass(frozen=True)
@@ -151,17 +63,6 @@ def thank_you_recipients(app: Application, iv: Interview) -> list[Contact]:
     return [c for c in app.contacts if c.interview_id == iv.id and not c.bounced_at]
 
 
-def agency_recruiter(app: Application) -> Contact | None:
-    return next(
-        (c for c in reversed(app.contacts) if _is_agency(c) and not c.bounced_at),
-        None,
-    )
-
-
-def _is_agency(c: Contact) -> bool:
-    return c.role is Role.RECRUITER and c.agency
-
-
 def checkin_recipient(app: Application, policy: PolicyConfig) -> Contact | None:
     """Who a check-in goes to: the first configured role with a deliverable address.
 
@@ -170,10 +71,10 @@ def checkin_recipient(app: Application, policy: PolicyConfig) -> Contact | None:
     """
     for role in policy.checkin_to:
         for c in reversed(app.contacts):
-            if c.role.value == role and not c.bounced_at and not _is_agency(c):
+            if c.role.value == role and not c.bounced_at and not c.is_agency_recruiter:
                 return c
     # Only an agency recruiter: they relay to the company.
-    return agency_recruiter(app)
+    return app.agency_recruiter
 
 
 def max_checkins(app: Application, policy: PolicyConfig) -> int:
@@ -199,7 +100,7 @@ def max_checkins(app: Application, policy: PolicyConfig) -> int:
 
 def _is_checkin_contact(step: Step) -> bool:
     if step.kind is StepKind.CHECKIN:
-        return step.state in CONTACTED
+        return step.state.reached_person
     # A call reminder ticked off is a check-in made by phone.
     return step.kind is StepKind.CALL and step.state is StepState.DONE
 
@@ -210,16 +111,11 @@ def checkin_contacts(app: Application, manual_contacts: Sequence[datetime] = ())
     if iv is None:
         return []
     ours = [
-        contact_time(s)
+        s.contacted_at
         for s in app.steps
         if s.interview_id == iv.id and s.seq > 0 and _is_checkin_contact(s)
     ]
     return sorted(ours + [t for t in manual_contacts if t >= iv.ends_at])
-
-
-def contact_time(step: Step) -> datetime:
-    """When a step reached its person: sent if known, else drafted, else planned."""
-    return step.sent_at or step.drafted_at or step.due_at
 
 
 def plan(
@@ -262,18 +158,7 @@ def _plan(
     limit = max_checkins(app, policy)
     contact_times = checkin_contacts(app, manual_contacts)
     made = len(contact_times)
-    # A check-in draft the user threw away used up its turn: its number is
-    # never drafted again, the next one keeps the gap from it, and it counts
-    # toward the maximum (so rejecting them all lets the application go),
-    # but it is not a contact made.
-    set_aside = sorted(
-        contact_time(s)
-        for s in app.steps
-        if s.interview_id == iv.id
-        and s.seq > 0
-        and s.kind is StepKind.CHECKIN
-        and s.state is StepState.SKIPPED
-    )
+    set_aside = _set_aside(app, iv)
     used = made + len(set_aside)
     last = max(contact_times + set_aside, default=None)
 
@@ -290,18 +175,8 @@ def _plan(
         which = "check-in you set aside" if set_aside and last == set_aside[-1] else "contact"
         due = cal.next_work_time(cal.days_later(last, policy.min_gap_days))
         rule = f"{policy.min_gap_days} days after the last {which} ({_day(last, cal)})"
-    if app.hold_until and due < app.hold_until:
-        back = cal.work_start(cal.add_business_days(app.hold_until.astimezone(cal.tz).date(), 1))
-        due = max(due, back)
-        rule += f"; held until one business day after their return ({_day(app.hold_until, cal)})"
-    if due < now:
-        horizon.until(cal.next_hours_change(now))
-        if not cal.in_working_hours(now):
-            # Overdue (a past decision date, the daemon was down): the next
-            # working hour, so the user can still send it in business hours.
-            due = cal.next_work_time(now)
-    else:
-        horizon.until(due)
+    due, rule = _held(app, due, rule, cal)
+    due = _overdue_to_working_hours(due, cal, now, horizon)
     final = " (the last one)" if seq == limit else ""
     kind, word = (StepKind.CALL, "call") if reminders.calls else (StepKind.CHECKIN, "checkin")
     desired.append(
@@ -318,6 +193,46 @@ def _plan(
     return Plan(desired, AppState.ACTIVE, "", limit, made)
 
 
+def _set_aside(app: Application, iv: Interview) -> list[datetime]:
+    """When the check-in drafts of this round that the user threw away were made, sorted.
+
+    Each used up its turn: its number is never drafted again, the next one
+    keeps the gap from it, and it counts toward the maximum (so rejecting
+    them all lets the application go), but it is not a contact made.
+    """
+    return sorted(
+        s.contacted_at
+        for s in app.steps
+        if s.interview_id == iv.id
+        and s.seq > 0
+        and s.kind is StepKind.CHECKIN
+        and s.state is StepState.SKIPPED
+    )
+
+
+def _held(app: Application, due: datetime, rule: str, cal: Calendar) -> tuple[datetime, str]:
+    """An out-of-office hold: no check-in before one business day after their return."""
+    if not app.hold_until or due >= app.hold_until:
+        return due, rule
+    back = cal.work_start(cal.add_business_days(app.hold_until.astimezone(cal.tz).date(), 1))
+    held = f"; held until one business day after their return ({_day(app.hold_until, cal)})"
+    return max(due, back), rule + held
+
+
+def _overdue_to_working_hours(
+    due: datetime, cal: Calendar, now: datetime, horizon: _Horizon
+) -> datetime:
+    if due >= now:
+        horizon.until(due)
+        return due
+    horizon.until(cal.next_hours_change(now))
+    if cal.in_working_hours(now):
+        return due
+    # Overdue (a past decision date, the daemon was down): the next working
+    # hour, so the user can still send it in business hours.
+    return cal.next_work_time(now)
+
+
 def _after_last(
     app: Application,
     iv: Interview,
@@ -331,16 +246,20 @@ def _after_last(
 ) -> Plan:
     """All check-ins made: wait for an answer to the last one, then let go."""
     thank_yous = [s for s in app.steps if s.kind is StepKind.THANK_YOU and s.interview_id == iv.id]
-    if any(s.state is StepState.PLANNED for s in thank_yous) or len(thank_yous) < sum(
-        1 for d in desired if d.kind is StepKind.THANK_YOU and d.interview_id == iv.id
-    ):
+    if not _all_written(thank_yous, desired, iv):
         return Plan(desired, AppState.ACTIVE, "", limit, made)
-    since = last or max((contact_time(s) for s in thank_yous), default=iv.ends_at)
+    since = last or max((s.contacted_at for s in thank_yous), default=iv.ends_at)
     if now >= since + timedelta(days=policy.min_gap_days):
         reason = f"{made} of {limit} check-ins made, no answer"
         return Plan(desired, AppState.EXHAUSTED, reason, limit, made)
     horizon.until(since + timedelta(days=policy.min_gap_days))
     return Plan(desired, AppState.ACTIVE, "", limit, made)
+
+
+def _all_written(thank_yous: Sequence[Step], desired: Sequence[DesiredStep], iv: Interview) -> bool:
+    """Every thank-you of the round exists and is past planning: only then may it let go."""
+    wanted = sum(1 for d in desired if d.kind is StepKind.THANK_YOU and d.interview_id == iv.id)
+    return len(thank_yous) >= wanted and all(s.state is not StepState.PLANNED for s in thank_yous)
 
 
 def _day(moment: datetime, cal: Calendar) -> str:
@@ -372,18 +291,7 @@ def _first_checkin(
     due = cal.work_start(d)
     # A thank-you and a check-in never land together (an interview added
     # late, a decision date already past): the check-in waits a few days.
-    steps = {s.key: s for s in app.steps}
-    notes = []
-    for want in desired:
-        if want.kind is not StepKind.THANK_YOU or want.interview_id != iv.id:
-            continue
-        s = steps.get(want.key)
-        if s is None or not s.state.final:  # still to be drafted: at the earliest now
-            notes.append(max(want.due_at, now))
-            # Only the local day of `now` matters from its due time on.
-            horizon.until(want.due_at if now < want.due_at else cal.next_midnight(now))
-        elif s.state in CONTACTED:
-            notes.append(contact_time(s))
+    notes = _thank_you_times(app, iv, desired, cal, now, horizon)
     if notes:
         latest = max(notes).astimezone(cal.tz).date()
         floor = cal.work_start(cal.add_business_days(latest, policy.decision_buffer_business_days))
@@ -396,6 +304,30 @@ def _first_checkin(
     return due, rule
 
 
+def _thank_you_times(
+    app: Application,
+    iv: Interview,
+    desired: Sequence[DesiredStep],
+    cal: Calendar,
+    now: datetime,
+    horizon: _Horizon,
+) -> list[datetime]:
+    """When this round's thank-you notes reached (or, still to be drafted, will reach) people."""
+    steps = {s.key: s for s in app.steps}
+    notes = []
+    for want in desired:
+        if want.kind is not StepKind.THANK_YOU or want.interview_id != iv.id:
+            continue
+        s = steps.get(want.key)
+        if s is None or not s.state.final:  # still to be drafted: at the earliest now
+            notes.append(max(want.due_at, now))
+            # Only the local day of `now` matters from its due time on.
+            horizon.until(want.due_at if now < want.due_at else cal.next_midnight(now))
+        elif s.state.reached_person:
+            notes.append(s.contacted_at)
+    return notes
+
+
 def _thank_yous(
     app: Application, iv: Interview, policy: PolicyConfig, now: datetime, horizon: _Horizon
 ) -> list[DesiredStep]:
@@ -406,7 +338,7 @@ def _thank_yous(
         horizon.until(deadline)
     out = []
     for c in thank_you_recipients(app, iv):
-        what = "note to the agency recruiter" if _is_agency(c) else "thank-you"
+        what = "note to the agency recruiter" if c.is_agency_recruiter else "thank-you"
         out.append(
             DesiredStep(
                 key=f"a{app.id}.i{iv.id}.thank_you.c{c.id}",
@@ -434,7 +366,7 @@ def _reminders(
     reminders: RemindersConfig,
 ) -> list[DesiredStep]:
     """LinkedIn, handwritten card, references: the user acts, `done` ticks them off."""
-    people = [c for c in thank_you_recipients(app, iv) if not _is_agency(c)]
+    people = [c for c in app.people_met(iv.id) if not c.bounced_at]
     names = ", ".join(c.name for c in people)
     ends = iv.ends_at
     thanked = ends + timedelta(minutes=policy.thank_you_delay_minutes)

@@ -171,7 +171,7 @@ def timeline(app: Application) -> tuple[TimelineEntry, ...]:
         if e.kind != "drafted"  # the step itself says so, with its rule
     ]
     for s in app.steps:
-        at = s.sent_at or s.drafted_at or s.due_at
+        at = s.contacted_at
         entry = TimelineStep(
             at=at,
             id=s.id,
@@ -210,7 +210,7 @@ def warnings(app: Application) -> tuple[str, ...]:
 def application_view(
     app: Application, pol: PolicyConfig, messages: Sequence[SeenMessage] = ()
 ) -> ApplicationView:
-    manual = [m.sent_at for m in messages if m.kind == MessageKind.USER_SENT and m.sent_at]
+    manual = [m.sent_at for m in messages if m.kind is MessageKind.USER_SENT and m.sent_at]
     return ApplicationView(
         id=app.id,
         company=app.company,
@@ -238,7 +238,7 @@ def application_view(
         responses=tuple(
             ResponseView(m.from_addr, m.subject, m.sent_at)
             for m in messages
-            if m.kind == MessageKind.REPLY
+            if m.kind is MessageKind.REPLY
         ),
         events=tuple(EventView(e.at, e.kind, e.detail) for e in app.events),
         timeline=timeline(app),

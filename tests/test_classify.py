@@ -1,4 +1,4 @@
-"""classify.py as tables: a corpus of real-world-shaped messages → kind, application, details."""
+"""agent/classify as tables: a corpus of real-world-shaped messages → kind, application, details."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agent import classify
-from agent.classify import AppIndex, DraftRef
+from agent.classify import AppIndex, DraftRef, MatchedBy
 from agent.models import (
     Application,
     AppState,
@@ -76,21 +78,26 @@ def load(name: str) -> bytes:
 @pytest.mark.parametrize(
     ("name", "kind", "apps", "contact", "how"),
     [
-        ("reply_interviewer.eml", MessageKind.REPLY, [1], None, "thread"),
-        ("reply_colleague.eml", MessageKind.REPLY, [1], None, "domain"),
-        ("reply_personal_in_thread.eml", MessageKind.REPLY, [1], None, "thread"),
-        ("newsletter.eml", MessageKind.LIST, [1], None, "domain"),
-        ("ats_notice.eml", MessageKind.AUTOMATED, [1], None, "domain"),
-        ("broken_headers.eml", MessageKind.REPLY, [1], 5, "contact"),
-        ("huge_malformed_mime.eml", MessageKind.REPLY, [1], 4, "contact"),
+        ("reply_interviewer.eml", MessageKind.REPLY, [1], None, MatchedBy.THREAD),
+        ("reply_colleague.eml", MessageKind.REPLY, [1], None, MatchedBy.DOMAIN),
+        ("reply_personal_in_thread.eml", MessageKind.REPLY, [1], None, MatchedBy.THREAD),
+        ("newsletter.eml", MessageKind.LIST, [1], None, MatchedBy.DOMAIN),
+        ("ats_notice.eml", MessageKind.AUTOMATED, [1], None, MatchedBy.DOMAIN),
+        ("broken_headers.eml", MessageKind.REPLY, [1], 5, MatchedBy.CONTACT),
+        ("huge_malformed_mime.eml", MessageKind.REPLY, [1], 4, MatchedBy.CONTACT),
     ],
 )
 def test_incoming_without_body(
-    idx: AppIndex, name: str, kind: MessageKind, apps: list[int], contact: int | None, how: str
+    idx: AppIndex,
+    name: str,
+    kind: MessageKind,
+    apps: list[int],
+    contact: int | None,
+    how: MatchedBy,
 ) -> None:
     v = classify.classify(classify.parse_header(load(name)), FolderRole.INCOMING, idx)
     assert (v.kind, [m.application_id for m in v.matches], v.contact_id) == (kind, apps, contact)
-    assert v.matches[0].how == how
+    assert v.matches[0].how is how
     assert not v.needs_body
 
 
@@ -285,3 +292,46 @@ def test_every_corpus_file_parses_without_error(idx: AppIndex) -> None:
         for role in FolderRole:
             classify.classify(h, role, idx, body=raw)
         classify.body_text(raw)
+
+
+header_lines = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "From",
+                "To",
+                "Cc",
+                "Reply-To",
+                "Subject",
+                "Date",
+                "Message-ID",
+                "In-Reply-To",
+                "References",
+                "Auto-Submitted",
+                "Precedence",
+                "Return-Path",
+                "Content-Type",
+                "X-Followup-Id",
+                "List-Id",
+            ]
+        ),
+        st.binary(max_size=60),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header_lines, st.binary(max_size=200))
+def test_any_header_parses_and_classifies_without_error(
+    idx: AppIndex, lines: list[tuple[str, bytes]], body: bytes
+) -> None:
+    raw = b"".join(
+        name.encode() + b": " + value.replace(b"\n", b" ") + b"\n" for name, value in lines
+    )
+    h = classify.parse_header(raw + b"\n" + body)
+    assert all(a == classify.normalise_address(a) for a in (*h.recipients, *h.reply_to))
+    for role in FolderRole:
+        for given_body in (None, raw + b"\n" + body):
+            v = classify.classify(h, role, idx, body=given_body)
+            assert v.kind in MessageKind

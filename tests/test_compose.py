@@ -25,6 +25,7 @@ from agent.models import (
     Contact,
     Interview,
     InterviewKind,
+    MessageKind,
     Person,
     Role,
     SeenMessage,
@@ -187,18 +188,21 @@ def test_checkin_answers_their_reply() -> None:
         1,
         5,
         "<r1@acme.example>",
-        "reply",
+        MessageKind.REPLY,
         7,
         90,
         "Maria Garcia <maria@acme.example>",
-        "alex@example.org",
+        ("alex@example.org",),
         "Re: Thank you, Maria (Data Engineer interview)",
         t("2026-11-17 10:00"),
         note.message_id,
         note.message_id or "",
     )
     auto = replace(
-        reply, kind="auto_reply", message_id="<ooo@acme.example>", sent_at=t("2026-11-18 10:00")
+        reply,
+        kind=MessageKind.AUTO_REPLY,
+        message_id="<ooo@acme.example>",
+        sent_at=t("2026-11-18 10:00"),
     )
     d = build(app, step(app, StepKind.CHECKIN, 90, 1), "2026-12-09 08:00", [reply, auto])
     assert d.in_reply_to == "<r1@acme.example>"
@@ -245,3 +249,36 @@ def test_a_draft_is_linted_only_on_the_notes_it_quotes() -> None:
     checkin = build(app, step(app, StepKind.CHECKIN, 90, seq=1), "2026-12-09 08:00")
     assert app.interviews[0].learned not in checkin.body
     assert checkin.findings == ()
+
+
+def seen(mid: str, kind: MessageKind, sender: str, to: tuple[str, ...], when: str) -> SeenMessage:
+    """A stored message from `sender` to `to`, tied to no contact (matched by domain)."""
+    return SeenMessage(
+        "INBOX", 1, 9, mid, kind, 7, None, sender, to, "About the role", t(when), None, ""
+    )
+
+
+REPLY, USER_SENT = MessageKind.REPLY, MessageKind.USER_SENT
+
+
+@pytest.mark.parametrize(
+    ("kind", "sender", "to", "threads"),
+    [
+        # Substrings of the contact's address are other people.
+        (REPLY, "Ash Lee <ashlee@acme.example>", ("alex@example.org",), False),
+        (REPLY, "lee@acme.example.org", ("alex@example.org",), False),
+        (USER_SENT, "Alex Candidate <alex@example.org>", ("ashlee@acme.example",), False),
+        (USER_SENT, "alex@example.org", ("marylee@acme.example", "bob@x.example"), False),
+        # The same address, however it is written, is the person.
+        (REPLY, "Lee Park <Lee+jobs@ACME.example>", ("alex@example.org",), True),
+        (USER_SENT, "alex@example.org", ("bob@x.example", "lee@acme.example"), True),
+    ],
+)
+def test_checkin_threads_only_on_mail_with_that_exact_address(
+    kind: MessageKind, sender: str, to: tuple[str, ...], threads: bool
+) -> None:
+    app = make_app(data=False)
+    app.contacts.append(Contact(92, 7, 1, "Lee Park", "lee@acme.example", Role.RECRUITER))
+    other = seen("<x1@acme.example>", kind, sender, to, "2026-11-17 10:00")
+    d = build(app, step(app, StepKind.CHECKIN, 92, 1), "2026-11-23 08:00", [other])
+    assert d.in_reply_to == ("<x1@acme.example>" if threads else None)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from agent import lint
+from agent.lint import Check, NoteKind
+
+THANK_YOU, CHECKIN = NoteKind.THANK_YOU, NoteKind.CHECKIN
 
 GOOD = (
     "Dear Jane,\n\n"
@@ -25,25 +28,25 @@ def body(*paras: str) -> str:
 @pytest.mark.parametrize(
     ("text", "kind", "codes"),
     [
-        (GOOD, "thank_you", []),
-        (body("One.", "Two.", "Three."), "checkin", []),
-        (body("One.", "Two.", "Three.", "Four."), "checkin", ["paragraphs"]),
-        (body(), "checkin", ["paragraphs"]),
-        (body(words(80), words(45)), "checkin", ["length"]),  # 125 > 120
-        (body(words(95)), "thank_you", ["length"]),  # one paragraph too long
-        (body("I am just checking in on my application."), "checkin", ["tone"]),
-        (body("I still haven’t heard anything."), "checkin", ["tone"]),  # curly apostrophe
-        (body("I was disappointed by the delay."), "checkin", ["tone"]),
-        (body("Sorry to bother you, but it is urgent."), "checkin", ["tone", "tone"]),
-        (body("Thank you, {{ person.first_name }}."), "thank_you", ["placeholder"]),
-        (body("Thank you, [NAME], for your time."), "thank_you", ["placeholder"]),
-        (body("I enjoyed our talk about None."), "thank_you", ["placeholder"]),
-        (body("I enjoyed our talk about ."), "thank_you", ["placeholder"]),
-        (body("I enjoyed our  talk."), "thank_you", ["placeholder"]),
-        (body("I enjoyed the the talk."), "thank_you", ["placeholder"]),
+        (GOOD, THANK_YOU, []),
+        (body("One.", "Two.", "Three."), CHECKIN, []),
+        (body("One.", "Two.", "Three.", "Four."), CHECKIN, ["paragraphs"]),
+        (body(), CHECKIN, ["paragraphs"]),
+        (body(words(80), words(45)), CHECKIN, ["length"]),  # 125 > 120
+        (body(words(95)), THANK_YOU, ["length"]),  # one paragraph too long
+        (body("I am just checking in on my application."), CHECKIN, ["tone"]),
+        (body("I still haven’t heard anything."), CHECKIN, ["tone"]),  # curly apostrophe
+        (body("I was disappointed by the delay."), CHECKIN, ["tone"]),
+        (body("Sorry to bother you, but it is urgent."), CHECKIN, ["tone", "tone"]),
+        (body("Thank you, {{ person.first_name }}."), THANK_YOU, ["placeholder"]),
+        (body("Thank you, [NAME], for your time."), THANK_YOU, ["placeholder"]),
+        (body("I enjoyed our talk about None."), THANK_YOU, ["placeholder"]),
+        (body("I enjoyed our talk about ."), THANK_YOU, ["placeholder"]),
+        (body("I enjoyed our  talk."), THANK_YOU, ["placeholder"]),
+        (body("I enjoyed the the talk."), THANK_YOU, ["placeholder"]),
     ],
 )
-def test_check_body(text: str, kind: str, codes: list[str]) -> None:
+def test_check_body(text: str, kind: NoteKind, codes: list[str]) -> None:
     assert [f.code for f in lint.check_body(text, kind)] == codes
 
 
@@ -66,7 +69,7 @@ def test_check_body(text: str, kind: str, codes: list[str]) -> None:
 def test_check_spelling(texts: list[str], known: list[str], words: list[str]) -> None:
     found = lint.check_spelling(texts, known)
     assert [f.message.split("'")[1] for f in found] == words
-    assert all(f.code == "spelling" for f in found)
+    assert all(f.code is Check.SPELLING for f in found)
 
 
 def test_paragraphs_and_sentences() -> None:
@@ -75,4 +78,4 @@ def test_paragraphs_and_sentences() -> None:
         "I look forward to hearing about the next steps.",
     ]
     assert lint.opening_and_closing(body("A b. C d!", "E f? G h.")) == ("A b.", "G h.")
-    assert lint.summary([lint.Finding("tone", "avoid 'asap'")]) == "tone: avoid 'asap'"
+    assert lint.summary([lint.Finding(Check.TONE, "avoid 'asap'")]) == "tone: avoid 'asap'"

@@ -27,7 +27,15 @@ from agent.config import (
     ScheduleConfig,
     StorageConfig,
 )
-from agent.models import Application, AppState, InterviewKind, SeenMessage, StepKind, StepState
+from agent.models import (
+    Application,
+    AppState,
+    InterviewKind,
+    MessageKind,
+    SeenMessage,
+    StepKind,
+    StepState,
+)
 from agent.planner import Planner
 from agent.store import Store
 
@@ -137,11 +145,11 @@ def random_op(rng: random.Random, store: Store, now: datetime, made: int) -> Op 
             1,
             uid,
             f"<mine{uid}@me.test>",
-            "user_sent",
+            MessageKind.USER_SENT,
             app.id,
             None,
             "alex@me.test",
-            "x@c.test",
+            ("x@c.test",),
             "Hello",
             sent,
             None,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent import policy
+from agent import policy, workdays
 from agent.config import PolicyConfig, RemindersConfig, ScheduleConfig
 from agent.models import (
     Application,
@@ -30,8 +30,8 @@ POL = PolicyConfig()
 
 def cal(
     tz: str = BERLIN, country: str | None = None, subdivision: str | None = None
-) -> policy.Calendar:
-    return policy.make_calendar(ScheduleConfig(tz, country, subdivision))
+) -> workdays.Calendar:
+    return workdays.make_calendar(ScheduleConfig(tz, country, subdivision))
 
 
 def at(text: str, tz: str = BERLIN) -> datetime:
@@ -111,7 +111,7 @@ def record(app: Application, desired: DesiredStep, state: StepState, when: datet
     return step
 
 
-def draft_thank_yous(app: Application, c: policy.Calendar, now: datetime) -> None:
+def draft_thank_yous(app: Application, c: workdays.Calendar, now: datetime) -> None:
     for d in policy.plan(app, POL, c, now).desired:
         if d.kind is StepKind.THANK_YOU and not any(s.key == d.key for s in app.steps):
             record(app, d, StepState.DRAFTED, max(d.due_at, now))
@@ -394,7 +394,7 @@ def test_a_rejected_checkin_is_not_drafted_again_and_the_sequence_goes_on() -> N
     assert p.state is AppState.EXHAUSTED and p.contacts_made == 0
 
 
-def walk(app: Application, pol: PolicyConfig, c: policy.Calendar, now: datetime) -> list[str]:
+def walk(app: Application, pol: PolicyConfig, c: workdays.Calendar, now: datetime) -> list[str]:
     """Act on every email step when due, as the daemon would; the check-in times."""
     sent: list[str] = []
     for _ in range(60):

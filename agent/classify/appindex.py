@@ -1,0 +1,169 @@
+"""The application index: which application (and contact) an address or a thread belongs to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from ..models import Application, AppState, normalise_address
+from .headers import Header, domain_of
+
+# Mail providers whose domain says nothing about the sender's employer.
+PUBLIC_PROVIDERS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "ymail.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "gmx.de",
+        "gmx.net",
+        "gmx.com",
+        "gmx.at",
+        "gmx.ch",
+        "web.de",
+        "t-online.de",
+        "freenet.de",
+        "posteo.de",
+        "mailbox.org",
+        "proton.me",
+        "protonmail.com",
+        "pm.me",
+        "tutanota.com",
+        "fastmail.com",
+        "hey.com",
+        "zoho.com",
+        "mail.com",
+        "yandex.ru",
+        "yandex.com",
+        "mail.ru",
+        "orange.fr",
+        "free.fr",
+        "laposte.net",
+        "sfr.fr",
+        "libero.it",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "naver.com",
+        "comcast.net",
+        "verizon.net",
+        "att.net",
+    }
+)
+# Country variants: yahoo.co.uk, hotmail.fr, outlook.de, live.co.uk ...
+_PUBLIC_PREFIXES = ("yahoo.", "hotmail.", "outlook.", "live.", "gmx.", "aol.")
+
+
+def is_public_provider(domain: str) -> bool:
+    domain = domain.lower()
+    return domain in PUBLIC_PROVIDERS or domain.startswith(_PUBLIC_PREFIXES)
+
+
+class MatchedBy(StrEnum):
+    """What tied a message to an application, strongest first."""
+
+    THREAD = "thread"  # it answers or references one of the application's messages
+    CONTACT = "contact"  # an address of one of its contacts
+    DOMAIN = "domain"  # an address at the company's own domain
+
+
+@dataclass(frozen=True)
+class Match:
+    application_id: int
+    contact_id: int | None
+    how: MatchedBy
+
+
+@dataclass
+class AppIndex:
+    """What ties a message to an application; built from the store, then read-only."""
+
+    me: frozenset[str] = frozenset()
+    contacts: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    domains: dict[str, set[int]] = field(default_factory=dict)
+    threads: dict[str, int] = field(default_factory=dict)
+    states: dict[int, AppState] = field(default_factory=dict)
+    since: dict[int, datetime] = field(default_factory=dict)  # latest interview start
+
+    @classmethod
+    def build(
+        cls,
+        apps: Sequence[Application],
+        thread_ids: Iterable[tuple[str, int]],
+        me: Iterable[str],
+    ) -> AppIndex:
+        idx = cls(me=frozenset(normalise_address(a) for a in me))
+        for app in apps:
+            idx._add(app)
+        for mid, app_id in thread_ids:
+            idx.threads.setdefault(mid, app_id)
+        return idx
+
+    def _add(self, app: Application) -> None:
+        self.states[app.id] = app.state
+        iv = app.latest_interview
+        if iv is not None:
+            self.since[app.id] = iv.starts_at
+        for c in app.contacts:
+            addr = c.address
+            self.contacts.setdefault(addr, []).append((app.id, c.id))
+            dom = domain_of(addr)
+            # An agency recruiter's domain speaks for many companies, not this one.
+            if not c.is_agency_recruiter and not is_public_provider(dom) and addr not in self.me:
+                self.domains.setdefault(dom, set()).add(app.id)
+        for d in app.domains:
+            self.domains.setdefault(d.lower().lstrip("@."), set()).add(app.id)
+        for s in app.steps:
+            if s.message_id:
+                self.threads[s.message_id] = app.id
+
+    def _domain_apps(self, addr: str) -> set[int]:
+        dom = domain_of(addr)
+        if not dom or is_public_provider(dom):
+            return set()
+        out: set[int] = set()
+        for d, apps in self.domains.items():
+            if dom == d or dom.endswith("." + d):
+                out |= apps
+        return out
+
+    def _prefer_active(self, matches: list[Match]) -> list[Match]:
+        active = [m for m in matches if self.states.get(m.application_id) is AppState.ACTIVE]
+        return active or matches
+
+    def match_people(self, addrs: Iterable[str], *, domains: bool = True) -> list[Match]:
+        """Applications these addresses belong to: contacts first, then company domains."""
+        addrs = [a for a in dict.fromkeys(addrs) if a and a not in self.me]
+        found = [
+            Match(a, c, MatchedBy.CONTACT) for addr in addrs for a, c in self.contacts.get(addr, [])
+        ]
+        if not found and domains:
+            found = [
+                Match(a, None, MatchedBy.DOMAIN)
+                for addr in addrs
+                for a in sorted(self._domain_apps(addr))
+            ]
+        return self._dedupe(found)
+
+    def match_thread(self, h: Header) -> list[Match]:
+        apps = [self.threads[i] for i in h.thread_ids if i in self.threads]
+        return self._dedupe([Match(a, None, MatchedBy.THREAD) for a in apps])
+
+    def _dedupe(self, matches: list[Match]) -> list[Match]:
+        seen: dict[int, Match] = {}
+        for m in matches:
+            seen.setdefault(m.application_id, m)
+        return self._prefer_active(list(seen.values()))
+
+    def contact_ids(self, addr: str) -> list[tuple[int, int]]:
+        return self.contacts.get(normalise_address(addr), [])
