@@ -65,6 +65,10 @@ def test_defaults() -> None:
         (with_("policy", lint="maybe"), "policy.lint", "warn, block"),
         (with_("policy", max_checkins_video=True), "policy.max_checkins_video", "whole number"),
         (with_("daemon", poll_minutes=0), "daemon.poll_minutes", "at least"),
+        # Issue 11: accepted by validation, then crashing the socket timeout.
+        (with_("account", timeout_seconds=float("inf")), "account.timeout_seconds", "finite"),
+        (with_("account", timeout_seconds=float("nan")), "account.timeout_seconds", "finite"),
+        (with_("daemon", poll_minutes=float("inf")), "daemon.poll_minutes", "finite"),
         ({**BASE, "polcy": {}}, "polcy", "did you mean 'policy'"),
         (with_("templates", dir="/nonexistent"), "templates.dir", "no such directory"),
         (with_("account", kind="pop3"), "account.kind", "one of imap, maildir"),
