@@ -214,6 +214,7 @@ def cmd_check(ctx: Context) -> int:
 def _add_data(ctx: Context) -> intake.InterviewIn:
     a = ctx.args
     if a.from_file:
+        intake.refuse_flags_with_file(a.from_file, vars(a))
         data, _ = intake.load_file(Path(a.from_file), ctx.tz)
         return data
     missing = [

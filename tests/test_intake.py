@@ -24,7 +24,7 @@ PERSON = '[[interviewers]]\nemail = "jane@acme.example"\n'
         (GOOD.replace('"2026-11-20 10:00"', "10") + PERSON, "interview.at", "a string"),
         (GOOD + '[[interviewers]]\nname = "Jane"\n', "interviewers[0].email", "required"),
         (GOOD + PERSON + 'colour = "red"\n', "interviewers[0].colour", "unknown key"),
-        (GOOD.replace("[interview]", "[interveiw]") + PERSON, "interveiw", "did you mean"),
+        ('domian = ["x.example"]\n' + GOOD + PERSON, "domian", "did you mean 'domains'"),
         (GOOD + "[interview]\n", "", "not valid TOML"),
         ('company = "Acme"\ninterviewers = 3\nrole = "R"\n' + GOOD[28:], "interviewers", "array"),
         (
