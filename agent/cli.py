@@ -22,7 +22,7 @@ from .lock import InstanceLock
 from .mailbox import Mailbox, open_mailbox
 from .models import Application, AppState, Step, StepState
 from .planner import Planner
-from .store import Store
+from .store import Store, ts
 
 log = logging.getLogger("followup")
 
@@ -336,29 +336,29 @@ def _step_text(ctx: Context, step: Step) -> str:
     return f"{step.kind.value} to {c.email if c else '?'}"
 
 
-def _health_line(ctx: Context, h: dict[str, Any]) -> str:
-    if h["running"]:
-        link = "connected" + (", IDLE" if h["idle"] else "") if h["connected"] else "not connected"
-        text = f"daemon: running (pid {h['pid']}), {link}"
-    elif h["crashed"]:
+def _health_line(ctx: Context, h: health.Health) -> str:
+    if h.running:
+        link = "connected" + (", IDLE" if h.idle else "") if h.connected else "not connected"
+        text = f"daemon: running (pid {h.pid}), {link}"
+    elif h.crashed:
         text = "daemon: not running (it did not stop cleanly)"
-    elif h["stopped_at"]:
-        text = f"daemon: not running (stopped {_local(ctx, h['stopped_at'])})"
+    elif h.stopped_at:
+        text = f"daemon: not running (stopped {_local(ctx, ts(h.stopped_at))})"
     else:
         text = "daemon: not running (start it with: followup run)"
-    text += f"; last good cycle {_local(ctx, h['last_ok_at'])}"
-    if h["last_error"] and (h["last_error_at"] or "") >= (h["last_ok_at"] or ""):
-        text += f"; last error {_local(ctx, h['last_error_at'])}: {h['last_error']}"
+    text += f"; last good cycle {_local(ctx, ts(h.last_ok_at))}"
+    if h.error_is_current:
+        text += f"; last error {_local(ctx, ts(h.last_error_at))}: {h.last_error}"
     return text
 
 
 def cmd_health(ctx: Context) -> int:
     h = health.read(ctx.store)
     if ctx.args.json:
-        _print_json(h)
+        _print_json(h.as_json())
     else:
         print(_health_line(ctx, h))
-    return 0 if h["running"] else 1
+    return 0 if h.running else 1
 
 
 def cmd_status(ctx: Context) -> int:

@@ -29,7 +29,7 @@ def cycle(d: Daemon) -> None:
     # The scheduler calls this on each poll, due time or IDLE wake-up.
     d._cycle("poll")
     if d.backoff.failing or d.stop.is_set():
-        raise CycleError(str(health.read(d.store).get("last_error", "")))
+        raise CycleError(health.read(d.store).last_error or "")
 
 
 def close(d: Daemon) -> None:
