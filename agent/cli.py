@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -287,10 +287,11 @@ def cmd_run(ctx: Context) -> int:
         if ctx.args.once:
             return _run_once(ctx)
         from .daemon import run_daemon
+        from .timers import clock_from, system_clock
 
         # --now: the daemon's clock starts there and runs at real speed.
-        offset = ctx.now() - datetime.now(UTC) if ctx.args.now else timedelta(0)
-        return run_daemon(cfg, ctx.store, _mailbox_for, offset)
+        clock = clock_from(ctx.now()) if ctx.args.now else system_clock
+        return run_daemon(cfg, ctx.store, _mailbox_for, clock)
 
 
 def _mailbox_for(cfg: config.Config) -> Mailbox:
