@@ -252,12 +252,15 @@ class Daemon:
             self._reload()
         if self.timers.take("tick", self.now()):
             self._tick()
-        due = self.timers.take_due(self.now())
+        return self._run_due(self.timers.take_due(self.now()))
+
+    def _run_due(self, due: list[tuple[str, str]]) -> list[str]:
         if not due or self.stop.is_set():
             return []
-        if any(name == "poll" for name, _ in due):
+        names = {name for name, _ in due}
+        if "poll" in names:
             self._arm_poll()
-        if self.backoff.failing and all(name in PACED for name, _ in due):
+        if self.backoff.failing and names <= PACED:
             return []  # the retry timer owns the pace during an outage
         whys = [why for _, why in due]
         self._cycle(", ".join(whys))
