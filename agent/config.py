@@ -17,6 +17,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,6 +34,7 @@ from .configspec import (
     settings,
 )
 from .errors import ConfigError
+from .models import Role
 from .tomltable import TableReader
 
 if TYPE_CHECKING:
@@ -42,11 +44,37 @@ __all__ = ["Spec", "default_of", "settings"]
 S = TypeVar("S", bound="DataclassInstance")
 
 APP_NAME = "followup"
-SECURITY_CHOICES = ("tls", "starttls", "insecure")
-ACCOUNT_KINDS = ("imap", "maildir")
-MAILDIR_LAYOUTS = ("auto", "maildir++", "fs")
-CONTACT_ROLES = ("recruiter", "hiring_manager")
-LINT_MODES = ("warn", "block")
+
+
+class AccountKind(StrEnum):
+    IMAP = "imap"
+    MAILDIR = "maildir"
+
+
+class Security(StrEnum):
+    TLS = "tls"
+    STARTTLS = "starttls"
+    INSECURE = "insecure"  # plaintext: only with this explicit, loudly-logged switch
+
+
+class MaildirLayout(StrEnum):
+    AUTO = "auto"
+    MAILDIR_PLUS = "maildir++"
+    FS = "fs"
+
+
+class LintMode(StrEnum):
+    WARN = "warn"
+    BLOCK = "block"
+
+
+# The allowed values as strings, for argparse choices and messages.
+ACCOUNT_KINDS = tuple(k.value for k in AccountKind)
+SECURITY_CHOICES = tuple(s.value for s in Security)
+MAILDIR_LAYOUTS = tuple(m.value for m in MaildirLayout)
+LINT_MODES = tuple(m.value for m in LintMode)
+# Who may receive check-ins.
+CONTACT_ROLES = (Role.RECRUITER.value, Role.HIRING_MANAGER.value)
 # Fewer than 7 days between check-ins reads as pressure (career-advice consensus).
 MIN_GAP_FLOOR_DAYS = 7
 PORT_TLS, PORT_PLAIN = 993, 143
@@ -69,11 +97,10 @@ class AccountConfig:
 
     email: str = needed(str, "Required: the address the drafts come from.")
     name: str = needed(str, "Required: the name that signs the drafts.", why="it signs every draft")
-    kind: str = setting(
-        "imap",
+    kind: AccountKind = setting(
+        AccountKind.IMAP,
         'Where your mail is: "imap" (a server) or "maildir" (a local Maildir, kept\n'
         "in sync by mbsync or offlineimap, read with mutt, aerc or notmuch).",
-        choices=ACCOUNT_KINDS,
     )
     host: str = setting(
         "",
@@ -86,7 +113,7 @@ class AccountConfig:
         only="imap",
     )
     port: int = setting(PORT_TLS, lo=1, hi=65535, only="imap")
-    security: str = setting("tls", choices=SECURITY_CHOICES, only="imap")
+    security: Security = setting(Security.TLS, only="imap")
     username: str = setting(
         "", "Login name when it is not the email address.", only="imap", example="me"
     )
@@ -114,19 +141,18 @@ class AccountConfig:
         nonempty=True,
         only="maildir",
     )
-    layout: str = setting(
-        "auto",
+    layout: MaildirLayout = setting(
+        MaildirLayout.AUTO,
         'Folder layout: "maildir++" (INBOX is the root, folders are .Drafts, .Sent),\n'
         '"fs" (folders are directories: INBOX/, Drafts/, Sent/) or "auto" (detect).\n'
         "No password: followup reads and writes the files directly. Drafts land in\n"
         "Drafts/cur flagged D (draft); your sync tool uploads them.",
-        choices=MAILDIR_LAYOUTS,
         only="maildir",
     )
 
     @property
     def is_maildir(self) -> bool:
-        return self.kind == "maildir"
+        return self.kind is AccountKind.MAILDIR
 
     @property
     def login(self) -> str:
@@ -235,11 +261,10 @@ class PolicyConfig:
     extra_for_panel: int = setting(1, lo=0, hi=3)
     extra_for_later_round: int = setting(1, lo=0, hi=3)
     max_extra: int = setting(3, lo=0, hi=3)
-    lint: str = setting(
-        "warn",
+    lint: LintMode = setting(
+        LintMode.WARN,
         "What happens when a draft fails the tone/length/spelling lint:\n"
         '"warn" writes it and reports the finding; "block" holds it back.',
-        choices=LINT_MODES,
     )
     known_words: tuple[str, ...] = setting(
         (),
@@ -347,7 +372,7 @@ def _rules_account(r: TableReader, acct: AccountConfig) -> AccountConfig:
     _check_email(r, "email", acct.email)
     if acct.ca_file and not Path(acct.ca_file).expanduser().is_file():
         raise r.fail("ca_file", f"no such file: {acct.ca_file}")
-    if not acct.is_maildir and not r.has("port") and acct.security != "tls":
+    if not acct.is_maildir and not r.has("port") and acct.security is not Security.TLS:
         return replace(acct, port=PORT_PLAIN)
     return acct
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields
 from datetime import time
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar, cast, get_type_hints
 
@@ -130,6 +131,10 @@ def _read_value(
 ) -> object:
     """One key, read by its declared type."""
     default = REQUIRED if spec.required else default_of(f)
+    if isinstance(hint, type) and issubclass(hint, StrEnum):
+        # The enum is the one statement of the allowed values.
+        choices = tuple(m.value for m in hint)
+        return hint(r.text(f.name, cast(str, default), choices))
     return _READERS[hint](r, f.name, default, spec, base)
 
 
