@@ -22,7 +22,7 @@ Why not APScheduler: its BlockingScheduler cannot be stopped between jobs
 from a signal handler through its public API (shutdown() mid-job leaves the
 finished one-shot job behind), its job times are real time while ours are on
 the simulated `--now` clock, and it cannot be stepped by a test. The loop this
-needs is the sixty lines of `run`/`run_pending` below.
+needs is `run`/`run_pending` below and the timers of timers.py.
 """
 
 from __future__ import annotations

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent import config
 from agent.configfile import EXAMPLE, AccountAnswers, render_config
@@ -192,3 +195,37 @@ def test_generic_rules_name_the_key(data: dict[str, Any], key: str, words: str) 
         config.parse(data)
     assert err.value.key == key
     assert words in str(err.value)
+
+
+NUMERIC = [
+    (section, f.name, hint, spec)
+    for section, cls in config.SECTIONS
+    for f, spec, hint in config.settings(cls)
+    if hint in (int, float) and spec.only in (None, "imap")
+]
+
+
+@pytest.mark.parametrize(
+    ("section", "name", "hint", "spec"), NUMERIC, ids=[f"{s}.{n}" for s, n, _, _ in NUMERIC]
+)
+@settings(max_examples=20, deadline=None)
+@given(
+    value=st.one_of(
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.booleans(),
+        st.text(max_size=5),
+    )
+)
+def test_any_number_is_taken_within_its_bounds_or_refused_naming_the_key(
+    section: str, name: str, hint: type, spec: config.Spec, value: object
+) -> None:
+    try:
+        got = getattr(getattr(config.parse(with_(section, **{name: value})), section), name)
+    except ConfigError as exc:
+        assert exc.key == f"{section}.{name}"
+        return
+    assert isinstance(got, hint) and not isinstance(value, bool | str)
+    assert math.isfinite(got)
+    assert spec.lo is None or got >= spec.lo
+    assert spec.hi is None or got <= spec.hi
