@@ -423,7 +423,7 @@ class Daemon:
                     box = self.mailbox_factory(self.cfg)
                     self.watch.adopt(box)
                 if not self._idle_once(box, backoff):
-                    return
+                    break
             except FollowupError as exc:
                 if box is not None:
                     box.close()
@@ -448,8 +448,9 @@ class Daemon:
                 log.warning("IDLE connection restored")
             # Mail that came while we were not idling is not reported.
             self.request_cycle("idle connected")
-        # The backend re-issues IDLE within the limit NATs allow (imap.py);
-        # this timeout only bounds how long a change can go unreported.
+        # The backend re-issues IDLE within the limit NATs allow (imap.py); this
+        # timeout only bounds how long the loop goes without looking at `stop`
+        # (a stop, a reload and a clock jump also abort the wait).
         seconds = self.cfg.daemon.poll_minutes * 60
         if box.wait(box.folders().inbox, seconds) and not self.stop.is_set():
             self.request_cycle("new mail")

@@ -112,8 +112,8 @@ class PipeWaker:
                     pass
 
     def wake(self) -> None:
-        # Full pipe: a wake-up is pending already.
-        with contextlib.suppress(BlockingIOError):
+        # Full pipe: a wake-up is pending already. Closed: the loop is over.
+        with contextlib.suppress(OSError):
             os.write(self._w, b"\0")
 
     def close(self) -> None:
