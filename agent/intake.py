@@ -47,6 +47,15 @@ class InterviewIn:
     domains: tuple[str, ...] = field(default=())
     final: bool = False
 
+    def people(self) -> list[tuple[PersonIn, Role, bool]]:
+        """Everyone met, with their role and whether they are an agency recruiter."""
+        people = [(p, Role.INTERVIEWER, False) for p in self.interviewers]
+        if self.hiring_manager:
+            people.append((self.hiring_manager, Role.HIRING_MANAGER, False))
+        if self.recruiter:
+            people.append((self.recruiter, Role.RECRUITER, self.agency))
+        return people
+
 
 def parse_person(text: str, what: str) -> PersonIn:
     """'Jane Doe <jane@acme.com>' (or a bare address) → PersonIn."""
@@ -201,9 +210,7 @@ def validate(data: InterviewIn) -> None:
             "name at least one person met: --interviewer, --hiring-manager or --recruiter"
         )
     seen: set[str] = set()
-    for p in (*data.interviewers, data.hiring_manager, data.recruiter):
-        if p is None:
-            continue
+    for p, _, _ in data.people():
         key = p.email.lower()
         if key in seen:
             raise UsageError(f"{p.email} is listed twice")
@@ -248,14 +255,7 @@ def record(
             ),
             now,
         )
-        people: list[tuple[PersonIn, Role, bool]] = [
-            (p, Role.INTERVIEWER, False) for p in data.interviewers
-        ]
-        if data.hiring_manager:
-            people.append((data.hiring_manager, Role.HIRING_MANAGER, False))
-        if data.recruiter:
-            people.append((data.recruiter, Role.RECRUITER, data.agency))
-        for p, role, agency in people:
+        for p, role, agency in data.people():
             # Someone met again in a later round is a contact of that round
             # too: they get a thank-you for this interview as well.
             store.add_contact(
