@@ -14,7 +14,6 @@ import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import cli_output as out
@@ -23,6 +22,7 @@ from .cli_context import Context
 from .cli_parser import build_parser
 from .cli_setup import cmd_check, cmd_init, cmd_set_password
 from .errors import ConfigError, FollowupError, UsageError
+from .jsonview import to_json
 from .lock import InstanceLock
 from .services import EditRequest
 from .services import mailbox_for as _mailbox_for
@@ -39,6 +39,7 @@ EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 def _add_data(ctx: Context) -> intake.InterviewIn:
     a = ctx.args
     if a.from_file:
+        intake.refuse_flags_with_file(a.from_file, vars(a))
         data, _ = intake.load_file(Path(a.from_file), ctx.tz)
         return data
     missing = [
@@ -129,10 +130,11 @@ def cmd_run(ctx: Context) -> int:
             out.print_cycle(cycle)
             return 1 if cycle.report.problems else 0
         from .daemon import run_daemon
+        from .timers import clock_from, system_clock
 
         # --now: the daemon's clock starts there and runs at real speed.
-        offset = ctx.now() - datetime.now(UTC) if ctx.args.now else timedelta(0)
-        return run_daemon(cfg, ctx.store, _mailbox_for, offset)
+        clock = clock_from(ctx.now()) if ctx.args.now else system_clock
+        return run_daemon(cfg, ctx.store, _mailbox_for, clock)
 
 
 # -- looking -----------------------------------------------------------------
@@ -141,10 +143,10 @@ def cmd_run(ctx: Context) -> int:
 def cmd_health(ctx: Context) -> int:
     h = ctx.services.health()
     if ctx.args.json:
-        out.print_json(h)
+        out.print_json(to_json(h, ctx.tz))
     else:
         print(out.health_line(h, ctx.tz))
-    return 0 if h["running"] else 1
+    return 0 if h.running else 1
 
 
 def cmd_status(ctx: Context) -> int:

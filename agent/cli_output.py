@@ -10,10 +10,10 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
-from typing import Any
 
 from . import lint
 from .agenda import Agenda
+from .health import Health
 from .jsonview import JSONValue
 from .models import Step, StepState
 from .report import ApplicationView, TimelineEvent
@@ -37,19 +37,19 @@ def print_findings(findings: Sequence[lint.Finding]) -> None:
         print(f"  lint: {finding}")
 
 
-def health_line(h: dict[str, Any], tz: tzinfo) -> str:
-    if h["running"]:
-        link = "connected" + (", IDLE" if h["idle"] else "") if h["connected"] else "not connected"
-        text = f"daemon: running (pid {h['pid']}), {link}"
-    elif h["crashed"]:
+def health_line(h: Health, tz: tzinfo) -> str:
+    if h.running:
+        link = "connected" + (", IDLE" if h.idle else "") if h.connected else "not connected"
+        text = f"daemon: running (pid {h.pid}), {link}"
+    elif h.crashed:
         text = "daemon: not running (it did not stop cleanly)"
-    elif h["stopped_at"]:
-        text = f"daemon: not running (stopped {local(h['stopped_at'], tz)})"
+    elif h.stopped_at:
+        text = f"daemon: not running (stopped {local(h.stopped_at, tz)})"
     else:
         text = "daemon: not running (start it with: followup run)"
-    text += f"; last good cycle {local(h['last_ok_at'], tz)}"
-    if h["last_error"] and (h["last_error_at"] or "") >= (h["last_ok_at"] or ""):
-        text += f"; last error {local(h['last_error_at'], tz)}: {h['last_error']}"
+    text += f"; last good cycle {local(h.last_ok_at, tz)}"
+    if h.error_is_current:
+        text += f"; last error {local(h.last_error_at, tz)}: {h.last_error}"
     return text
 
 

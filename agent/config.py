@@ -1,160 +1,83 @@
-"""TOML config → frozen dataclasses. Every error names its key path."""
+"""TOML config → frozen dataclasses. Every error names its key path.
+
+Each setting is declared once, as a dataclass field made by `setting()`: its
+name and type (the annotation), its default, its bounds or allowed values and
+the comment `followup init` writes above it (a `Spec` in the field's
+metadata). The parser validates from those declarations and configfile.py
+renders the commented file from them, so `PolicyConfig()` in a test and a user's
+file without a [policy] table get the same values by construction. Rules that
+span several keys (kind-specific keys, the port that follows security, time
+zones and holiday calendars) are the `_rules_*` functions below.
+"""
 
 from __future__ import annotations
 
-import difflib
 import os
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import time
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from .configspec import (
+    Spec,
+    computed,
+    default_of,
+    needed,
+    read_section,
+    setting,
+    settings,
+)
 from .errors import ConfigError
+from .models import Role
+from .tomltable import TableReader
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+__all__ = ["Spec", "default_of", "settings"]
+S = TypeVar("S", bound="DataclassInstance")
 
 APP_NAME = "followup"
-SECURITY_CHOICES = ("tls", "starttls", "insecure")
-ACCOUNT_KINDS = ("imap", "maildir")
-MAILDIR_LAYOUTS = ("auto", "maildir++", "fs")
-# Keys that only make sense for one kind of account.
-IMAP_ONLY_KEYS = (
-    "host",
-    "port",
-    "security",
-    "username",
-    "password_command",
-    "ca_file",
-    "timeout_seconds",
-)
-MAILDIR_ONLY_KEYS = ("path", "layout")
-CONTACT_ROLES = ("recruiter", "hiring_manager")
-LINT_MODES = ("warn", "block")
+
+
+class AccountKind(StrEnum):
+    IMAP = "imap"
+    MAILDIR = "maildir"
+
+
+class Security(StrEnum):
+    TLS = "tls"
+    STARTTLS = "starttls"
+    INSECURE = "insecure"  # plaintext: only with this explicit, loudly-logged switch
+
+
+class MaildirLayout(StrEnum):
+    AUTO = "auto"
+    MAILDIR_PLUS = "maildir++"
+    FS = "fs"
+
+
+class LintMode(StrEnum):
+    WARN = "warn"
+    BLOCK = "block"
+
+
+# The allowed values as strings, for argparse choices and messages.
+ACCOUNT_KINDS = tuple(k.value for k in AccountKind)
+SECURITY_CHOICES = tuple(s.value for s in Security)
+MAILDIR_LAYOUTS = tuple(m.value for m in MaildirLayout)
+LINT_MODES = tuple(m.value for m in LintMode)
+# Who may receive check-ins.
+CONTACT_ROLES = (Role.RECRUITER.value, Role.HIRING_MANAGER.value)
 # Fewer than 7 days between check-ins reads as pressure (career-advice consensus).
 MIN_GAP_FLOOR_DAYS = 7
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class AccountConfig:
-    email: str
-    name: str
-    host: str = ""
-    port: int = 993
-    security: str = "tls"
-    username: str = ""
-    password_command: str | None = None
-    ca_file: str | None = None
-    timeout_seconds: float = 30.0
-    kind: str = "imap"
-    # kind = "maildir": the Maildir's root and its folder layout
-    path: Path | None = None
-    layout: str = "auto"
-
-    @property
-    def is_maildir(self) -> bool:
-        return self.kind == "maildir"
-
-    @property
-    def login(self) -> str:
-        return self.username or self.email
-
-    @property
-    def domain(self) -> str:
-        return self.email.rpartition("@")[2].lower()
-
-
-@dataclass(frozen=True)
-class FoldersConfig:
-    drafts: str | None = None
-    sent: str | None = None
-    trash: str | None = None
-    archive: str | None = None
-    watch: tuple[str, ...] = ()
-
-    def overrides(self) -> dict[str, str]:
-        pairs = {
-            "drafts": self.drafts,
-            "sent": self.sent,
-            "trash": self.trash,
-            "archive": self.archive,
-        }
-        return {k: v for k, v in pairs.items() if v}
-
-
-@dataclass(frozen=True)
-class ScheduleConfig:
-    timezone: str = "UTC"
-    country: str | None = None
-    subdivision: str | None = None
-    workday_start: time = time(8, 0)
-    workday_end: time = time(18, 0)
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
-@dataclass(frozen=True)
-class PolicyConfig:
-    thank_you_delay_minutes: int = 60
-    thank_you_deadline_hours: int = 24
-    decision_buffer_business_days: int = 2
-    no_decision_business_days: int = 5
-    min_gap_days: int = 8
-    checkin_to: tuple[str, ...] = CONTACT_ROLES
-    max_checkins_phone: int = 1
-    max_checkins_video: int = 2
-    max_checkins_onsite: int = 2
-    extra_for_panel: int = 1
-    extra_for_later_round: int = 1
-    max_extra: int = 3
-    lint: str = "warn"
-    known_words: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RemindersConfig:
-    """Steps that are not emails: the agent reminds, the user acts."""
-
-    linkedin: bool = True
-    linkedin_after_days: int = 3
-    handwritten_note: bool = False
-    alert_references: bool = True
-    calls: bool = False  # check in by phone instead of by email
-
-
-@dataclass(frozen=True)
-class StorageConfig:
-    database: Path
-
-
-@dataclass(frozen=True)
-class TemplatesConfig:
-    dir: Path | None = None
-
-
-@dataclass(frozen=True)
-class DaemonConfig:
-    poll_minutes: float = 5.0
-    idle: bool = True
-
-
-@dataclass(frozen=True)
-class Config:
-    account: AccountConfig
-    storage: StorageConfig
-    folders: FoldersConfig = field(default_factory=FoldersConfig)
-    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
-    policy: PolicyConfig = field(default_factory=PolicyConfig)
-    reminders: RemindersConfig = field(default_factory=RemindersConfig)
-    templates: TemplatesConfig = field(default_factory=TemplatesConfig)
-    daemon: DaemonConfig = field(default_factory=DaemonConfig)
-    path: Path | None = None
+PORT_TLS, PORT_PLAIN = 993, 143
 
 
 def default_config_path() -> Path:
@@ -168,274 +91,348 @@ def default_database_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "followup.sqlite3"
 
 
-class TableReader:
-    """Reads one TOML table, remembering which keys were used."""
+@dataclass(frozen=True)
+class AccountConfig:
+    """Where the mail is."""
 
-    def __init__(self, path: str, data: Any) -> None:
-        if not isinstance(data, Mapping):
-            raise ConfigError(path, f"must be a table, got {type(data).__name__}")
-        self.path = path
-        self.data: Mapping[str, Any] = data
-        self.used: set[str] = set()
+    email: str = needed(str, "Required: the address the drafts come from.")
+    name: str = needed(str, "Required: the name that signs the drafts.", why="it signs every draft")
+    kind: AccountKind = setting(
+        AccountKind.IMAP,
+        'Where your mail is: "imap" (a server) or "maildir" (a local Maildir, kept\n'
+        "in sync by mbsync or offlineimap, read with mutt, aerc or notmuch).",
+    )
+    host: str = setting(
+        "",
+        "IMAP server (required), port (default 993 for tls, 143 otherwise), and\n"
+        "transport security:\n"
+        '  "tls" = implicit TLS (port 993), "starttls" = upgrade on port 143,\n'
+        '  "insecure" = plaintext; only for a server on this machine, logged loudly.',
+        required=True,
+        nonempty=True,
+        only="imap",
+    )
+    port: int = setting(PORT_TLS, lo=1, hi=65535, only="imap")
+    security: Security = setting(Security.TLS, only="imap")
+    username: str = setting(
+        "", "Login name when it is not the email address.", only="imap", example="me"
+    )
+    password_command: str | None = setting(
+        None,
+        "The password is never stored here. followup reads, in order: the\n"
+        "FOLLOWUP_PASSWORD environment variable, the output of password_command,\n"
+        "then the system keyring (`followup set-password`).",
+        only="imap",
+        example="pass show mail/imap",
+    )
+    ca_file: str | None = setting(
+        None,
+        "CA certificate (PEM) to trust, for a server with a self-signed certificate.",
+        only="imap",
+        example="/path/to/ca.pem",
+    )
+    timeout_seconds: float = setting(
+        30.0, "Seconds before a silent server counts as gone.", lo=1, hi=3600, only="imap"
+    )
+    path: Path | None = setting(
+        None,
+        "The Maildir's root directory (required).",
+        required=True,
+        nonempty=True,
+        only="maildir",
+    )
+    layout: MaildirLayout = setting(
+        MaildirLayout.AUTO,
+        'Folder layout: "maildir++" (INBOX is the root, folders are .Drafts, .Sent),\n'
+        '"fs" (folders are directories: INBOX/, Drafts/, Sent/) or "auto" (detect).\n'
+        "No password: followup reads and writes the files directly. Drafts land in\n"
+        "Drafts/cur flagged D (draft); your sync tool uploads them.",
+        only="maildir",
+    )
 
-    def key(self, name: str) -> str:
-        return f"{self.path}.{name}" if self.path else name
+    @property
+    def is_maildir(self) -> bool:
+        return self.kind is AccountKind.MAILDIR
 
-    def _get(self, name: str, kind: type[T] | tuple[type, ...], what: str, default: Any) -> Any:
-        self.used.add(name)
-        if name not in self.data:
-            if default is _REQUIRED:
-                raise ConfigError(self.key(name), "is required")
-            return default
-        value = self.data[name]
-        # bool is an int subclass; a `true` where a number belongs is a mistake
-        if isinstance(value, bool) and kind is not bool:
-            raise ConfigError(self.key(name), f"must be {what}, got {value!r}")
-        if not isinstance(value, kind):
-            raise ConfigError(self.key(name), f"must be {what}, got {value!r}")
-        return value
+    @property
+    def login(self) -> str:
+        return self.username or self.email
 
-    def text(self, name: str, default: Any = None, choices: tuple[str, ...] = ()) -> Any:
-        value = self._get(name, str, "a string", default)
-        if value is not None and choices and value not in choices:
-            raise ConfigError(self.key(name), f"must be one of {', '.join(choices)}; got {value!r}")
-        return value
-
-    def integer(self, name: str, default: Any, lo: int | None = None, hi: int | None = None) -> Any:
-        value = self._get(name, int, "a whole number", default)
-        _check_range(self.key(name), value, lo, hi)
-        return value
-
-    def number(self, name: str, default: Any, lo: float | None = None) -> Any:
-        value = self._get(name, (int, float), "a number", default)
-        _check_range(self.key(name), value, lo, None)
-        return float(value)
-
-    def flag(self, name: str, default: bool) -> bool:
-        return bool(self._get(name, bool, "true or false", default))
-
-    def strings(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
-        value = self._get(name, list, "a list of strings", list(default))
-        if not all(isinstance(v, str) for v in value):
-            raise ConfigError(self.key(name), "must be a list of strings")
-        return tuple(value)
-
-    def clock(self, name: str, default: time) -> time:
-        value = self._get(name, str, 'a time like "08:00"', None)
-        if value is None:
-            return default
-        try:
-            return time.fromisoformat(value)
-        except ValueError:
-            raise ConfigError(
-                self.key(name), f'must be a time like "08:00"; got {value!r}'
-            ) from None
-
-    def sub(self, name: str) -> TableReader:
-        self.used.add(name)
-        return TableReader(self.key(name), self.data.get(name, {}))
-
-    def finish(self) -> None:
-        for name in self.data:
-            if name not in self.used:
-                hint = difflib.get_close_matches(name, sorted(self.used), n=1)
-                extra = f" (did you mean {hint[0]!r}?)" if hint else ""
-                raise ConfigError(self.key(name), f"unknown key{extra}")
+    @property
+    def domain(self) -> str:
+        return self.email.rpartition("@")[2].lower()
 
 
-_REQUIRED = object()
+_FOLDER_DOC = (
+    "Drafts, Sent, Trash and Archive are found by their SPECIAL-USE flags\n"
+    "(RFC 6154) on a server and by name (Drafts, Sent, Sent Items, Trash,\n"
+    "[Gmail].Drafts, ...) in a Maildir. Name them here only if that fails\n"
+    "(without the leading dot of Maildir++)."
+)
 
 
-def _check_range(key: str, value: Any, lo: Any, hi: Any) -> None:
-    if value is None:
-        return
-    if lo is not None and value < lo:
-        raise ConfigError(key, f"must be at least {lo}; got {value}")
-    if hi is not None and value > hi:
-        raise ConfigError(key, f"must be at most {hi}; got {value}")
+@dataclass(frozen=True)
+class FoldersConfig:
+    drafts: str | None = setting(None, _FOLDER_DOC, example="Drafts")
+    sent: str | None = setting(None, example="Sent")
+    trash: str | None = setting(None, example="Trash")
+    archive: str | None = setting(None, example="Archive")
+    watch: tuple[str, ...] = setting(
+        (),
+        "More folders to watch for replies, besides INBOX and Sent\n"
+        "(e.g. where a filter files mail from recruiters).",
+    )
+
+    def overrides(self) -> dict[str, str]:
+        pairs = {
+            "drafts": self.drafts,
+            "sent": self.sent,
+            "trash": self.trash,
+            "archive": self.archive,
+        }
+        return {k: v for k, v in pairs.items() if v}
 
 
-def _email(section: TableReader, name: str) -> str:
-    value: str = section.text(name, _REQUIRED)
+@dataclass(frozen=True)
+class ScheduleConfig:
+    timezone: str = setting(
+        "UTC", "Your time zone (Area/City): business days, working hours and --now use it."
+    )
+    country: str | None = setting(
+        None,
+        "Public holidays are not business days: ISO country code and optional\n"
+        "subdivision (state, province), as the `holidays` package names them.",
+        example="US",
+    )
+    subdivision: str | None = setting(None, example="CA")
+    workday_start: time = setting(
+        time(8, 0),
+        "Check-in drafts appear at the start of a working day so you can send them\n"
+        "in business hours.",
+    )
+    workday_end: time = setting(time(18, 0))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    thank_you_delay_minutes: int = setting(
+        60,
+        "Thank-you notes are drafted this long after the interview ends, and always\n"
+        "within the deadline.",
+        lo=0,
+        hi=24 * 60,
+    )
+    thank_you_deadline_hours: int = setting(24, lo=1, hi=72)
+    decision_buffer_business_days: int = setting(
+        2,
+        "First check-in: business days after the decision date they gave you\n"
+        "(at least 1), or after the interview when they gave none.",
+        lo=1,
+        hi=30,
+    )
+    no_decision_business_days: int = setting(5, lo=1, hi=30)
+    min_gap_days: int = setting(
+        8,
+        f"Days between check-ins; less than {MIN_GAP_FLOOR_DAYS} is refused "
+        "(it reads as pressure).",
+        lo=MIN_GAP_FLOOR_DAYS,
+        hi=90,
+        why="check-ins closer than a week apart read as pressure and hurt the application",
+    )
+    checkin_to: tuple[str, ...] = setting(
+        CONTACT_ROLES,
+        'Who receives check-ins: "recruiter", "hiring_manager" or both.',
+        choices=CONTACT_ROLES,
+        nonempty=True,
+    )
+    max_checkins_phone: int = setting(
+        1,
+        "How many check-ins an interview earns, by kind, and the extra ones for a\n"
+        "panel (several interviewers) or a later round, capped by max_extra.",
+        lo=0,
+        hi=5,
+    )
+    max_checkins_video: int = setting(2, lo=0, hi=5)
+    max_checkins_onsite: int = setting(2, lo=0, hi=5)
+    extra_for_panel: int = setting(1, lo=0, hi=3)
+    extra_for_later_round: int = setting(1, lo=0, hi=3)
+    max_extra: int = setting(3, lo=0, hi=3)
+    lint: LintMode = setting(
+        LintMode.WARN,
+        "What happens when a draft fails the tone/length/spelling lint:\n"
+        '"warn" writes it and reports the finding; "block" holds it back.',
+    )
+    known_words: tuple[str, ...] = setting(
+        (),
+        "Words of your trade the spelling check should accept (names of people,\n"
+        "the company and the role are accepted already).",
+    )
+
+
+@dataclass(frozen=True)
+class RemindersConfig:
+    """Steps that are not emails: the agent reminds, the user acts."""
+
+    linkedin: bool = setting(
+        True,
+        "Steps that are not emails: `followup agenda` lists them, `followup done ID`\n"
+        "ticks them off. A LinkedIn invitation to the people you met, this many days\n"
+        "after the thank-you notes.",
+    )
+    linkedin_after_days: int = setting(3, lo=0, hi=30)
+    handwritten_note: bool = setting(False, "A handwritten card as well as the thank-you email.")
+    alert_references: bool = setting(
+        True,
+        "After a final round (`followup add --final`), tell your references to\nexpect a call.",
+    )
+    calls: bool = setting(
+        False,
+        "Check in by phone instead of by email: check-ins become call reminders\n"
+        "(same timing and limits); marking one done counts as a contact.",
+    )
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    database: Path = computed(
+        default_database_path,
+        "SQLite database (default: the platform data directory).",
+        example="~/.local/share/followup/followup.sqlite3",
+    )
+
+
+@dataclass(frozen=True)
+class TemplatesConfig:
+    dir: Path | None = setting(
+        None,
+        "A directory whose templates override the built-in ones of the same name.",
+        example="~/.config/followup/templates",
+    )
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    poll_minutes: float = setting(
+        5.0,
+        "Minutes between mailbox checks; IDLE wakes the daemon sooner when the\n"
+        "server supports it.",
+        lo=0.1,
+        hi=24 * 60,
+    )
+    idle: bool = setting(True)
+
+
+@dataclass(frozen=True)
+class Config:
+    account: AccountConfig
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    folders: FoldersConfig = field(default_factory=FoldersConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    templates: TemplatesConfig = field(default_factory=TemplatesConfig)
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    path: Path | None = None
+
+
+# The tables of the file, in the order `followup init` writes them.
+SECTIONS: Final[tuple[tuple[str, type[DataclassInstance]], ...]] = (
+    ("account", AccountConfig),
+    ("folders", FoldersConfig),
+    ("schedule", ScheduleConfig),
+    ("policy", PolicyConfig),
+    ("reminders", RemindersConfig),
+    ("storage", StorageConfig),
+    ("templates", TemplatesConfig),
+    ("daemon", DaemonConfig),
+)
+
+
+# -- rules that span keys -----------------------------------------------------
+
+
+def _check_email(r: TableReader, name: str, value: str) -> None:
     local, at, domain = value.partition("@")
     if not at or not local or "." not in domain or " " in value:
-        raise ConfigError(section.key(name), f"is not an email address: {value!r}")
-    return value
+        raise r.fail(name, f"is not an email address: {value!r}")
 
 
-def _account(s: TableReader, base: Path | None) -> AccountConfig:
-    kind = s.text("kind", "imap", choices=ACCOUNT_KINDS)
-    email = _email(s, "email")
-    name = s.text("name", _REQUIRED)
-    if not name.strip():
-        raise ConfigError(s.key("name"), "must not be empty (it signs every draft)")
+def _rules_account(r: TableReader, acct: AccountConfig) -> AccountConfig:
     # "password" is the one key we recognise only to refuse it.
-    if "password" in s.data:
-        raise ConfigError(
-            s.key("password"),
+    if r.has("password"):
+        raise r.fail(
+            "password",
             "passwords do not belong in the config file; use `followup set-password`, "
             "FOLLOWUP_PASSWORD or account.password_command",
         )
-    for other in MAILDIR_ONLY_KEYS if kind == "imap" else IMAP_ONLY_KEYS:
-        if other in s.data:
-            wanted = "maildir" if kind == "imap" else "imap"
-            raise ConfigError(s.key(other), f'is only for kind = "{wanted}" accounts')
-    if kind == "maildir":
-        path = _path(s.text("path", _REQUIRED), base)
-        if path is None:
-            raise ConfigError(s.key("path"), "must not be empty")
-        return AccountConfig(
-            kind=kind,
-            email=email,
-            name=name,
-            path=path,
-            layout=s.text("layout", "auto", choices=MAILDIR_LAYOUTS),
-        )
-    security = s.text("security", "tls", choices=SECURITY_CHOICES)
-    default_port = 993 if security == "tls" else 143
-    acct = AccountConfig(
-        kind=kind,
-        email=email,
-        name=name,
-        host=s.text("host", _REQUIRED),
-        port=s.integer("port", default_port, 1, 65535),
-        security=security,
-        username=s.text("username", ""),
-        password_command=s.text("password_command", None) or None,
-        ca_file=s.text("ca_file", None) or None,
-        timeout_seconds=s.number("timeout_seconds", 30.0, lo=1),
-    )
-    if not acct.host:
-        raise ConfigError(s.key("host"), "must not be empty")
+    _check_email(r, "email", acct.email)
     if acct.ca_file and not Path(acct.ca_file).expanduser().is_file():
-        raise ConfigError(s.key("ca_file"), f"no such file: {acct.ca_file}")
+        raise r.fail("ca_file", f"no such file: {acct.ca_file}")
+    if not acct.is_maildir and not r.has("port") and acct.security is not Security.TLS:
+        return replace(acct, port=PORT_PLAIN)
     return acct
 
 
-def _schedule(s: TableReader) -> ScheduleConfig:
-    tz = s.text("timezone", "UTC")
+def _rules_schedule(r: TableReader, s: ScheduleConfig) -> ScheduleConfig:
     try:
-        ZoneInfo(tz)
+        ZoneInfo(s.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(s.key("timezone"), f"unknown time zone {tz!r} (use Area/City)") from None
-    country = s.text("country", None) or None
-    subdivision = s.text("subdivision", None) or None
+        raise r.fail("timezone", f"unknown time zone {s.timezone!r} (use Area/City)") from None
+    country, subdivision = s.country, s.subdivision
     if country:
         import holidays
 
         supported = holidays.list_supported_countries()
-        if country.upper() not in supported:
-            raise ConfigError(s.key("country"), f"no holiday calendar for {country!r}")
         country = country.upper()
+        if country not in supported:
+            raise r.fail("country", f"no holiday calendar for {s.country!r}")
         if subdivision and subdivision.upper() not in {str(x).upper() for x in supported[country]}:
-            raise ConfigError(
-                s.key("subdivision"), f"{subdivision!r} is not a subdivision of {country}"
-            )
+            raise r.fail("subdivision", f"{subdivision!r} is not a subdivision of {country}")
     elif subdivision:
-        raise ConfigError(s.key("subdivision"), "needs schedule.country too")
-    start = s.clock("workday_start", time(8, 0))
-    end = s.clock("workday_end", time(18, 0))
-    if end <= start:
-        raise ConfigError(s.key("workday_end"), "must be later than schedule.workday_start")
-    return ScheduleConfig(tz, country, subdivision.upper() if subdivision else None, start, end)
+        raise r.fail("subdivision", "needs schedule.country too")
+    if s.workday_end <= s.workday_start:
+        raise r.fail("workday_end", "must be later than schedule.workday_start")
+    return replace(s, country=country, subdivision=subdivision.upper() if subdivision else None)
 
 
-def _policy(s: TableReader) -> PolicyConfig:
-    min_gap = s.integer("min_gap_days", 8, 1, 90)
-    if min_gap < MIN_GAP_FLOOR_DAYS:
-        raise ConfigError(
-            s.key("min_gap_days"),
-            f"must be at least {MIN_GAP_FLOOR_DAYS}: check-ins closer than a week apart "
-            "read as pressure and hurt the application",
-        )
-    checkin_to = s.strings("checkin_to", CONTACT_ROLES)
-    if not checkin_to or any(r not in CONTACT_ROLES for r in checkin_to):
-        raise ConfigError(
-            s.key("checkin_to"), f"must list one or both of {', '.join(CONTACT_ROLES)}"
-        )
-    return PolicyConfig(
-        thank_you_delay_minutes=s.integer("thank_you_delay_minutes", 60, 0, 24 * 60),
-        thank_you_deadline_hours=s.integer("thank_you_deadline_hours", 24, 1, 72),
-        decision_buffer_business_days=s.integer("decision_buffer_business_days", 2, 1, 30),
-        no_decision_business_days=s.integer("no_decision_business_days", 5, 1, 30),
-        min_gap_days=min_gap,
-        checkin_to=checkin_to,
-        max_checkins_phone=s.integer("max_checkins_phone", 1, 0, 5),
-        max_checkins_video=s.integer("max_checkins_video", 2, 0, 5),
-        max_checkins_onsite=s.integer("max_checkins_onsite", 2, 0, 5),
-        extra_for_panel=s.integer("extra_for_panel", 1, 0, 3),
-        extra_for_later_round=s.integer("extra_for_later_round", 1, 0, 3),
-        max_extra=s.integer("max_extra", 3, 0, 3),
-        lint=s.text("lint", "warn", choices=LINT_MODES),
-        known_words=s.strings("known_words", ()),
-    )
+def _rules_templates(r: TableReader, t: TemplatesConfig) -> TemplatesConfig:
+    if t.dir is not None and not t.dir.is_dir():
+        raise r.fail("dir", f"no such directory: {t.dir}")
+    return t
 
 
-def _reminders(s: TableReader) -> RemindersConfig:
-    return RemindersConfig(
-        linkedin=s.flag("linkedin", True),
-        linkedin_after_days=s.integer("linkedin_after_days", 3, 0, 30),
-        handwritten_note=s.flag("handwritten_note", False),
-        alert_references=s.flag("alert_references", True),
-        calls=s.flag("calls", False),
-    )
+def _same(r: TableReader, value: S) -> S:
+    return value
 
 
-def _path(value: str | None, base: Path | None) -> Path | None:
-    if not value:
-        return None
-    p = Path(value).expanduser()
-    if not p.is_absolute() and base is not None:
-        p = base / p
-    return p
-
-
-def parse(data: Mapping[str, Any], path: Path | None = None) -> Config:
+def parse(data: Mapping[str, object], path: Path | None = None) -> Config:
     """Validate a decoded TOML document."""
-    root = TableReader("", data)
+    root = TableReader("", data, ConfigError)
     base = path.parent if path else None
-    account = _account(acc := root.sub("account"), base)
-    acc.finish()
-    fs = root.sub("folders")
-    folders = FoldersConfig(
-        drafts=fs.text("drafts", None) or None,
-        sent=fs.text("sent", None) or None,
-        trash=fs.text("trash", None) or None,
-        archive=fs.text("archive", None) or None,
-        watch=fs.strings("watch", ()),
-    )
-    fs.finish()
-    schedule = _schedule(sc := root.sub("schedule"))
-    sc.finish()
-    policy = _policy(po := root.sub("policy"))
-    po.finish()
-    reminders = _reminders(rm := root.sub("reminders"))
-    rm.finish()
-    st = root.sub("storage")
-    database = _path(st.text("database", None), base) or default_database_path()
-    st.finish()
-    tp = root.sub("templates")
-    tdir = _path(tp.text("dir", None), base)
-    if tdir is not None and not tdir.is_dir():
-        raise ConfigError("templates.dir", f"no such directory: {tdir}")
-    tp.finish()
-    dm = root.sub("daemon")
-    daemon = DaemonConfig(
-        poll_minutes=dm.number("poll_minutes", 5.0, lo=0.1), idle=dm.flag("idle", True)
-    )
-    dm.finish()
-    root.finish()
-    return Config(
-        account=account,
-        storage=StorageConfig(database=database),
-        folders=folders,
-        schedule=schedule,
-        policy=policy,
-        reminders=reminders,
-        templates=TemplatesConfig(dir=tdir),
-        daemon=daemon,
+
+    def table(name: str, cls: type[S], rules: Callable[[TableReader, S], S] = _same) -> S:
+        r = root.sub(name)
+        value = rules(r, read_section(r, cls, base))
+        r.finish()
+        return value
+
+    cfg = Config(
+        account=table("account", AccountConfig, _rules_account),
+        folders=table("folders", FoldersConfig),
+        schedule=table("schedule", ScheduleConfig, _rules_schedule),
+        policy=table("policy", PolicyConfig),
+        reminders=table("reminders", RemindersConfig),
+        storage=table("storage", StorageConfig),
+        templates=table("templates", TemplatesConfig, _rules_templates),
+        daemon=table("daemon", DaemonConfig),
         path=path,
     )
+    root.finish()
+    return cfg
 
 
 def load(path: Path | None = None) -> Config:

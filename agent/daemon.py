@@ -1,27 +1,32 @@
 """`followup run`: the long-running daemon.
 
-APScheduler (3.x, BlockingScheduler, in-memory job store rebuilt at every start)
-runs one cycle at a time on the main thread:
+A small loop of its own (timers.py) runs one cycle at a time on the main
+thread, on an injected clock, woken early through a pipe:
 
 - ``poll``: every ``daemon.poll_minutes``;
 - ``due``: at the exact due time of the next planned step, recomputed from the
-  database after every cycle (the database is the truth, the job store a cache);
+  database after every cycle (the database is the truth, the timers a cache);
 - ``wake``: as soon as the IDLE watcher thread (its own, second connection)
   sees INBOX change, and after each (re)connection of that watcher, because
   mail that arrived before IDLE started is not reported;
 - ``retry``: after a failed cycle, exponential backoff with jitter (cap 5 min);
 - ``tick``: once a minute, to notice suspend/resume and clock jumps (the
-  scheduler sleeps on the monotonic clock, which stops while a laptop sleeps).
+  clock moved by more than the monotonic one, which stops while a laptop sleeps).
 
-Jobs coalesce, so a resume after a long sleep runs one catch-up cycle, not one
-per missed poll. SIGTERM/SIGINT finish the APPEND in flight, record it, log
-out and return 0; SIGHUP reloads the config, keeping the old one if the new
-one is invalid.
+Everything due at once runs as one cycle, so a resume after a long sleep runs
+one catch-up cycle, not one per missed poll. SIGTERM/SIGINT finish the APPEND
+in flight, record it, log out and return 0; SIGHUP reloads the config, keeping
+the old one if the new one is invalid.
+
+Why not APScheduler: its BlockingScheduler cannot be stopped between jobs
+from a signal handler through its public API (shutdown() mid-job leaves the
+finished one-shot job behind), its job times are real time while ours are on
+the simulated `--now` clock, and it cannot be stepped by a test. The loop this
+needs is `run`/`run_pending` below and the timers of timers.py.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import random
@@ -29,37 +34,27 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from contextlib import suppress
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from threading import TIMEOUT_MAX
 from types import FrameType
-from typing import Any
-
-from apscheduler.executors.debug import DebugExecutor
-from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers.base import STATE_STOPPED
-from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.date import DateTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from . import config, faults, health
 from .config import Config
-from .engine import Engine
+from .engine import CycleReport, Engine
 from .errors import ConfigError, FollowupError, MailboxFatalError, MailboxTransientError
 from .mailbox import Mailbox
 from .store import Store
+from .timers import Clock, Monotonic, PipeWaker, Timers, Waker, system_clock
 
 log = logging.getLogger(__name__)
 
 BACKOFF_START = 2.0
 BACKOFF_CAP = 300.0
-# RFC 2177 asks for a new IDLE within 29 minutes; NATs and proxies drop
-# quiet connections far sooner, so refresh well inside that.
-IDLE_REFRESH_SECONDS = 9 * 60
 TICK_SECONDS = 60.0
-# A wall-clock vs monotonic drift beyond this between ticks is a suspend or a jump.
+# A clock vs monotonic drift beyond this between ticks is a suspend or a jump.
 JUMP_SECONDS = 30.0
+# Timers that only pace the mailbox: during an outage the retry timer owns the pace.
+PACED = frozenset({"poll", "due"})
 
 MailboxFactory = Callable[[Config], Mailbox]
 
@@ -88,25 +83,39 @@ class Backoff:
         return ended
 
 
-class _Scheduler(BlockingScheduler):  # type: ignore[misc]
-    """A BlockingScheduler whose loop also ends when `halt` is set, between jobs.
+class WatchLink:
+    """The IDLE watcher's connection and whether it is idling, shared by two threads."""
 
-    Stopping from a signal handler with shutdown() can land mid-job, and
-    APScheduler 3 then fails to remove the finished one-shot job.
-    """
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._box: Mailbox | None = None
+        self._up = False
 
-    def __init__(self, halt: threading.Event, **options: Any) -> None:
-        super().__init__(**options)
-        self._halt = halt
+    @property
+    def up(self) -> bool:
+        with self._lock:
+            return self._up
 
-    def _main_loop(self) -> None:
-        wait_seconds: float | None = TIMEOUT_MAX
-        while self.state != STATE_STOPPED and not self._halt.is_set():
-            self._event.wait(wait_seconds)
-            self._event.clear()
-            if self._halt.is_set():
-                break
-            wait_seconds = self._process_jobs()
+    def set_up(self, up: bool) -> bool:
+        """Set; whether it was down before."""
+        with self._lock:
+            was, self._up = self._up, up
+            return not was
+
+    def current(self, box: Mailbox | None) -> bool:
+        """Whether `box` is still the watcher's connection (a reload or jump drops it)."""
+        with self._lock:
+            return box is self._box
+
+    def adopt(self, box: Mailbox) -> None:
+        with self._lock:
+            self._box = box
+
+    def drop(self) -> Mailbox | None:
+        """Forget the connection (the watcher closes it) and return it, to abort its IDLE."""
+        with self._lock:
+            box, self._box, self._up = self._box, None, False
+            return box
 
 
 class Daemon:
@@ -115,54 +124,59 @@ class Daemon:
         cfg: Config,
         store: Store,
         mailbox_factory: MailboxFactory,
-        clock_offset: timedelta = timedelta(0),
+        clock: Clock = system_clock,
         config_path: Path | None = None,
+        monotonic: Monotonic = time.monotonic,
+        waker: Waker | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
         self.mailbox_factory = mailbox_factory
-        # --now: the simulated clock runs at real speed from the given instant.
-        self.offset = clock_offset
+        self.clock = clock
+        self.monotonic = monotonic
+        self.waker: Waker = waker or PipeWaker()
         self.config_path = config_path or cfg.path
         self.stop = threading.Event()
-        self.scheduler = _Scheduler(
-            self.stop,
-            timezone=UTC,
-            jobstores={"default": MemoryJobStore()},
-            # Cycles run on the scheduler's own (main) thread, one at a time:
-            # the SQLite connection stays on one thread, signals land there.
-            executors={"default": DebugExecutor()},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        )
+        self.timers = Timers()
         self.mailbox: Mailbox | None = None
         self.engine: Engine | None = None
         self.backoff = Backoff()
         self.ever_ok = False
         self.exit_code = 0
         self.watcher: threading.Thread | None = None
-        self.watch_box: Mailbox | None = None
-        self.idle_up = False
-        self._drift = self._wall_minus_mono()
+        self.watch = WatchLink()
+        self._drift = self._clock_minus_mono()
         self._due_at: datetime | None = None
-        self._ids = itertools.count(1)
-
-    # -- clock --------------------------------------------------------------
+        # Set by the SIGHUP handler, acted on by the loop (see PipeWaker).
+        self._reload_wanted = False
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        return self.clock()
 
-    @staticmethod
-    def _wall_minus_mono() -> float:
-        return time.time() - time.monotonic()
+    def _clock_minus_mono(self) -> float:
+        return self.clock().timestamp() - self.monotonic()
 
     # -- lifecycle ----------------------------------------------------------
 
     def run(self) -> int:
-        # Its per-job INFO lines would fill the journal with one line a minute.
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        """Run until SIGTERM/SIGINT (or a fatal error at start); the exit code."""
+        if isinstance(self.waker, PipeWaker):
+            self.waker.wake_on_signals()
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
+        self.start()
+        try:
+            while not self.stop.is_set():
+                self.run_pending()
+                if not self.stop.is_set():
+                    self.waker.wait(self.seconds_to_next())
+        finally:
+            self.close()
+        return self.exit_code
+
+    def start(self) -> None:
+        """Record the start and arm the poll, the tick and a first cycle."""
         health.started(self.store, os.getpid(), self.now())
         log.info(
             "followup daemon started (pid %s); polling every %g min, database %s",
@@ -170,20 +184,14 @@ class Daemon:
             self.cfg.daemon.poll_minutes,
             self.store.path,
         )
-        self._schedule_poll()
-        self.scheduler.add_job(self._tick, IntervalTrigger(seconds=TICK_SECONDS), id="tick")
+        self._arm_poll()
+        self.timers.set("tick", self.now() + timedelta(seconds=TICK_SECONDS))
         self.request_cycle("start")
-        try:
-            self.scheduler.start()
-        finally:
-            if self.scheduler.running:
-                self.scheduler.shutdown(wait=False)
-            self._shutdown()
-        return self.exit_code
 
-    def _shutdown(self) -> None:
+    def close(self) -> None:
+        """Stop the watcher, log out, record the stop."""
         self.stop.set()
-        box = self.watch_box
+        box = self.watch.drop()
         if box is not None:
             box.abort()
         if self.mailbox is not None:
@@ -194,30 +202,93 @@ class Daemon:
             health.stopped(self.store, self.now())
         except FollowupError as exc:
             log.warning("could not record the stop: %s", exc)
+        self.waker.close()
         log.info("followup daemon stopped")
+
+    def request_stop(self) -> None:
+        """Finish the draft in flight, then leave the loop; thread-safe."""
+        self.stop.set()
+        self.waker.wake()
+
+    def request_reload(self) -> None:
+        """Reload the config before the next cycle; safe from a signal handler."""
+        self._reload_wanted = True
+        self.waker.wake()
+
+    def request_cycle(self, why: str) -> None:
+        """Run a cycle as soon as the current one (if any) returns; thread-safe."""
+        if not self.stop.is_set():
+            self.timers.set("wake", self.now(), why)
+            self.waker.wake()
 
     def _on_stop(self, signum: int, frame: FrameType | None) -> None:
         if self.stop.is_set():
             return
         log.info("%s: finishing the draft in flight, then exiting", signal.Signals(signum).name)
+        # Only a flag: the engine checks it between drafts, the loop after the cycle.
         self.stop.set()
-        self._halt()
-
-    def _halt(self) -> None:
-        # Only wake the loop: it ends between jobs (see _Scheduler). Calling
-        # shutdown() here, possibly mid-job, makes APScheduler fail afterwards.
-        with suppress(AttributeError):  # not started yet: the loop never begins
-            self.scheduler.wakeup()
 
     def _on_hup(self, signum: int, frame: FrameType | None) -> None:
-        log.info("SIGHUP: reloading the config")
-        threading.Thread(
-            target=lambda: self.scheduler.add_job(self._reload, id="reload", replace_existing=True),
-            name="followup-hup",
-            daemon=True,
-        ).start()
+        self._reload_wanted = True
+
+    # -- the loop -----------------------------------------------------------
+
+    def seconds_to_next(self) -> float:
+        if self._reload_wanted:
+            return 0.0
+        nxt = self.timers.next_at()
+        if nxt is None:
+            return TICK_SECONDS
+        # Capped: a clock that jumps forward is noticed within a tick.
+        return min(max((nxt - self.now()).total_seconds(), 0.0), TICK_SECONDS)
+
+    def run_pending(self) -> list[str]:
+        """Do whatever is due on the clock: a reload, the tick, then one cycle.
+
+        Returns why the cycle ran (every timer it stood for), or [] if none did.
+        """
+        if self._reload_wanted:
+            self._reload_wanted = False
+            self._reload()
+        if self.timers.take("tick", self.now()):
+            self._tick()
+        return self._run_due(self.timers.take_due(self.now()))
+
+    def _run_due(self, due: list[tuple[str, str]]) -> list[str]:
+        if not due or self.stop.is_set():
+            return []
+        names = {name for name, _ in due}
+        if "poll" in names:
+            self._arm_poll()
+        if self.backoff.failing and names <= PACED:
+            return []  # the retry timer owns the pace during an outage
+        whys = [why for _, why in due]
+        self._cycle(", ".join(whys))
+        return whys
+
+    def pending(self) -> dict[str, datetime]:
+        """What is armed, by name, on the daemon's clock."""
+        return self.timers.pending()
+
+    def _arm_poll(self) -> None:
+        self.timers.set("poll", self.now() + timedelta(minutes=self.cfg.daemon.poll_minutes))
+
+    def _tick(self) -> None:
+        self.timers.set("tick", self.now() + timedelta(seconds=TICK_SECONDS))
+        drift = self._clock_minus_mono()
+        jump, self._drift = drift - self._drift, drift
+        if abs(jump) > JUMP_SECONDS:
+            # Suspend/resume or a clock change: catch up once, restart the poll
+            # interval from now, and don't trust the old IDLE socket.
+            log.warning("clock jumped by %+.0f s (sleep or clock change); catching up", jump)
+            self._arm_poll()
+            box = self.watch.drop()
+            if box is not None:
+                box.abort()
+            self.request_cycle("clock jump")
 
     def _reload(self) -> None:
+        log.info("SIGHUP: reloading the config")
         if self.config_path is None:
             log.warning("SIGHUP ignored: the config was not loaded from a file")
             return
@@ -233,62 +304,13 @@ class Daemon:
             if self.mailbox is not None:
                 self.mailbox.close()
             self.mailbox = None
-            old_watch, self.watch_box = self.watch_box, None
+            old_watch = self.watch.drop()
             if old_watch is not None:
                 old_watch.abort()
         if new.daemon != old.daemon:
-            self._schedule_poll()
+            self._arm_poll()
         log.info("config reloaded from %s", self.config_path)
         self.request_cycle("config reloaded")
-
-    # -- scheduling ---------------------------------------------------------
-
-    def _schedule_poll(self) -> None:
-        self.scheduler.add_job(
-            self._cycle,
-            IntervalTrigger(minutes=self.cfg.daemon.poll_minutes),
-            args=("poll",),
-            id="poll",
-            replace_existing=True,
-        )
-
-    def _at(self, when: datetime, why: str, job_id: str | None = None) -> None:
-        # Job times are real time; `when` is on the (possibly simulated) clock.
-        # One-shot jobs scheduled from inside a job get fresh ids: the scheduler
-        # removes the running job's id after it returns, whatever it now names.
-        self.scheduler.add_job(
-            self._cycle,
-            DateTrigger(run_date=when - self.offset),
-            args=(why,),
-            id=job_id or f"{why}-{next(self._ids)}",
-            replace_existing=job_id is not None,
-        )
-
-    def request_cycle(self, why: str) -> None:
-        """Run a cycle as soon as the current one (if any) returns; thread-safe."""
-        if not self.stop.is_set():
-            self._at(self.now(), why, job_id="wake")
-
-    def _schedule_due(self, now: datetime) -> None:
-        due = self.store.next_due()
-        # A step still due after a cycle failed to compose: polling retries it,
-        # an immediate job would spin. A superseded job just runs an idle cycle.
-        if due is not None and due > now and due != self._due_at:
-            self._at(due, "due")
-            log.debug("next step due at %s", due)
-        self._due_at = due
-
-    def _tick(self) -> None:
-        drift = self._wall_minus_mono()
-        jump, self._drift = drift - self._drift, drift
-        if abs(jump) > JUMP_SECONDS:
-            # Suspend/resume or a clock change: catch up once, restart the poll
-            # interval from now, and don't trust the old IDLE socket.
-            log.warning("clock jumped by %+.0f s (sleep or clock change); catching up", jump)
-            self._schedule_poll()
-            if self.watch_box is not None:
-                self.watch_box.abort()
-            self.request_cycle("clock jump")
 
     # -- the cycle ----------------------------------------------------------
 
@@ -302,10 +324,6 @@ class Daemon:
         return self.engine
 
     def _cycle(self, why: str) -> None:
-        if self.stop.is_set():
-            return
-        if self.backoff.failing and why in ("poll", "due"):
-            return  # the retry job owns the pace during an outage
         faults.hit("cycle")
         now = self.now()
         log.debug("cycle (%s)", why)
@@ -321,12 +339,15 @@ class Daemon:
             log.exception("cycle failed unexpectedly")
             self._failed(exc, now, logged=True)
             return
+        self._succeeded(report, now)
+
+    def _succeeded(self, report: CycleReport, now: datetime) -> None:
         if self.backoff.ok():
             log.warning("mailbox reachable again")
         self.ever_ok = True
         if self.watcher is None and self.cfg.daemon.idle:
             self._start_watcher()
-        health.cycle_ok(self.store, now, self.idle_up)
+        health.cycle_ok(self.store, now, self.watch.up)
         if report.drafted or report.recovered or report.state_changes or report.withdrawn:
             log.info(
                 "cycle: %d drafted, %d recovered, %d withdrawn, %d state change(s)",
@@ -336,6 +357,15 @@ class Daemon:
                 len(report.state_changes),
             )
         self._schedule_due(self.now())
+
+    def _schedule_due(self, now: datetime) -> None:
+        due = self.store.next_due()
+        # A step still due after a cycle failed to compose: polling retries it,
+        # an immediate timer would spin.
+        if due is not None and due > now and due != self._due_at:
+            self.timers.set("due", due)
+            log.debug("next step due at %s", due)
+        self._due_at = due
 
     def _ready(self, engine: Engine) -> None:
         """Make sure the main connection works, even for a cycle with nothing to do."""
@@ -372,7 +402,7 @@ class Daemon:
             health.cycle_failed(self.store, now, str(exc))
         except FollowupError as err:
             log.warning("cannot record the failure: %s", err)
-        self._at(self.now() + timedelta(seconds=wait), "retry")
+        self.timers.set("retry", self.now() + timedelta(seconds=wait))
 
     # -- IDLE watcher -------------------------------------------------------
 
@@ -385,57 +415,63 @@ class Daemon:
         backoff = Backoff()
         box: Mailbox | None = None
         while not self.stop.is_set():
-            if box is not None and box is not self.watch_box:  # a reload replaced it
+            if box is not None and not self.watch.current(box):  # a reload or jump dropped it
                 box.close()
                 box = None
             try:
                 if box is None:
-                    box = self.watch_box = self.mailbox_factory(self.cfg)
-                box.connect()
-                info = box.info()
-                if not info.idle:
-                    log.info(
-                        "server has no IDLE: polling every %g min", self.cfg.daemon.poll_minutes
-                    )
-                    return
-                if not self.idle_up:
-                    self.idle_up = True
-                    if backoff.ok():
-                        log.warning("IDLE connection restored")
-                    # Mail that came while we were not idling is not reported.
-                    self.request_cycle("idle connected")
-                inbox = box.folders().inbox
-                if box.wait(inbox, IDLE_REFRESH_SECONDS) and not self.stop.is_set():
-                    self.request_cycle("new mail")
-            except FollowupError as exc:
-                self.idle_up = False
-                if self.stop.is_set():
+                    box = self.mailbox_factory(self.cfg)
+                    self.watch.adopt(box)
+                if not self._idle_once(box, backoff):
                     break
+            except FollowupError as exc:
                 if box is not None:
                     box.close()
-                wait, first = backoff.fail()
-                if isinstance(exc, MailboxFatalError):
-                    wait = BACKOFF_CAP
-                if first:
-                    log.warning("IDLE connection lost, reconnecting with backoff: %s", exc)
-                    # Maybe the server is gone: a cycle finds out and records it.
-                    self.request_cycle("idle lost")
-                self.stop.wait(wait)
+                self._watch_failed(exc, backoff)
             except Exception:
                 # Polling still works without the watcher; keep trying, slowly.
                 log.exception("IDLE watcher failed unexpectedly")
-                self.idle_up = False
+                self.watch.set_up(False)
                 self.stop.wait(BACKOFF_CAP)
         if box is not None:
             box.close()
-        self.idle_up = False
+        self.watch.set_up(False)
+
+    def _idle_once(self, box: Mailbox, backoff: Backoff) -> bool:
+        """Connect if needed and wait for one change; False if the server has no IDLE."""
+        box.connect()
+        if not box.info().idle:
+            log.info("server has no IDLE: polling every %g min", self.cfg.daemon.poll_minutes)
+            return False
+        if self.watch.set_up(True):
+            if backoff.ok():
+                log.warning("IDLE connection restored")
+            # Mail that came while we were not idling is not reported.
+            self.request_cycle("idle connected")
+        # The backend re-issues IDLE within the limit NATs allow (imap.py); this
+        # timeout only bounds how long the loop goes without looking at `stop`
+        # (a stop, a reload and a clock jump also abort the wait).
+        seconds = self.cfg.daemon.poll_minutes * 60
+        if box.wait(box.folders().inbox, seconds) and not self.stop.is_set():
+            self.request_cycle("new mail")
+        return True
+
+    def _watch_failed(self, exc: FollowupError, backoff: Backoff) -> None:
+        self.watch.set_up(False)
+        if self.stop.is_set():
+            return
+        wait, first = backoff.fail()
+        if isinstance(exc, MailboxFatalError):
+            wait = BACKOFF_CAP
+        if first:
+            log.warning("IDLE connection lost, reconnecting with backoff: %s", exc)
+            # Maybe the server is gone: a cycle finds out and records it.
+            self.request_cycle("idle lost")
+        self.stop.wait(wait)
 
 
 def run_daemon(
-    cfg: Config,
-    store: Store,
-    mailbox_factory: MailboxFactory,
-    clock_offset: timedelta = timedelta(0),
+    cfg: Config, store: Store, mailbox_factory: MailboxFactory, clock: Clock = system_clock
 ) -> int:
     """Run until SIGTERM/SIGINT; returns the exit code."""
-    return Daemon(cfg, store, mailbox_factory, clock_offset).run()
+    return Daemon(cfg, store, mailbox_factory, clock).run()

@@ -3,6 +3,8 @@
 FollowupError
 ├── ConfigError            bad or missing config (exit 2)
 ├── UsageError             bad command-line input (exit 2)
+│   ├── NotFoundError           no such application or step
+│   └── IntakeError             a bad interview file (`add --from`), naming it
 ├── CredentialError        no password could be found (exit 3)
 ├── MailboxError           anything from the mail store
 │   ├── MailboxTransientError   worth retrying: network, timeouts, server restarts
@@ -17,6 +19,8 @@ FollowupError
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class FollowupError(Exception):
@@ -42,6 +46,16 @@ class UsageError(FollowupError):
 
 class NotFoundError(UsageError):
     pass
+
+
+class IntakeError(UsageError):
+    """A value in an interview file is missing or wrong; names the file and the key."""
+
+    def __init__(self, file: Path, key: str, problem: str) -> None:
+        self.file = file
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")
 
 
 class CredentialError(FollowupError):

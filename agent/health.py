@@ -7,10 +7,10 @@ table alone (a `kill -9` leaves it behind): the recorded pid must be alive.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from .store import Store, ts
+from .store import Store, parse_ts, ts
 
 PREFIX = "daemon."
 KEYS = (
@@ -74,22 +74,47 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def read(store: Store) -> dict[str, Any]:
-    """Health as plain data: running, pid, timestamps (ISO, UTC), connected, last error."""
+@dataclass(frozen=True)
+class Health:
+    """What `followup health` and `status` show; timestamps are aware UTC datetimes."""
+
+    running: bool
+    pid: int | None  # only while running
+    crashed: bool  # a pid left behind by a process that is gone: it did not stop cleanly
+    started_at: datetime | None
+    stopped_at: datetime | None
+    last_cycle_at: datetime | None
+    last_ok_at: datetime | None
+    connected: bool
+    idle: bool
+    last_error: str | None
+    last_error_at: datetime | None
+
+    @property
+    def error_is_current(self) -> bool:
+        """The last error came after the last good cycle (or there was none)."""
+        if self.last_error is None:
+            return False
+        if self.last_ok_at is None or self.last_error_at is None:
+            return True
+        return self.last_error_at >= self.last_ok_at
+
+
+def read(store: Store) -> Health:
+    """The recorded health, with "running" checked against the live process table."""
     raw = {k: store.get_meta(PREFIX + k) or "" for k in KEYS}
     pid = int(raw["pid"]) if raw["pid"].isdigit() else None
     running = pid is not None and _alive(pid)
-    return {
-        "running": running,
-        "pid": pid if running else None,
-        # A pid left behind by a process that is gone: it did not stop cleanly.
-        "crashed": pid is not None and not running,
-        "started_at": raw["started_at"] or None,
-        "stopped_at": raw["stopped_at"] or None,
-        "last_cycle_at": raw["last_cycle_at"] or None,
-        "last_ok_at": raw["last_ok_at"] or None,
-        "connected": running and raw["connected"] == "yes",
-        "idle": running and raw["idle"] == "yes",
-        "last_error": raw["last_error"] or None,
-        "last_error_at": raw["last_error_at"] or None,
-    }
+    return Health(
+        running=running,
+        pid=pid if running else None,
+        crashed=pid is not None and not running,
+        started_at=parse_ts(raw["started_at"]),
+        stopped_at=parse_ts(raw["stopped_at"]),
+        last_cycle_at=parse_ts(raw["last_cycle_at"]),
+        last_ok_at=parse_ts(raw["last_ok_at"]),
+        connected=running and raw["connected"] == "yes",
+        idle=running and raw["idle"] == "yes",
+        last_error=raw["last_error"] or None,
+        last_error_at=parse_ts(raw["last_error_at"]),
+    )

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from .config import TableReader
-from .errors import ConfigError, StateError, UsageError
+from .errors import IntakeError, StateError, UsageError
 from .models import AppState, Contact, Interview, InterviewKind, Role
 from .store import Store
+from .tomltable import TableReader
+
+DEFAULT_DURATION = 60
+DEFAULT_KIND = InterviewKind.VIDEO
+KIND_CHOICES = tuple(k.value for k in InterviewKind)
 
 
 @dataclass(frozen=True)
@@ -28,8 +33,8 @@ class InterviewIn:
     company: str
     role: str
     at: datetime
-    duration_minutes: int = 60
-    kind: InterviewKind = InterviewKind.VIDEO
+    duration_minutes: int = DEFAULT_DURATION
+    kind: InterviewKind = DEFAULT_KIND
     round: int | None = None
     interviewers: tuple[PersonIn, ...] = ()
     hiring_manager: PersonIn | None = None
@@ -41,6 +46,15 @@ class InterviewIn:
     note: str = ""
     domains: tuple[str, ...] = field(default=())
     final: bool = False
+
+    def people(self) -> list[tuple[PersonIn, Role, bool]]:
+        """Everyone met, with their role and whether they are an agency recruiter."""
+        people = [(p, Role.INTERVIEWER, False) for p in self.interviewers]
+        if self.hiring_manager:
+            people.append((self.hiring_manager, Role.HIRING_MANAGER, False))
+        if self.recruiter:
+            people.append((self.recruiter, Role.RECRUITER, self.agency))
+        return people
 
 
 def parse_person(text: str, what: str) -> PersonIn:
@@ -72,25 +86,21 @@ def parse_day(text: str, what: str) -> date:
         raise UsageError(f"{what}: {text!r} is not a date like 2026-12-04") from None
 
 
-def _person_table(r: TableReader, name: str) -> PersonIn | None:
-    if name not in r.data:
-        r.used.add(name)
-        return None
-    t = r.sub(name)
-    p = _person_from(t)
-    t.finish()
-    return p
-
-
 def _person_from(t: TableReader) -> PersonIn:
-    person = parse_person(f"{t.text('name', '')} <{t.text('email', _required())}>", t.path)
+    email = t.text("email")
+    try:
+        person = parse_person(f"{t.text('name', '')} <{email}>", t.path)
+    except UsageError:
+        raise t.fail("email", f"{email!r} is not an email address") from None
     return PersonIn(person.name, person.email, t.text("discussed", ""))
 
 
-def _required() -> Any:
-    from .config import _REQUIRED
-
-    return _REQUIRED
+def _person_table(r: TableReader, name: str) -> tuple[PersonIn | None, TableReader | None]:
+    if not r.has(name):
+        r.used.add(name)
+        return None, None
+    t = r.sub(name)
+    return _person_from(t), t
 
 
 def load_file(path: Path, tz: ZoneInfo) -> tuple[InterviewIn, bool]:
@@ -98,62 +108,96 @@ def load_file(path: Path, tz: ZoneInfo) -> tuple[InterviewIn, bool]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
+        raise IntakeError(path, "", "no such file") from None
+    except OSError as exc:
+        raise IntakeError(path, "", f"cannot read it: {exc.strerror}") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError("", f"{path} is not valid TOML: {exc}") from exc
-    r = TableReader("", data)
-    company = r.text("company", _required())
-    role = r.text("role", _required())
-    domains = r.strings("domains", ())
+        raise IntakeError(path, "", f"not valid TOML: {exc}") from exc
+    r = TableReader("", data, functools.partial(IntakeError, path))
+    company, role, domains = r.text("company"), r.text("role"), r.strings("domains", ())
     iv = r.sub("interview")
-    at = parse_when(iv.text("at", _required()), tz, "interview.at")
-    duration = iv.integer("duration", 60, 5, 12 * 60)
-    kind = InterviewKind(iv.text("kind", "video", choices=tuple(k.value for k in InterviewKind)))
-    rnd = iv.integer("round", None, 1, 20)
-    decision = iv.text("decision_by", None)
-    learned = iv.text("learned", "")
-    highlight = iv.text("highlight", "")
-    note = iv.text("note", "")
-    final = iv.flag("final", False)
-    iv.finish()
-    r.used.add("interviewers")
-    people = r.data.get("interviewers", [])
-    if not isinstance(people, list):
-        raise ConfigError("interviewers", "must be an array of tables ([[interviewers]])")
-    interviewers = []
-    for i, item in enumerate(people):
-        t = TableReader(f"interviewers[{i}]", item)
-        interviewers.append(_person_from(t))
-        t.finish()
-    manager = _person_table(r, "hiring_manager")
-    recruiter = None
-    agency = False
-    if "recruiter" in r.data:
-        t = r.sub("recruiter")
-        agency = t.flag("agency", False)
-        recruiter = _person_from(t)
-        t.finish()
-    else:
-        r.used.add("recruiter")
-    r.finish()
-    return InterviewIn(
+    when = iv.text("at")
+    try:
+        at = parse_when(when, tz, "interview.at")
+        decision = iv.text("decision_by", None)
+        decision_by = parse_day(decision, "interview.decision_by") if decision else None
+    except UsageError as exc:
+        raise IntakeError(path, "", str(exc)) from None
+    interview = InterviewIn(
         company=company,
         role=role,
         at=at,
-        duration_minutes=duration,
-        kind=kind,
-        round=rnd,
+        duration_minutes=iv.integer("duration", DEFAULT_DURATION, 5, 12 * 60),
+        kind=InterviewKind(iv.text("kind", DEFAULT_KIND.value, choices=KIND_CHOICES)),
+        round=iv.integer("round", None, 1, 20),
+        decision_by=decision_by,
+        learned=iv.text("learned", ""),
+        highlight=iv.text("highlight", ""),
+        note=iv.text("note", ""),
+        final=iv.flag("final", False),
+        domains=domains,
+    )
+    iv.finish()
+    interviewers = []
+    for t in r.tables("interviewers"):
+        interviewers.append(_person_from(t))
+        t.finish()
+    manager, mt = _person_table(r, "hiring_manager")
+    recruiter, rt = _person_table(r, "recruiter")
+    agency = rt.flag("agency", False) if rt is not None else False
+    for table in (mt, rt):
+        if table is not None:
+            table.finish()
+    r.finish()
+    interview = replace(
+        interview,
         interviewers=tuple(interviewers),
         hiring_manager=manager,
         recruiter=recruiter,
         agency=agency,
-        decision_by=parse_day(decision, "interview.decision_by") if decision else None,
-        learned=learned,
-        highlight=highlight,
-        note=note,
-        domains=domains,
-        final=final,
-    ), agency
+    )
+    return interview, agency
+
+
+# `add` options an interview file replaces (argparse dests): given with --from
+# they would be silently dropped, so they are refused instead.
+FILE_REPLACES = (
+    "company",
+    "role",
+    "at",
+    "duration",
+    "kind_",
+    "round",
+    "interviewer",
+    "hiring_manager",
+    "recruiter",
+    "agency",
+    "decision_by",
+    "final",
+    "note",
+    "learned",
+    "highlight",
+    "domain",
+)
+
+
+def _given(name: str, value: object) -> bool:
+    if name == "duration":
+        return value not in (None, DEFAULT_DURATION)
+    if name == "kind_":
+        return value not in (None, DEFAULT_KIND, DEFAULT_KIND.value)
+    return value not in (None, False, "", [], ())
+
+
+def refuse_flags_with_file(file: str, options: Mapping[str, object]) -> None:
+    """`add --from FILE` takes the whole interview from the file: refuse flags it would drop."""
+    given = [name for name in FILE_REPLACES if _given(name, options.get(name))]
+    if given:
+        flags = ", ".join("--" + name.rstrip("_").replace("_", "-") for name in given)
+        raise UsageError(
+            f"--from {file} holds the whole interview: put {flags} in the file instead "
+            "(only --application may be combined with --from)"
+        )
 
 
 def validate(data: InterviewIn) -> None:
@@ -166,9 +210,7 @@ def validate(data: InterviewIn) -> None:
             "name at least one person met: --interviewer, --hiring-manager or --recruiter"
         )
     seen: set[str] = set()
-    for p in (*data.interviewers, data.hiring_manager, data.recruiter):
-        if p is None:
-            continue
+    for p, _, _ in data.people():
         key = p.email.lower()
         if key in seen:
             raise UsageError(f"{p.email} is listed twice")
@@ -213,14 +255,7 @@ def record(
             ),
             now,
         )
-        people: list[tuple[PersonIn, Role, bool]] = [
-            (p, Role.INTERVIEWER, False) for p in data.interviewers
-        ]
-        if data.hiring_manager:
-            people.append((data.hiring_manager, Role.HIRING_MANAGER, False))
-        if data.recruiter:
-            people.append((data.recruiter, Role.RECRUITER, data.agency))
-        for p, role, agency in people:
+        for p, role, agency in data.people():
             # Someone met again in a later round is a contact of that round
             # too: they get a thank-you for this interview as well.
             store.add_contact(

@@ -18,7 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
 
 from . import agenda, compose, credentials, effects, health, intake, lint, report
 from .config import Config
@@ -103,7 +102,7 @@ class AccountCheck:
 
 @dataclass(frozen=True)
 class Status:
-    daemon: dict[str, Any]  # health.read: is the daemon running, when did it last work
+    daemon: health.Health  # is the daemon running, when did it last work
     applications: list[report.ApplicationView]
 
 
@@ -287,7 +286,7 @@ class Services:
         ]
         return Status(health.read(self.store), apps)
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> health.Health:
         """The daemon's health as it recorded it in the database."""
         return health.read(self.store)
 

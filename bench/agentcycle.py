@@ -8,12 +8,13 @@ health record, next-due scheduling) over the connection it keeps open.
 from __future__ import annotations
 
 import importlib.util
-from datetime import UTC, datetime
+from datetime import datetime
 
-from agent import cli, health
+from agent import health, services
 from agent.config import Config
 from agent.daemon import Daemon
 from agent.store import Store
+from agent.timers import clock_from
 
 
 class CycleError(RuntimeError):
@@ -22,19 +23,21 @@ class CycleError(RuntimeError):
 
 def daemon(cfg: Config, store: Store, now: datetime) -> Daemon:
     """A daemon whose clock starts at `now` and runs at real speed (like `run --now`)."""
-    return Daemon(cfg, store, cli._mailbox_for, clock_offset=now - datetime.now(UTC))
+    return Daemon(cfg, store, services.mailbox_for, clock=clock_from(now))
 
 
 def cycle(d: Daemon) -> None:
-    # The scheduler calls this on each poll, due time or IDLE wake-up.
-    d._cycle("poll")
+    # What the daemon's loop does on each poll, due time or IDLE wake-up.
+    d.request_cycle("poll")
+    d.run_pending()
     if d.backoff.failing or d.stop.is_set():
-        raise CycleError(str(health.read(d.store).get("last_error", "")))
+        raise CycleError(health.read(d.store).last_error or "")
 
 
 def close(d: Daemon) -> None:
     if d.mailbox is not None:
         d.mailbox.close()
+    d.waker.close()
 
 
 def sync_available() -> bool:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent import config
 from agent.configfile import EXAMPLE, AccountAnswers, render_config
@@ -65,6 +68,10 @@ def test_defaults() -> None:
         (with_("policy", lint="maybe"), "policy.lint", "warn, block"),
         (with_("policy", max_checkins_video=True), "policy.max_checkins_video", "whole number"),
         (with_("daemon", poll_minutes=0), "daemon.poll_minutes", "at least"),
+        # Issue 11: accepted by validation, then crashing the socket timeout.
+        (with_("account", timeout_seconds=float("inf")), "account.timeout_seconds", "finite"),
+        (with_("account", timeout_seconds=float("nan")), "account.timeout_seconds", "finite"),
+        (with_("daemon", poll_minutes=float("inf")), "daemon.poll_minutes", "finite"),
         ({**BASE, "polcy": {}}, "polcy", "did you mean 'policy'"),
         (with_("templates", dir="/nonexistent"), "templates.dir", "no such directory"),
         (with_("account", kind="pop3"), "account.kind", "one of imap, maildir"),
@@ -127,3 +134,98 @@ def test_maildir_account_needs_no_server(tmp_path: Path) -> None:
     acct = config.load(path).account
     assert acct.is_maildir and acct.path == tmp_path / "Mail" and acct.layout == "fs"
     assert "host" not in tomllib.loads(text)["account"]
+
+
+def test_a_minimal_file_gets_exactly_the_declared_defaults() -> None:
+    # What tests build with PolicyConfig() is what a user without [policy] gets.
+    cfg = config.parse(BASE)
+    assert cfg.policy == config.PolicyConfig()
+    assert cfg.schedule == config.ScheduleConfig()
+    assert cfg.reminders == config.RemindersConfig()
+    assert cfg.folders == config.FoldersConfig()
+    assert cfg.templates == config.TemplatesConfig()
+    assert cfg.daemon == config.DaemonConfig()
+    assert cfg.storage == config.StorageConfig()
+    assert cfg.account == config.AccountConfig(
+        email="a@example.com", name="A B", host="imap.example.com"
+    )
+
+
+@pytest.mark.parametrize(("section", "cls"), config.SECTIONS, ids=[s for s, _ in config.SECTIONS])
+def test_every_declared_key_is_in_the_rendered_file_with_its_default(
+    section: str, cls: type[Any]
+) -> None:
+    rendered = tomllib.loads(render_config(EXAMPLE))
+    answered = EXAMPLE.by_section().get(section, {})
+    text = render_config(EXAMPLE)
+    for f, spec, _ in config.settings(cls):
+        if spec.only not in (None, EXAMPLE.kind):
+            assert f.name not in rendered[section]
+            continue
+        if answered.get(f.name) or spec.example is not None:
+            assert f.name in rendered[section] or f"# {f.name} = " in text
+            continue
+        default = config.default_of(f)
+        got = config.parse(with_(section, **{f.name: rendered[section][f.name]}))
+        assert getattr(getattr(got, section), f.name) == default
+
+
+@pytest.mark.parametrize(("security", "port"), [("tls", 993), ("starttls", 143), ("insecure", 143)])
+def test_the_port_follows_security_unless_given(security: str, port: int) -> None:
+    assert config.parse(with_("account", security=security)).account.port == port
+    assert config.parse(with_("account", security=security, port=1143)).account.port == 1143
+
+
+@pytest.mark.parametrize(
+    ("data", "key", "words"),
+    [
+        (with_("account", name="  "), "account.name", "signs every draft"),
+        (with_("account", host=""), "account.host", "must not be empty"),
+        (with_("policy", checkin_to=[]), "policy.checkin_to", "must not be empty"),
+        (with_("policy", min_gap_days=91), "policy.min_gap_days", "at most 90"),
+        (with_("daemon", poll_minutes="5"), "daemon.poll_minutes", "a number"),
+        (with_("reminders", calls="yes"), "reminders.calls", "true or false"),
+        (with_("folders", watch="Jobs"), "folders.watch", "a list of strings"),
+        (with_("schedule", workday_start="18:00"), "schedule.workday_end", "later than"),
+        ({**BASE, "daemon": 5}, "daemon", "must be a table"),
+    ],
+)
+def test_generic_rules_name_the_key(data: dict[str, Any], key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        config.parse(data)
+    assert err.value.key == key
+    assert words in str(err.value)
+
+
+NUMERIC = [
+    (section, f.name, hint, spec)
+    for section, cls in config.SECTIONS
+    for f, spec, hint in config.settings(cls)
+    if hint in (int, float) and spec.only in (None, "imap")
+]
+
+
+@pytest.mark.parametrize(
+    ("section", "name", "hint", "spec"), NUMERIC, ids=[f"{s}.{n}" for s, n, _, _ in NUMERIC]
+)
+@settings(max_examples=20, deadline=None)
+@given(
+    value=st.one_of(
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.booleans(),
+        st.text(max_size=5),
+    )
+)
+def test_any_number_is_taken_within_its_bounds_or_refused_naming_the_key(
+    section: str, name: str, hint: type, spec: config.Spec, value: object
+) -> None:
+    try:
+        got = getattr(getattr(config.parse(with_(section, **{name: value})), section), name)
+    except ConfigError as exc:
+        assert exc.key == f"{section}.{name}"
+        return
+    assert isinstance(got, hint) and not isinstance(value, bool | str)
+    assert math.isfinite(got)
+    assert spec.lo is None or got >= spec.lo
+    assert spec.hi is None or got <= spec.hi

@@ -202,7 +202,7 @@ def test_views_come_from_the_store(svc: Services) -> None:
     app_id = svc.add(interview(), AT).application.id
     status = svc.status()
     (view,) = status.applications
-    assert not status.daemon["running"]
+    assert not status.daemon.running
     assert view.id == app_id and view.next_step is not None
     assert view.next_step.kind is StepKind.THANK_YOU and svc.show(app_id) == view
     ag = svc.agenda(AT, days=7)
