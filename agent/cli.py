@@ -18,6 +18,9 @@ from . import __version__, agenda, config, credentials, effects, health, intake,
 from .configfile import AccountAnswers, render_config
 from .engine import Engine
 from .errors import ConfigError, FollowupError, UsageError
+from .invitecli import add_commands as add_invite_commands
+from .invitecli import outcome_lines as invite_outcome_lines
+from .invitecli import review_line as invite_review_line
 from .lock import InstanceLock
 from .mailbox import Mailbox, open_mailbox
 from .models import Application, AppState, Step, StepState
@@ -323,9 +326,14 @@ def _run_once(ctx: Context) -> int:
     for step in rep.drafted:
         late = " (late)" if step.late else ""
         print(f"drafted {_step_text(ctx, step)}{late}: {step.subject}")
+    invites = invite_outcome_lines(rep.invitations)
+    for line in invites:
+        print(line)
     for p in rep.problems:
         print(f"problem: {p}", file=sys.stderr)
-    if not (rep.drafted or rep.state_changes or rep.sent or rep.rejected or rep.withdrawn):
+    if not (
+        rep.drafted or rep.state_changes or rep.sent or rep.rejected or rep.withdrawn or invites
+    ):
         print("nothing due")
     return 1 if rep.problems else 0
 
@@ -367,6 +375,8 @@ def cmd_status(ctx: Context) -> int:
         _print_json(data)
         return 0
     print(_health_line(ctx, health.read(ctx.store)))
+    if review := invite_review_line(ctx):
+        print(review)
     if not data:
         print("no applications yet: followup add --help")
         return 0
@@ -448,6 +458,8 @@ def cmd_agenda(ctx: Context) -> int:
     reminders = [i for i in data["today"] if i["kind"] not in ("thank_you", "checkin")]
     if reminders:
         print("mark a reminder done with: followup done STEP")
+    if review := invite_review_line(ctx):
+        print(review)
     return 0
 
 
@@ -712,6 +724,7 @@ def build_parser() -> argparse.ArgumentParser:
     st = cmd("stop", cmd_stop, "stop an application's sequence for good")
     st.add_argument("id", type=int)
     st.add_argument("--reason")
+    add_invite_commands(sub)
     return p
 
 

@@ -145,6 +145,16 @@ class DaemonConfig:
 
 
 @dataclass(frozen=True)
+class IntakeConfig:
+    """Where interviews come from besides `followup add`."""
+
+    invitations: str = "ask"  # calendar invitations in the mailbox: ask | auto | off
+
+
+INVITATION_MODES = ("ask", "auto", "off")
+
+
+@dataclass(frozen=True)
 class Config:
     account: AccountConfig
     storage: StorageConfig
@@ -154,6 +164,7 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     templates: TemplatesConfig = field(default_factory=TemplatesConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    intake: IntakeConfig = field(default_factory=IntakeConfig)
     path: Path | None = None
 
 
@@ -424,6 +435,9 @@ def parse(data: Mapping[str, Any], path: Path | None = None) -> Config:
         poll_minutes=dm.number("poll_minutes", 5.0, lo=0.1), idle=dm.flag("idle", True)
     )
     dm.finish()
+    it = root.sub("intake")
+    intake = IntakeConfig(invitations=it.text("invitations", "ask", choices=INVITATION_MODES))
+    it.finish()
     root.finish()
     return Config(
         account=account,
@@ -434,6 +448,7 @@ def parse(data: Mapping[str, Any], path: Path | None = None) -> Config:
         reminders=reminders,
         templates=TemplatesConfig(dir=tdir),
         daemon=daemon,
+        intake=intake,
         path=path,
     )
 

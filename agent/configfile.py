@@ -113,6 +113,12 @@ calls = false
 # server supports it.
 poll_minutes = 5
 idle = true
+
+[intake]
+# Calendar invitations in the mailbox that look like job interviews:
+#   "ask"  list them in `followup invites` (agenda and status say how many)
+#   "auto" add them at once (run --once says so); "off" leave them alone
+invitations = "ask"
 """
 
 

@@ -17,6 +17,7 @@ import jinja2
 from . import compose, faults, lint, policy
 from .config import Config
 from .errors import LintBlockedError, StateError, TemplateError
+from .invitations import Outcome
 from .mailbox import Folders, Mailbox
 from .models import Application, AppState, Person, Step, StepState
 from .planner import Planner
@@ -36,6 +37,7 @@ class CycleReport:
     withdrawn: list[Step] = field(default_factory=list)
     rejected: list[Step] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    invitations: list[Outcome] = field(default_factory=list)
 
 
 class Engine:
@@ -88,6 +90,7 @@ class Engine:
         report.withdrawn += rep.withdrawn
         report.rejected += rep.rejected
         report.problems += rep.problems
+        report.invitations += rep.invitations
         log.debug(
             "sync: %d header(s), %d body(ies) fetched; %d folder(s) unchanged",
             rep.fetched,

@@ -169,12 +169,14 @@ def refresh(
     status: InviteStatus,
     message_id: str | None,
     now: datetime,
+    proposal: Proposal | None = None,
 ) -> None:
-    """Take a newer copy's values (the proposal the user saw stays)."""
+    """Take a newer copy's values (and its proposal, when given)."""
     store.conn.execute(
         "UPDATE invitations SET sequence = ?, dtstamp = ?, method = ?, summary = ?,"
         " location = ?, starts_at = ?, ends_at = ?, organizer = ?, attendees = ?, status = ?,"
-        " message_id = COALESCE(?, message_id), updated_at = ? WHERE id = ?",
+        " message_id = COALESCE(?, message_id), proposal = COALESCE(?, proposal),"
+        " updated_at = ? WHERE id = ?",
         (
             inv.sequence,
             ts(inv.dtstamp),
@@ -187,6 +189,7 @@ def refresh(
             _people_json(people),
             status.value,
             message_id,
+            _proposal_json(proposal) if proposal is not None else None,
             ts(now),
             invite_id,
         ),
@@ -221,3 +224,16 @@ def _organizer(inv: Invitation) -> str:
     if o is None:
         return ""
     return f"{o.name} <{o.email}>" if o.name else o.email
+
+
+def cancel_interview(store: Store, interview_id: int, now: datetime) -> None:
+    """The organizer cancelled it: its planned steps end, and planning no longer sees it."""
+    store.conn.execute(
+        "UPDATE interviews SET cancelled_at = COALESCE(cancelled_at, ?) WHERE id = ?",
+        (ts(now), interview_id),
+    )
+    store.conn.execute(
+        "UPDATE steps SET state = 'cancelled', note = 'interview cancelled', updated_at = ?"
+        " WHERE interview_id = ? AND state = 'planned'",
+        (ts(now), interview_id),
+    )

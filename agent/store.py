@@ -197,6 +197,8 @@ MIGRATIONS: tuple[str, ...] = (
     # DTSTAMP). status: new (to review), added (became interview_id),
     # ignored (by the user), cancelled (by the organizer). proposal is the JSON
     # of what `invites add` starts from; attendees the people met, as JSON.
+    # interviews.cancelled_at: the organizer cancelled it; load_many leaves such
+    # an interview and its contacts out, so planning drops its steps.
     """
     CREATE TABLE invitations (
         id INTEGER PRIMARY KEY,
@@ -220,6 +222,7 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     CREATE INDEX invitations_status ON invitations(status);
+    ALTER TABLE interviews ADD COLUMN cancelled_at TEXT;
     """,
     # ---- end H8 ----
 )
@@ -441,12 +444,16 @@ class Store:
                 hold_until=parse_ts(r["hold_until"]),
             )
         for r in self.conn.execute(
-            f"SELECT * FROM interviews WHERE application_id IN ({marks}) ORDER BY starts_at, id",
+            f"SELECT * FROM interviews WHERE application_id IN ({marks})"
+            " AND cancelled_at IS NULL ORDER BY starts_at, id",
             list(ids),
         ):
             apps[r["application_id"]].interviews.append(_interview(r))
         for r in self.conn.execute(
-            f"SELECT * FROM contacts WHERE application_id IN ({marks}) ORDER BY id", list(ids)
+            f"SELECT * FROM contacts WHERE application_id IN ({marks}) AND (interview_id IS NULL"
+            " OR interview_id NOT IN (SELECT id FROM interviews WHERE cancelled_at IS NOT NULL))"
+            " ORDER BY id",
+            list(ids),
         ):
             apps[r["application_id"]].contacts.append(_contact(r))
         for r in self.conn.execute(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from . import classify, effects
+from . import classify, effects, invitations
 from .classify import Header, Verdict
 from .config import Config
 from .errors import FolderError, MailboxFatalError
@@ -65,6 +65,7 @@ class SyncReport:
     sent: list[Step] = field(default_factory=list)
     rejected: list[Step] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    invitations: list[invitations.Outcome] = field(default_factory=list)
 
 
 def synthetic_id(h: Header, msg: FetchedMessage) -> str:
@@ -127,11 +128,14 @@ class Syncer:
 
     def run(self, now: datetime) -> SyncReport:
         report = SyncReport()
-        if not self.store.application_ids():
+        watch_invites = invitations.mode_of(self.cfg) is not invitations.Mode.OFF
+        if not self.store.application_ids() and not watch_invites:
             return report  # nothing to watch for yet
         first = self.store.earliest_interview([AppState.ACTIVE]) or self.store.earliest_interview(
             list(AppState)
         )
+        if first is None and watch_invites:
+            first = now - invitations.LOOKBACK  # no interview yet: recent invitations only
         # Internal dates are the server's; a day of slack covers time zones.
         since = (first - timedelta(days=1)).date() if first else None
         drafts_status: FolderStatus | None = None
@@ -242,6 +246,22 @@ class Syncer:
         now: datetime,
         report: SyncReport,
     ) -> None:
+        self._handle_message(role, name, uidvalidity, msg, resync, now, report)
+        # After the message's own effects: an invitation to a later round is
+        # also the company's answer, and the new round must outlive it.
+        if role is FolderRole.INCOMING:
+            self._invitations(msg, now, report)
+
+    def _handle_message(
+        self,
+        role: FolderRole,
+        name: str,
+        uidvalidity: int,
+        msg: FetchedMessage,
+        resync: bool,
+        now: datetime,
+        report: SyncReport,
+    ) -> None:
         got = self._classify(role, name, msg, report)
         if got is None:
             return
@@ -277,6 +297,13 @@ class Syncer:
             self._record(v, h, msg, uidvalidity, mid, now)
         if v.kind is not MessageKind.UNRELATED:
             log.info("%s UID %d from %s: %s", name, msg.uid, h.from_addr, v.reason)
+
+    def _invitations(self, msg: FetchedMessage, now: datetime, report: SyncReport) -> None:
+        got = invitations.from_mail(self.store, self.mailbox, msg, self.cfg, self.tz, now)
+        report.bodies += got.bodies
+        report.invitations += got.outcomes
+        if got.outcomes:
+            self._apps = self._index = None  # an invitation may have added an application
 
     def _record(
         self,

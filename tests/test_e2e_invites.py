@@ -1,0 +1,162 @@
+"""Interviews from calendar invitations, end to end: Dovecot, the CLI, and the drafts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.dovecot import Dovecot, MailUser
+from tests.support import Account, make_account
+
+pytestmark = pytest.mark.dovecot
+
+CORPUS = Path(__file__).parent / "corpus" / "invites"
+
+
+@pytest.fixture
+def acct(
+    dovecot: Dovecot,
+    mail_user: MailUser,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Account:
+    return make_account(dovecot, mail_user, tmp_path, capsys, monkeypatch)
+
+
+def deliver(acct: Account, name: str) -> None:
+    raw = (
+        (CORPUS / name).read_bytes().replace(b"alex@candidate.example", acct.user.address.encode())
+    )
+    acct.deliver("INBOX", raw)
+
+
+def invites(acct: Account, now: str) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = json.loads(acct.ok("invites", "--json", now=now).out)
+    return data
+
+
+def show(acct: Account, app_id: int, now: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(acct.ok("show", str(app_id), "--json", now=now).out)
+    return data
+
+
+def set_mode(acct: Account, mode: str) -> None:
+    text = acct.config.read_text(encoding="utf-8")
+    acct.config.write_text(text.replace('invitations = "ask"', f'invitations = "{mode}"'))
+
+
+def test_invitation_to_thank_yous_after_the_moved_interview(acct: Account) -> None:
+    deliver(acct, "google_request.eml")
+    deliver(acct, "dentist.eml")  # a look-alike: never listed
+    out = acct.ok("run", "--once", now="2026-11-10 09:00").out
+    assert "invitation 1 to review: Interview: Data Engineer at Acme" in out
+    (entry,) = invites(acct, "2026-11-10 09:01")
+    assert entry["summary"] == "Interview: Data Engineer at Acme"
+    assert entry["start"] == "2026-11-20T14:00:00+01:00"
+    assert entry["end"] == "2026-11-20T15:00:00+01:00"
+    assert entry["organizer"] == "Bob Smith <bob.smith@acme.com>"
+    # Without the user and the meeting room.
+    assert entry["attendees"] == [{"name": "Jane Doe", "email": "jane.doe@acme.com"}]
+    assert entry["status"] == "new" and entry["application_id"] is None
+    assert entry["proposal"]["company"] == "Acme"
+    assert entry["proposal"]["role"] == "Data Engineer"
+    assert entry["proposal"]["kind"] == "video"
+    assert {(p["email"], p["role"]) for p in entry["proposal"]["people"]} == {
+        ("jane.doe@acme.com", "interviewer"),
+        ("bob.smith@acme.com", "recruiter"),
+    }
+    assert "1 interview invitation to review" in acct.ok("status", now="2026-11-10 09:01").out
+    assert "1 interview invitation to review" in acct.ok("agenda", now="2026-11-10 09:01").out
+
+    app_id = int(
+        acct.ok("invites", "add", "1", "--decision-by", "2026-12-04", now="2026-11-10 09:02")
+        .out.strip()
+        .splitlines()[-1]
+    )
+    (entry,) = invites(acct, "2026-11-10 09:03")
+    assert entry["status"] == "added" and entry["application_id"] == app_id
+    assert "to review" not in acct.ok("status", now="2026-11-10 09:03").out
+    again = acct.run("invites", "add", "1", now="2026-11-10 09:03")
+    assert again.code == 2 and "already application" in again.err
+
+    deliver(acct, "google_update.eml")
+    out = acct.ok("run", "--once", now="2026-11-11 09:00").out
+    assert "invitation 1 moved" in out
+    data = show(acct, app_id, "2026-11-11 09:01")
+    assert [iv["starts_at"] for iv in data["interviews"]] == ["2026-11-23T15:00:00+00:00"]
+    assert any("interview moved" in t.get("detail", "") for t in data["timeline"])
+
+    # The old time is no reason to thank anyone; the new end plus the delay is.
+    acct.ok("run", "--once", now="2026-11-20 17:00")
+    assert acct.drafts() == []
+    out = acct.ok("run", "--once", now="2026-11-23 18:30").out
+    assert out.count("drafted thank_you") == 2
+    recipients = sorted(str(d["To"]) for d in acct.drafts())
+    assert recipients == ["Bob Smith <bob.smith@acme.com>", "Jane Doe <jane.doe@acme.com>"]
+
+
+def test_a_cancel_withdraws_the_drafts_and_stops(acct: Account) -> None:
+    deliver(acct, "goodtime.eml")
+    acct.ok("run", "--once", now="2026-11-18 09:00")
+    app_id = int(
+        acct.ok("invites", "add", "1", "--role", "Backend Engineer", now="2026-11-18 09:01")
+        .out.strip()
+        .splitlines()[-1]
+    )
+    out = acct.ok("run", "--once", now="2026-12-02 20:30").out
+    assert out.count("drafted thank_you") == 2
+    assert len(acct.drafts()) == 2
+
+    deliver(acct, "goodtime_cancel.eml")
+    out = acct.ok("run", "--once", now="2026-12-02 21:00").out
+    assert "invitation 1 cancelled" in out
+    assert acct.drafts() == []
+    assert len(acct.folder("Trash")) == 2
+    data = show(acct, app_id, "2026-12-02 21:01")
+    assert data["state"] == "stopped"
+    assert data["stop_reason"] == "the interview was cancelled"
+    (entry,) = invites(acct, "2026-12-02 21:01")
+    assert entry["status"] == "cancelled"
+    # The same cancel seen again changes nothing.
+    assert "nothing due" in acct.ok("run", "--once", now="2026-12-02 21:05").out
+
+
+def test_auto_adds_at_once_and_says_so(acct: Account) -> None:
+    set_mode(acct, "auto")
+    deliver(acct, "greenhouse.eml")
+    deliver(acct, "calendly.eml")  # no role in its summary: left for review
+    out = acct.ok("run", "--once", now="2026-11-17 09:00").out
+    assert "invitation 1 added as application 1" in out
+    assert "invitation 2 to review" in out
+    data = show(acct, 1, "2026-11-17 09:01")
+    assert (data["company"], data["role"]) == ("Fabrikam", "Staff Engineer")
+    assert {c["email"] for c in data["contacts"]} == {
+        "tom.reyes@fabrikam.com",
+        "lisa.chen@fabrikam.com",
+        "priya.natarajan@fabrikam.com",
+    }
+    # Greenhouse re-sends the same SEQUENCE in a new mail when the interview moves.
+    deliver(acct, "greenhouse_moved.eml")
+    assert "invitation 1 moved" in acct.ok("run", "--once", now="2026-11-24 09:00").out
+    data = show(acct, 1, "2026-11-24 09:01")
+    assert [iv["starts_at"] for iv in data["interviews"]] == ["2026-12-03T18:00:00+00:00"]
+
+
+def test_off_leaves_invitations_alone(acct: Account) -> None:
+    set_mode(acct, "off")
+    deliver(acct, "google_request.eml")
+    assert "nothing due" in acct.ok("run", "--once", now="2026-11-10 09:00").out
+    assert invites(acct, "2026-11-10 09:01") == []
+
+
+def test_ignore(acct: Account) -> None:
+    deliver(acct, "outlook_eastern_phone.eml")
+    acct.ok("run", "--once", now="2026-11-12 09:00")
+    assert "ignored invitation 1" in acct.ok("invites", "ignore", "1", now="2026-11-12 09:01").out
+    assert "no interview invitations to review" in acct.ok("invites", now="2026-11-12 09:02").out
+    (entry,) = invites(acct, "2026-11-12 09:02")
+    assert entry["status"] == "ignored"
