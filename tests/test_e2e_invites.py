@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agent import config
+from agent.engine import Engine
+from agent.imap import ImapMailbox
+from agent.mailbox import Mailbox
+from agent.store import Store
 from tests.dovecot import Dovecot, MailUser
 from tests.support import Account, make_account
 
@@ -42,6 +48,10 @@ def invites(acct: Account, now: str) -> list[dict[str, Any]]:
 def show(acct: Account, app_id: int, now: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(acct.ok("show", str(app_id), "--json", now=now).out)
     return data
+
+
+def starts(data: dict[str, Any]) -> list[datetime]:
+    return [datetime.fromisoformat(iv["starts_at"]) for iv in data["interviews"]]
 
 
 def set_mode(acct: Account, mode: str) -> None:
@@ -87,7 +97,7 @@ def test_invitation_to_thank_yous_after_the_moved_interview(acct: Account) -> No
     out = acct.ok("run", "--once", now="2026-11-11 09:00").out
     assert "invitation 1 moved" in out
     data = show(acct, app_id, "2026-11-11 09:01")
-    assert [iv["starts_at"] for iv in data["interviews"]] == ["2026-11-23T15:00:00+00:00"]
+    assert starts(data) == [datetime(2026, 11, 23, 15, tzinfo=UTC)]
     assert any("interview moved" in t.get("detail", "") for t in data["timeline"])
 
     # The old time is no reason to thank anyone; the new end plus the delay is.
@@ -107,12 +117,12 @@ def test_a_cancel_withdraws_the_drafts_and_stops(acct: Account) -> None:
         .out.strip()
         .splitlines()[-1]
     )
-    out = acct.ok("run", "--once", now="2026-12-02 20:30").out
+    out = acct.ok("run", "--once", now="2026-12-02 21:30").out
     assert out.count("drafted thank_you") == 2
     assert len(acct.drafts()) == 2
 
     deliver(acct, "goodtime_cancel.eml")
-    out = acct.ok("run", "--once", now="2026-12-02 21:00").out
+    out = acct.ok("run", "--once", now="2026-12-02 22:00").out
     assert "invitation 1 cancelled" in out
     assert acct.drafts() == []
     assert len(acct.folder("Trash")) == 2
@@ -122,7 +132,7 @@ def test_a_cancel_withdraws_the_drafts_and_stops(acct: Account) -> None:
     (entry,) = invites(acct, "2026-12-02 21:01")
     assert entry["status"] == "cancelled"
     # The same cancel seen again changes nothing.
-    assert "nothing due" in acct.ok("run", "--once", now="2026-12-02 21:05").out
+    assert "nothing due" in acct.ok("run", "--once", now="2026-12-02 22:05").out
 
 
 def test_auto_adds_at_once_and_says_so(acct: Account) -> None:
@@ -143,7 +153,7 @@ def test_auto_adds_at_once_and_says_so(acct: Account) -> None:
     deliver(acct, "greenhouse_moved.eml")
     assert "invitation 1 moved" in acct.ok("run", "--once", now="2026-11-24 09:00").out
     data = show(acct, 1, "2026-11-24 09:01")
-    assert [iv["starts_at"] for iv in data["interviews"]] == ["2026-12-03T18:00:00+00:00"]
+    assert starts(data) == [datetime(2026, 12, 3, 18, tzinfo=UTC)]
 
 
 def test_off_leaves_invitations_alone(acct: Account) -> None:
@@ -160,3 +170,46 @@ def test_ignore(acct: Account) -> None:
     assert "no interview invitations to review" in acct.ok("invites", now="2026-11-12 09:02").out
     (entry,) = invites(acct, "2026-11-12 09:02")
     assert entry["status"] == "ignored"
+
+
+class CountingMailbox:
+    """Delegates to the real IMAP mailbox and counts the bodies fetched."""
+
+    def __init__(self, inner: ImapMailbox) -> None:
+        self.inner = inner
+        self.bodies: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def fetch_body(self, folder: str, uid: int, max_bytes: int) -> bytes | None:
+        self.bodies.append(uid)
+        return self.inner.fetch_body(folder, uid, max_bytes)
+
+
+def test_only_calendar_mail_has_its_body_fetched(acct: Account, tmp_path: Path) -> None:
+    corpus = Path(__file__).parent / "corpus"
+    for name in ("newsletter.eml", "reply_colleague.eml", "huge_malformed_mime.eml"):
+        acct.deliver("INBOX", (corpus / name).read_bytes())
+    deliver(acct, "outlook_request.eml")  # UID 4
+    cfg = config.load(acct.config)
+    store = Store.open(tmp_path / "state.sqlite3")
+    inner = ImapMailbox(
+        acct.dovecot.host,
+        acct.dovecot.port_tls,
+        "tls",
+        acct.user.name,
+        acct.user.password,
+        ca_file=str(acct.dovecot.ca_file),
+    )
+    mb = CountingMailbox(inner)
+    mailbox: Mailbox = mb  # type: ignore[assignment]
+    try:
+        Engine(cfg, store, mailbox).run_cycle(datetime(2026, 11, 12, 9, tzinfo=UTC))
+        assert mb.bodies == [4]
+        # A cycle with no new mail fetches no body at all.
+        Engine(cfg, store, mailbox).run_cycle(datetime(2026, 11, 12, 10, tzinfo=UTC))
+        assert mb.bodies == [4]
+    finally:
+        inner.close()
+        store.close()

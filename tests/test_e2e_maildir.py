@@ -164,3 +164,15 @@ def test_set_password_is_refused_for_a_maildir(user: MaildirUser) -> None:
     code = cli.main(["--config", str(user.config), "set-password"])
     assert code == 2
     assert "needs no password" in user.capsys.readouterr().err
+
+
+def test_an_invitation_file_is_listed(user: MaildirUser) -> None:
+    corpus = Path(__file__).parent / "corpus"
+    raw = (corpus / "invites" / "outlook_request.eml").read_bytes()
+    deliver(user.root, raw.replace(b"alex@candidate.example", b"alex@example.org"))
+    deliver(user.root, (corpus / "newsletter.eml").read_bytes())
+    out = user.ok("run", "--once", now="2026-11-11 09:00")
+    assert "invitation 1 to review: Vorstellungsgespräch – Senior Data Engineer" in out
+    (entry,) = json.loads(user.ok("invites", "--json", now="2026-11-11 09:01"))
+    assert entry["start"] == "2026-11-24T10:00:00+01:00"
+    assert entry["proposal"]["company"] == "Contoso"
