@@ -8,6 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.invites import read_invitations
 from agent.invites.detect import User, judge, kind_of, people, propose
@@ -300,3 +302,14 @@ def test_what_a_copy_changes(
     k: Known | None, inv: Invitation, verdict: Verdict, expected: Change
 ) -> None:
     assert change(k, inv, verdict) is expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=120), st.text(max_size=200), st.text(max_size=80))
+def test_any_wording_is_judged_and_proposed(summary: str, description: str, location: str) -> None:
+    inv = invite(summary, description=description, location=location)
+    assert isinstance(judge(inv, ME).interview, bool)
+    p = propose(inv, ME)
+    assert p.kind in ("phone", "video", "onsite")
+    assert all(x.email != "alex@candidate.example" for x in p.people)
+    assert len(p.role) <= 80

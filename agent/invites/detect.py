@@ -7,6 +7,7 @@ webinar, a party) in the summary wins over everything else.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -187,6 +188,8 @@ SUMMARY_PREFIXES = re.compile(
     re.IGNORECASE,
 )
 VIDEO_WORDS = ("video", "zoom", "teams", "google meet", "webex", "videocall", "visio")
+# Longer titles or locations are not read by the patterns below (they backtrack).
+MAX_TITLE = 300
 # Where the location is a phone number, the call is the interview.
 _PHONE_NUMBER = re.compile(r"^\s*(tel:)?\+?[\d\s().\-/]{7,}\s*$", re.IGNORECASE)
 _ROLE_PATTERNS = (
@@ -278,13 +281,17 @@ def company_domains(inv: Invitation, user: User) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _words(text: str, words: Iterable[str]) -> str:
+@functools.cache
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    # Longest first, so "phone screen" is reported rather than "phone".
+    alternatives = sorted({w.casefold() for w in words}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, alternatives)) + r")(?!\w)")
+
+
+def _words(text: str, words: tuple[str, ...]) -> str:
     """The first of `words` found as a whole word in `text` (case-folded), or ""."""
-    folded = text.casefold()
-    for w in words:
-        if re.search(r"(?<!\w)" + re.escape(w.casefold()) + r"(?!\w)", folded):
-            return w
-    return ""
+    m = _word_pattern(words).search(text.casefold())
+    return m.group(0) if m else ""
 
 
 def judge(inv: Invitation, user: User) -> Verdict:
@@ -328,14 +335,17 @@ def propose(inv: Invitation, user: User) -> Proposal:
 
 
 def clean_summary(summary: str) -> str:
-    """The summary without "Updated invitation:", "Abgesagt:" and the like."""
-    return SUMMARY_PREFIXES.sub("", summary).strip()
+    """The summary without "Updated invitation:", "Abgesagt:" and the like.
+
+    Cut to a title's length: the patterns that read it must stay linear.
+    """
+    return SUMMARY_PREFIXES.sub("", summary[:MAX_TITLE]).strip()
 
 
 def kind_of(inv: Invitation) -> InterviewKind:
     """Phone, video or onsite: explicit wording, then the link, then the location."""
     text = f"{inv.summary}\n{inv.location}"
-    if _words(inv.summary, PHONE_WORDS) or _PHONE_NUMBER.match(inv.location or "x"):
+    if _words(inv.summary, PHONE_WORDS) or _PHONE_NUMBER.match(inv.location[:MAX_TITLE] or "x"):
         return InterviewKind.PHONE
     if inv.conference_url or _words(text, VIDEO_WORDS):
         return InterviewKind.VIDEO
