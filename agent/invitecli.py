@@ -100,7 +100,8 @@ def _add(ctx: Context) -> int:
 
 def review_line(ctx: Context) -> str:
     """'N interview invitations to review' for status and agenda, or ''."""
-    if ctx.cfg.intake.invitations != invitations.Mode.ASK:
+    # With "auto" too: one whose title names no role still waits for the user.
+    if invitations.mode_of(ctx.cfg) is invitations.Mode.OFF:
         return ""
     n = invitations.to_review(ctx.store)
     if not n:

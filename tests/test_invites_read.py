@@ -380,3 +380,17 @@ def test_any_message_never_raises(body: bytes, ctype: str) -> None:
     )
     for raw in (body, head.encode() + body + b"\r\n--b--\r\n"):
         assert isinstance(read_invitations(raw, BERLIN), tuple)
+
+
+def test_an_ics_named_in_rfc2231_is_found() -> None:
+    ics = _calendar("DTSTART:20261120T090000Z").decode()
+    raw = (
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        "--b\r\nContent-Type: text/plain\r\n\r\nsiehe Anhang\r\n"
+        "--b\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Disposition: attachment; filename*=utf-8''Einladung%20%C3%BCber.ics\r\n\r\n"
+        f"{ics}\r\n--b--\r\n"
+    ).encode()
+    (part,) = calendar_parts(raw)
+    assert part.filename == "Einladung über.ics"
+    assert len(read_invitations(raw, BERLIN)) == 1

@@ -9,6 +9,7 @@ import email
 import email.policy
 import logging
 from email.message import Message
+from email.utils import collapse_rfc2231_value
 
 from .records import CalendarPart
 
@@ -82,4 +83,5 @@ def _walk(part: Message, depth: int, found: list[CalendarPart], budget: list[int
 
 def _filename(part: Message) -> str:
     name = part.get_filename() or part.get_param("name") or ""
-    return name if isinstance(name, str) else ""
+    # RFC 2231 values come as (charset, language, text).
+    return name if isinstance(name, str) else collapse_rfc2231_value(name)
