@@ -19,12 +19,12 @@ from . import effects, intake, invitestore
 from .config import Config
 from .errors import FollowupError, StateError, UsageError
 from .invites import read_invitations
-from .invites.detect import User, judge, people, propose
+from .invites.detect import User, is_ats, judge, people, propose
 from .invites.lifecycle import Change, change
 from .invites.records import Invitation, InviteStatus
 from .invites.structure import header_may_have_calendar
 from .mailbox import FetchedMessage, Mailbox
-from .models import AppState, InterviewKind, Role
+from .models import AppState, Contact, InterviewKind, Role
 from .store import Store, ts
 
 log = logging.getLogger(__name__)
@@ -116,8 +116,12 @@ def _apply(
             app_id = stored.application_id
             if what is Change.CANCELLED:
                 note = _cancel_interview(store, stored.interview_id, app_id, inv, now)
-            elif what is Change.MOVED:
-                note = _move_interview(store, stored, stored.interview_id, inv, now)
+            else:
+                if what is Change.MOVED:
+                    note = _move_interview(store, stored, stored.interview_id, inv, now)
+                if stored.start > now:
+                    joined = _new_people(store, stored.interview_id, app_id, inv, user, now)
+                    note = "; ".join(x for x in (note, joined) if x)
         return Outcome(inv.uid, what, inv.summary, stored.id, stored.application_id, note)
 
 
@@ -136,6 +140,34 @@ def _move_interview(
     minutes = max(5, int((inv.end.at - inv.start.at).total_seconds() // 60))
     invitestore.move_interview(store, interview_id, inv.start.at, minutes)
     note = f"interview moved from {ts(stored.start)} to {ts(inv.start.at)}"
+    store.add_event(app_id, "interview", f"{note} (invitation update)", now)
+    return note
+
+
+def _new_people(
+    store: Store,
+    interview_id: int,
+    app_id: int | None,
+    inv: Invitation,
+    user: User,
+    now: datetime,
+) -> str:
+    """Attendees an update added: they will be met, so they are thanked too."""
+    if app_id is None:
+        return ""
+    app = store.load(app_id)
+    known = {c.email.casefold() for c in app.contacts if c.interview_id == interview_id}
+    added = []
+    for p in people(inv, user):
+        if p.email.casefold() in known or is_ats(p.email):
+            continue
+        name = p.name or p.email.partition("@")[0].replace(".", " ").title()
+        store.add_contact(Contact(0, app_id, interview_id, name, p.email, Role.INTERVIEWER))
+        known.add(p.email.casefold())
+        added.append(name)
+    if not added:
+        return ""
+    note = f"{', '.join(added)} joined the interview"
     store.add_event(app_id, "interview", f"{note} (invitation update)", now)
     return note
 

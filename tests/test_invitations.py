@@ -151,3 +151,19 @@ def test_cancelling_the_only_interview_stops_and_cancels_its_steps(store: Store)
     assert [s.state for s in app.steps] == [StepState.CANCELLED]
     kinds = [e.kind for e in app.events]
     assert "stopped" in kinds and kinds.count("interview") >= 2  # added, moved
+
+
+def test_an_attendee_added_by_an_update_is_thanked_too(store: Store) -> None:
+    (o,) = ingest(store, "google_request.eml", T0)
+    assert o.invite_id is not None
+    app_id, iv_id = invitations.add(store, o.invite_id, invitations.AddOptions(), T0)
+    raw = (CORPUS / "google_update.eml").read_bytes()
+    panel = raw.replace(
+        b"X-GOOGLE-CONFERENCE:",
+        b"ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;CN=Raj Patel:mailto:raj@acme.com\n"
+        b"X-GOOGLE-CONFERENCE:",
+    )
+    (u,) = invitations.ingest(store, panel, "<panel>", ME, BERLIN, T0, invitations.Mode.ASK)
+    assert u.change is Change.MOVED and "Raj Patel joined the interview" in u.note
+    met = {c.email for c in store.load(app_id).contacts if c.interview_id == iv_id}
+    assert met == {"jane.doe@acme.com", "bob.smith@acme.com", "raj@acme.com"}
