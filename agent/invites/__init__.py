@@ -10,14 +10,19 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from .mime import calendar_parts
-from .parse import parse_calendar
 from .records import Invitation
 
 
 def read_invitations(raw: bytes, default_tz: tzinfo) -> tuple[Invitation, ...]:
     """Every invitation in one message (usually one; never raises on hostile mail)."""
     out: list[Invitation] = []
-    for part in calendar_parts(raw):
+    parts = calendar_parts(raw)
+    if not parts:
+        return ()
+    # icalendar costs the daemon 4 MB resident: loaded with the first invitation.
+    from .parse import parse_calendar
+
+    for part in parts:
         inv = parse_calendar(part.data, default_tz, part.method)
         if inv is not None and all(o.uid != inv.uid for o in out):
             out.append(inv)
