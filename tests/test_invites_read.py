@@ -394,3 +394,24 @@ def test_an_ics_named_in_rfc2231_is_found() -> None:
     (part,) = calendar_parts(raw)
     assert part.filename == "Einladung über.ics"
     assert len(read_invitations(raw, BERLIN)) == 1
+
+
+def _icalendar_test_files() -> list[Path]:
+    """The iCalendar files the icalendar package tests itself with (BSD licence), if shipped."""
+    import icalendar
+
+    root = Path(icalendar.__file__).parent / "tests"
+    return sorted(root.rglob("*.ics"))
+
+
+def test_the_icalendar_packages_own_test_files_never_raise() -> None:
+    files = _icalendar_test_files()
+    if not files:
+        pytest.skip("this icalendar wheel ships no test files")
+    read = 0
+    for path in files:
+        inv = parse_calendar(path.read_bytes(), BERLIN)
+        if inv is not None:
+            read += 1
+            assert inv.uid and inv.start.at.tzinfo is not None and inv.end.at >= inv.start.at
+    assert read > 10  # most of them hold an event with a UID and a start

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -57,7 +58,10 @@ _BAD = (ValueError, TypeError, KeyError, IndexError, AttributeError, UnicodeErro
 def parse_calendar(data: bytes, default_tz: tzinfo, method_hint: str = "") -> Invitation | None:
     """The master event of one calendar object, or None if it holds none usable."""
     try:
-        cal = icalendar.Calendar.from_ical(data)
+        with warnings.catch_warnings():
+            # Its guesses about TZIDs do not matter: zones.py resolves them.
+            warnings.simplefilter("ignore")
+            cal = icalendar.Calendar.from_ical(data)
     except (*_BAD, RecursionError) as exc:
         log.info("unparsable calendar part skipped: %s", exc)
         return None
