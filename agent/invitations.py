@@ -227,6 +227,11 @@ def interview_data(stored: invitestore.StoredInvite, opts: AddOptions) -> intake
         raise UsageError(f"invitation {stored.id}: its summary names no role: give --role")
     met = [intake.PersonIn(x.name, x.email) for x in p.people if x.role == Role.INTERVIEWER.value]
     recruiters = [intake.PersonIn(x.name, x.email) for x in p.people if x.role == Role.RECRUITER]
+    if not (met or recruiters):
+        raise UsageError(
+            f"invitation {stored.id} names nobody you will meet: "
+            "enter the interview with followup add --interviewer ..."
+        )
     return intake.InterviewIn(
         company=company,
         role=role,

@@ -167,3 +167,13 @@ def test_an_attendee_added_by_an_update_is_thanked_too(store: Store) -> None:
     assert u.change is Change.MOVED and "Raj Patel joined the interview" in u.note
     met = {c.email for c in store.load(app_id).contacts if c.interview_id == iv_id}
     assert met == {"jane.doe@acme.com", "bob.smith@acme.com", "raj@acme.com"}
+
+
+def test_an_invitation_naming_nobody_says_what_to_do(store: Store) -> None:
+    raw = (CORPUS / "google_request.eml").read_bytes()
+    for line in (b"jane.doe@acme.com", b"bob.smith@acme.com"):
+        raw = raw.replace(line, b"noreply@greenhouse.io")
+    (o,) = invitations.ingest(store, raw, None, ME, BERLIN, T0, invitations.Mode.ASK)
+    assert o.invite_id is not None
+    with pytest.raises(UsageError, match="names nobody you will meet"):
+        invitations.add(store, o.invite_id, invitations.AddOptions(), T0)
