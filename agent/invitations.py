@@ -225,9 +225,14 @@ def interview_data(stored: invitestore.StoredInvite, opts: AddOptions) -> intake
         raise UsageError(f"invitation {stored.id} names no company: give --company")
     if not role:
         raise UsageError(f"invitation {stored.id}: its summary names no role: give --role")
-    met = [intake.PersonIn(x.name, x.email) for x in p.people if x.role == Role.INTERVIEWER.value]
-    recruiters = [intake.PersonIn(x.name, x.email) for x in p.people if x.role == Role.RECRUITER]
-    if not (met or recruiters):
+
+    def with_role(role: Role) -> list[intake.PersonIn]:
+        return [intake.PersonIn(x.name, x.email) for x in p.people if x.role == role.value]
+
+    met, recruiters = with_role(Role.INTERVIEWER), with_role(Role.RECRUITER)
+    managers = with_role(Role.HIRING_MANAGER)
+    met += managers[1:]  # one hiring manager per interview; any other is met all the same
+    if not (met or recruiters or managers):
         raise UsageError(
             f"invitation {stored.id} names nobody you will meet: "
             "enter the interview with followup add --interviewer ..."
@@ -239,6 +244,7 @@ def interview_data(stored: invitestore.StoredInvite, opts: AddOptions) -> intake
         duration_minutes=max(5, min(stored.duration_minutes, 12 * 60)),
         kind=opts.kind or InterviewKind(p.kind),
         interviewers=tuple(met),
+        hiring_manager=managers[0] if managers else None,
         recruiter=recruiters[0] if recruiters else None,
         decision_by=opts.decision_by,
         domains=p.domains,

@@ -144,10 +144,10 @@ def test_auto_adds_at_once_and_says_so(acct: Account) -> None:
     assert "invitation 2 to review" in out
     data = show(acct, 1, "2026-11-17 09:01")
     assert (data["company"], data["role"]) == ("Fabrikam", "Staff Engineer")
-    assert {c["email"] for c in data["contacts"]} == {
-        "tom.reyes@fabrikam.com",
-        "lisa.chen@fabrikam.com",
-        "priya.natarajan@fabrikam.com",
+    assert {(c["email"], c["role"]) for c in data["contacts"]} == {
+        ("tom.reyes@fabrikam.com", "hiring_manager"),
+        ("lisa.chen@fabrikam.com", "interviewer"),
+        ("priya.natarajan@fabrikam.com", "recruiter"),
     }
     # Greenhouse re-sends the same SEQUENCE in a new mail when the interview moves.
     deliver(acct, "greenhouse_moved.eml")

@@ -177,7 +177,7 @@ def test_corpus_is_it_an_interview(name: str, expected: bool) -> None:
             "Staff Engineer",
             "onsite",
             {
-                ("tom.reyes@fabrikam.com", "interviewer"),
+                ("tom.reyes@fabrikam.com", "hiring_manager"),
                 ("lisa.chen@fabrikam.com", "interviewer"),
                 ("priya.natarajan@fabrikam.com", "recruiter"),
             },
@@ -229,6 +229,33 @@ def test_corpus_proposals(
 )
 def test_kind(inv: Invitation, kind: str) -> None:
     assert kind_of(inv).value == kind
+
+
+@pytest.mark.parametrize(
+    ("name", "description", "role"),
+    [
+        ("Tom Reyes", "You will meet with Tom Reyes (Hiring Manager) and Lisa.", "hiring_manager"),
+        ("Tom Reyes", "Tom Reyes, our hiring manager, and Lisa.", "hiring_manager"),
+        ("Tom Reyes", "Tom Reyes - Hiring Manager", "hiring_manager"),
+        (
+            "Lisa Chen",
+            "You will meet with Tom Reyes (Hiring Manager) and Lisa Chen.",
+            "interviewer",
+        ),
+        ("Tom Reyes", "The hiring manager could not make it; Tom Reyes stands in.", "interviewer"),
+        ("Hiring Manager Tom", "", "hiring_manager"),
+        ("Tom", "", "interviewer"),
+    ],
+)
+def test_hiring_manager_where_the_invitation_says_so(
+    name: str, description: str, role: str
+) -> None:
+    inv = replace(
+        invite("Interview", description=description),
+        attendees=(Party("tom@acme.com", name), Party("alex@candidate.example")),
+    )
+    (person,) = [x for x in propose(inv, ME).people if x.email == "tom@acme.com"]
+    assert person.role == role
 
 
 def test_people_drop_rooms_groups_and_the_user() -> None:

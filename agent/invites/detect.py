@@ -188,6 +188,16 @@ SUMMARY_PREFIXES = re.compile(
     re.IGNORECASE,
 )
 VIDEO_WORDS = ("video", "zoom", "teams", "google meet", "webex", "videocall", "visio")
+# "Tom Reyes (Hiring Manager)", "Tom Reyes, hiring manager" in a description.
+HIRING_MANAGER_WORDS = (
+    "hiring manager",
+    "hiring-manager",
+    "einstellende führungskraft",
+    "responsable du recrutement",
+    "manager de recrutement",
+    "gerente de contratación",
+)
+MAX_DESCRIPTION = 5000
 # Longer titles or locations are not read by the patterns below (they backtrack).
 MAX_TITLE = 300
 # Where the location is a phone number, the call is the interview.
@@ -384,8 +394,9 @@ def _role(summary: str) -> str:
 
 def _people_with_roles(inv: Invitation, user: User) -> tuple[ProposedPerson, ...]:
     met = people(inv, user)
+    text = f"{inv.summary}\n{inv.description[:MAX_DESCRIPTION]}"
     out = [
-        ProposedPerson(p.name or _name_from(p.email), p.email, Role.INTERVIEWER.value)
+        ProposedPerson(p.name or _name_from(p.email), p.email, _role_of(p, text))
         for p in met
         if not is_ats(p.email)
     ]
@@ -403,6 +414,18 @@ def _people_with_roles(inv: Invitation, user: User) -> tuple[ProposedPerson, ...
             ProposedPerson(org.name or _name_from(org.email), org.email, Role.RECRUITER.value)
         )
     return tuple(out)
+
+
+def _role_of(p: Party, text: str) -> str:
+    """Hiring manager where the invitation says so next to their name; else interviewer."""
+    if _words(p.name, HIRING_MANAGER_WORDS):
+        return Role.HIRING_MANAGER.value
+    if p.name and len(p.name) >= 3:
+        near = re.compile(re.escape(p.name.casefold()) + r"\W{1,4}(?:\w+\W{1,3})?$")
+        for m in _word_pattern(HIRING_MANAGER_WORDS).finditer(text.casefold()):
+            if near.search(text.casefold()[max(0, m.start() - len(p.name) - 12) : m.start()]):
+                return Role.HIRING_MANAGER.value
+    return Role.INTERVIEWER.value
 
 
 def _name_from(email: str) -> str:
