@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from . import invitestore
 from .classify import Header
 from .errors import MailboxFatalError
 from .mailbox import FetchedMessage, Mailbox
@@ -164,9 +165,12 @@ def withdraw_answered(
     # could still be sent by mistake.
     why = {i: "they replied" for i in store.application_ids([AppState.RESPONDED])}
     why.update({i: "you stopped it" for i in store.application_ids([AppState.STOPPED])})
+    cancelled = invitestore.cancelled_interviews(store)
     done = []
     for step in store.steps_in_state(StepState.DRAFTED):
         reason = why.get(step.application_id)
+        if reason is None and step.interview_id in cancelled:
+            reason = "the interview was cancelled"
         if reason is None:
             continue
         watch = store.draft_watch(step.id)

@@ -237,3 +237,9 @@ def cancel_interview(store: Store, interview_id: int, now: datetime) -> None:
         " WHERE interview_id = ? AND state = 'planned'",
         (ts(now), interview_id),
     )
+
+
+def cancelled_interviews(store: Store) -> frozenset[int]:
+    """Interviews their organizer cancelled (their unsent drafts are withdrawn)."""
+    rows = store.conn.execute("SELECT id FROM interviews WHERE cancelled_at IS NOT NULL")
+    return frozenset(int(r[0]) for r in rows)

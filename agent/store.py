@@ -223,6 +223,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX invitations_status ON invitations(status);
     ALTER TABLE interviews ADD COLUMN cancelled_at TEXT;
+    CREATE INDEX interviews_cancelled ON interviews(cancelled_at) WHERE cancelled_at IS NOT NULL;
     """,
     # ---- end H8 ----
 )

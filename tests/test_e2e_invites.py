@@ -213,3 +213,40 @@ def test_only_calendar_mail_has_its_body_fetched(acct: Account, tmp_path: Path) 
     finally:
         inner.close()
         store.close()
+
+
+def test_cancelling_a_later_round_withdraws_its_drafts_only(acct: Account) -> None:
+    app_id = acct.add(
+        "--company",
+        "Acme",
+        "--role",
+        "Data Engineer",
+        "--at",
+        "2026-11-02 10:00",
+        "--kind",
+        "phone",
+        "--recruiter",
+        "Bob Smith <bob.smith@acme.com>",
+        now="2026-11-02 12:00",
+    )
+    acct.ok("run", "--once", now="2026-11-02 12:00")  # round 1's thank-you
+    assert len(acct.drafts()) == 1
+    # Bob's invitation to a second round is also the company's answer to the first.
+    deliver(acct, "google_request.eml")
+    out = acct.ok("run", "--once", now="2026-11-10 09:00").out
+    assert f"application {app_id} is now responded" in out
+    assert acct.drafts() == []
+    second = acct.ok("invites", "add", "1", now="2026-11-10 09:01").out.strip().splitlines()
+    assert second[0] == "added Acme — Data Engineer (round 2)" and second[-1] == str(app_id)
+    out = acct.ok("run", "--once", now="2026-11-20 16:30").out
+    assert out.count("drafted thank_you") == 2
+    assert len(acct.drafts()) == 2
+
+    deliver(acct, "google_cancel.eml")  # same UID, SEQUENCE 2
+    out = acct.ok("run", "--once", now="2026-11-20 17:00").out
+    assert "invitation 1 cancelled" in out
+    assert acct.drafts() == []
+    assert len(acct.folder("Trash")) == 3
+    data = show(acct, app_id, "2026-11-20 17:01")
+    assert data["state"] == "active"
+    assert [iv["round"] for iv in data["interviews"]] == [1]
