@@ -6,6 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
 from .errors import NotFoundError
 from .invites.lifecycle import Known
@@ -37,7 +38,8 @@ class StoredInvite:
 
     @property
     def known(self) -> Known:
-        return Known(self.sequence, self.dtstamp, self.start, self.end, self.status)
+        address = parseaddr(self.organizer)[1]
+        return Known(self.sequence, self.dtstamp, self.start, self.end, self.status, address)
 
     @property
     def duration_minutes(self) -> int:

@@ -177,3 +177,21 @@ def test_an_invitation_naming_nobody_says_what_to_do(store: Store) -> None:
     assert o.invite_id is not None
     with pytest.raises(UsageError, match="names nobody you will meet"):
         invitations.add(store, o.invite_id, invitations.AddOptions(), T0)
+
+
+def test_a_cancel_from_someone_else_with_the_same_uid_is_ignored(store: Store) -> None:
+    (o,) = ingest(store, "google_request.eml", T0)
+    assert o.invite_id is not None
+    app_id, _ = invitations.add(store, o.invite_id, invitations.AddOptions(), T0)
+    forged = (
+        (CORPUS / "google_cancel.eml")
+        .read_bytes()
+        .replace(
+            b"ORGANIZER;CN=Bob Smith:mailto:bob.smith@acme.com",
+            b"ORGANIZER;CN=Bob Smith:mailto:bob.smith@acme-careers.example",
+        )
+    )
+    (f,) = invitations.ingest(store, forged, "<forged>", ME, BERLIN, T0, invitations.Mode.ASK)
+    assert f.change is Change.IGNORED
+    assert store.load(app_id).state is AppState.ACTIVE
+    assert invitestore.get(store, o.invite_id).status is InviteStatus.ADDED

@@ -287,8 +287,10 @@ def test_a_group_calendar_organizer_is_not_a_recruiter() -> None:
 T1 = AT + timedelta(days=1)
 
 
-def known(seq: int, status: InviteStatus = InviteStatus.NEW, stamp: int = 0) -> Known:
-    return Known(seq, AT + timedelta(hours=stamp), AT, AT + timedelta(hours=1), status)
+def known(
+    seq: int, status: InviteStatus = InviteStatus.NEW, stamp: int = 0, org: str = ""
+) -> Known:
+    return Known(seq, AT + timedelta(hours=stamp), AT, AT + timedelta(hours=1), status, org)
 
 
 def copy(seq: int, *, stamp: int = 0, start: datetime = AT, cancel: bool = False) -> Invitation:
@@ -323,6 +325,10 @@ NO = Verdict(False, "no interview wording")
         (known(1, InviteStatus.ADDED), copy(2, cancel=True), YES, Change.CANCELLED),
         (known(2, InviteStatus.CANCELLED), copy(3, cancel=True), YES, Change.STALE),
         (known(1, InviteStatus.IGNORED), copy(2, start=T1), YES, Change.MOVED),
+        # Someone else's copy of the UID: only the organizer moves or cancels.
+        (known(0, org="other@evil.example"), copy(1, cancel=True), YES, Change.IGNORED),
+        (known(0, org="other@evil.example"), copy(1, start=T1), YES, Change.IGNORED),
+        (known(0, org="RECRUITER@acme.com"), copy(1, cancel=True), YES, Change.CANCELLED),
     ],
 )
 def test_what_a_copy_changes(

@@ -34,6 +34,7 @@ class Known:
     start: datetime
     end: datetime
     status: InviteStatus
+    organizer: str = ""  # address of the organizer, "" when the invitation named none
 
 
 def change(known: Known | None, inv: Invitation, verdict: Verdict) -> Change:
@@ -42,6 +43,11 @@ def change(known: Known | None, inv: Invitation, verdict: Verdict) -> Change:
         if inv.cancelled or not verdict.interview:
             return Change.IGNORED
         return Change.NEW
+    sender = inv.organizer.email if inv.organizer else ""
+    if known.organizer and sender.casefold() != known.organizer.casefold():
+        # Only the organizer moves or cancels an event (RFC 5546): anyone
+        # else reusing its UID is ignored.
+        return Change.IGNORED
     newer = (inv.sequence, inv.dtstamp or _NEVER) > (known.sequence, known.dtstamp or _NEVER)
     if not newer:
         return Change.STALE
