@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import cli_output as out
-from . import demo, intake
+from . import demo, intake, invitecli
 from .cli_context import Context
 from .cli_parser import build_parser
 from .cli_setup import cmd_check, cmd_init, cmd_set_password
@@ -127,7 +127,7 @@ def cmd_run(ctx: Context) -> int:
     with InstanceLock(cfg.storage.database):
         if ctx.args.once:
             cycle = ctx.services.run_once(ctx.now())
-            out.print_cycle(cycle)
+            out.print_cycle(cycle, invitecli.outcome_lines(cycle.report.invitations))
             return 1 if cycle.report.problems else 0
         from .daemon import run_daemon
         from .timers import clock_from, system_clock
@@ -156,6 +156,8 @@ def cmd_status(ctx: Context) -> int:
         out.print_json([a.to_json(ctx.tz) for a in status.applications])
         return 0
     out.print_status(status, ctx.tz)
+    if review := invitecli.review_line(ctx):
+        print(review)
     return 0
 
 
@@ -174,6 +176,8 @@ def cmd_agenda(ctx: Context) -> int:
         out.print_json(ag.to_json(ctx.tz))
     else:
         out.print_agenda(ag, ctx.tz)
+        if review := invitecli.review_line(ctx):
+            print(review)
     return 0
 
 
@@ -212,6 +216,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "edit": cmd_edit,
     "done": cmd_done,
     "stop": cmd_stop,
+    "invites": invitecli.cmd_invites,
 }
 
 

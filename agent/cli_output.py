@@ -94,7 +94,8 @@ def print_done(r: Done) -> None:
         print(f"done: #{r.step.id} {r.what}")
 
 
-def print_cycle(r: Cycle) -> None:
+def print_cycle(r: Cycle, extra: Sequence[str] = ()) -> None:
+    """What one cycle did; `extra` are further lines (invitations taken in)."""
     rep = r.report
 
     def text(step: Step) -> str:
@@ -114,9 +115,11 @@ def print_cycle(r: Cycle) -> None:
     for step in rep.drafted:
         late = " (late)" if step.late else ""
         print(f"drafted {text(step)}{late}: {step.subject}")
+    for line in extra:
+        print(line)
     for p in rep.problems:
         print(f"problem: {p}", file=sys.stderr)
-    if not (rep.drafted or rep.state_changes or rep.sent or rep.rejected or rep.withdrawn):
+    if not (rep.drafted or rep.state_changes or rep.sent or rep.rejected or rep.withdrawn or extra):
         print("nothing due")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from . import __version__, config
+from . import __version__, config, invitecli
 from .models import InterviewKind
 
 
@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     st = cmd("stop", "stop an application's sequence for good")
     st.add_argument("id", type=int)
     st.add_argument("--reason")
+    invitecli.add_commands(sub)
     return p
 
 

@@ -68,6 +68,12 @@ class LintMode(StrEnum):
     BLOCK = "block"
 
 
+class InvitationMode(StrEnum):
+    ASK = "ask"  # list them in `followup invites`
+    AUTO = "auto"  # add interview-like invitations at once
+    OFF = "off"  # leave calendar mail alone
+
+
 # The allowed values as strings, for argparse choices and messages.
 ACCOUNT_KINDS = tuple(k.value for k in AccountKind)
 SECURITY_CHOICES = tuple(s.value for s in Security)
@@ -327,6 +333,18 @@ class DaemonConfig:
 
 
 @dataclass(frozen=True)
+class IntakeConfig:
+    """Where interviews come from besides `followup add`."""
+
+    invitations: InvitationMode = setting(
+        InvitationMode.ASK,
+        "Calendar invitations in the mailbox that look like job interviews:\n"
+        '"ask" lists them in `followup invites` (agenda and status say how many),\n'
+        '"auto" adds them at once (run --once says so), "off" leaves them alone.',
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     account: AccountConfig
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -336,6 +354,7 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     templates: TemplatesConfig = field(default_factory=TemplatesConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    intake: IntakeConfig = field(default_factory=IntakeConfig)
     path: Path | None = None
 
 
@@ -349,6 +368,7 @@ SECTIONS: Final[tuple[tuple[str, type[DataclassInstance]], ...]] = (
     ("storage", StorageConfig),
     ("templates", TemplatesConfig),
     ("daemon", DaemonConfig),
+    ("intake", IntakeConfig),
 )
 
 
@@ -429,6 +449,7 @@ def parse(data: Mapping[str, object], path: Path | None = None) -> Config:
         storage=table("storage", StorageConfig),
         templates=table("templates", TemplatesConfig, _rules_templates),
         daemon=table("daemon", DaemonConfig),
+        intake=table("intake", IntakeConfig),
         path=path,
     )
     root.finish()

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 import jinja2
 
-from . import classify, compose, effects, faults, lint, policy
+from . import classify, compose, effects, faults, invitestore, lint, policy
 from .config import Config
 from .errors import LintBlockedError, MailboxFatalError, StateError, TemplateError
 from .mailbox import DraftIdentity, Folders, FolderStatus, Mailbox
@@ -375,20 +375,28 @@ class Drafts:
     # -- withdrawal -----------------------------------------------------------------
 
     def withdraw_ended(self, drafts_uidvalidity: int | None, now: datetime) -> list[Step]:
-        """Move our unsent, unedited drafts of answered or stopped applications to Trash."""
+        """Move our unsent, unedited drafts of ended sequences (or cancelled interviews) away."""
         # A stopped sequence is as over as an answered one: a draft left behind
-        # could still be sent by mistake.
+        # could still be sent by mistake; so is a note for an interview that
+        # its organizer cancelled.
         why = {
             i: text for state, text in ENDED.items() for i in self.store.application_ids([state])
         }
-        ended = [s for s in self.store.steps_in_state(StepState.DRAFTED) if s.application_id in why]
-        watches = self.store.draft_watches([s.id for s in ended]) if ended else {}
+        cancelled = invitestore.cancelled_interviews(self.store)
+        ended: list[tuple[Step, str]] = []
+        for s in self.store.steps_in_state(StepState.DRAFTED):
+            reason = why.get(s.application_id)
+            if reason is None and s.interview_id in cancelled:
+                reason = "the interview was cancelled"
+            if reason is not None:
+                ended.append((s, reason))
+        watches = self.store.draft_watches([s.id for s, _ in ended]) if ended else {}
         done = []
-        for step in ended:
+        for step, reason in ended:
             watch = watches.get(step.id)
             if watch is not None and (watch.edited or watch.left_for_user):
                 continue  # the user's words now, or already left for the user
-            if self._withdraw(step, watch, why[step.application_id], drafts_uidvalidity, now):
+            if self._withdraw(step, watch, reason, drafts_uidvalidity, now):
                 done.append(step)
         return done
 

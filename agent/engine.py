@@ -12,7 +12,7 @@ from datetime import datetime
 
 import jinja2
 
-from . import effects, policy
+from . import effects, invitations, policy
 from .config import Config
 from .drafts import Composer, Drafts
 from .mailbox import Folders, Mailbox
@@ -34,6 +34,7 @@ class CycleReport:
     withdrawn: list[Step] = field(default_factory=list)
     rejected: list[Step] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    invitations: list[invitations.Outcome] = field(default_factory=list)
 
 
 class Engine:
@@ -76,7 +77,7 @@ class Engine:
         report = CycleReport()
         drafts = Drafts(self.cfg, self.store, self.mailbox, self.folders, self.composer, self.stop)
         report.recovered += drafts.recover_appends(now)
-        seen = self.sync(report)
+        seen = self.sync(now, report)
         self.apply_mail(seen, drafts, now, report)
         self.observe_drafts(seen, drafts, now, report)
         drafts_folder = seen.folder(FolderRole.DRAFTS)
@@ -88,9 +89,9 @@ class Engine:
         report.problems += done.problems
         return report
 
-    def sync(self, report: CycleReport) -> SyncReport:
+    def sync(self, now: datetime, report: CycleReport) -> SyncReport:
         """Read what is new in the watched folders (nothing is written)."""
-        seen = Syncer(self.cfg, self.store, self.mailbox, self.folders).run()
+        seen = Syncer(self.cfg, self.store, self.mailbox, self.folders).run(now)
         report.problems += seen.problems
         log.debug(
             "sync: %d header(s), %d body(ies) fetched; %d folder(s) unchanged",
@@ -109,6 +110,13 @@ class Engine:
                 for item in folder.messages:
                     changes = effects.apply_incoming(self.store, item, self.cal.tz, now)
                     report.state_changes += [(c.application_id, c.state, c.reason) for c in changes]
+                # After the messages' own effects: an invitation to a later round
+                # is also the company's answer, and the new round must outlive it.
+                for msg in folder.invitations:
+                    got = invitations.from_mail(
+                        self.store, self.mailbox, msg, self.cfg, self.cal.tz, now
+                    )
+                    report.invitations += got.outcomes
             elif folder.role is FolderRole.SENT:
                 for item in folder.messages:
                     step = drafts.sent_copy_of(item)

@@ -45,6 +45,7 @@ from agent.imap_wire import (
     is_refusal,
     selected_status,
 )
+from agent.invites.structure import has_calendar
 from agent.mailbox import HEADER_FIELDS, FetchedMessage, Folders, FolderStatus, ServerInfo
 
 log = logging.getLogger(__name__)
@@ -393,7 +394,8 @@ class ImapMailbox(BaseMailbox):
         found = self._run(f"UID SEARCH {folder}", lambda c: c.search(criteria))
         # "N:*" with N above the highest UID still matches the last message.
         uids = sorted(int(u) for u in found if int(u) > after_uid)
-        items = ["UID", "FLAGS", "RFC822.SIZE", "INTERNALDATE", _HEADER_FETCH]
+        # BODYSTRUCTURE tells calendar invitations apart without fetching any body.
+        items = ["UID", "FLAGS", "RFC822.SIZE", "INTERNALDATE", "BODYSTRUCTURE", _HEADER_FETCH]
         result: list[FetchedMessage] = []
         for chunk in chunks(uids, FETCH_CHUNK):
             data = self._fetch(f"UID FETCH {folder}", chunk, items)
@@ -403,6 +405,7 @@ class ImapMailbox(BaseMailbox):
                     continue
                 header = fetched_item(item, b"BODY[HEADER.FIELDS")
                 internaldate = item.get(b"INTERNALDATE")
+                structure = item.get(b"BODYSTRUCTURE")
                 result.append(
                     FetchedMessage(
                         folder=folder,
@@ -411,6 +414,7 @@ class ImapMailbox(BaseMailbox):
                         flags=flags_of(item.get(b"FLAGS", ())),
                         size=int(item.get(b"RFC822.SIZE", 0)),
                         internaldate=internaldate if isinstance(internaldate, datetime) else None,
+                        calendar=has_calendar(structure) if structure is not None else None,
                     )
                 )
         log.debug("fetched %d new header(s) from %s after UID %d", len(result), folder, after_uid)

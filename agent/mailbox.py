@@ -101,6 +101,9 @@ class FetchedMessage:
     flags: frozenset[str]
     size: int
     internaldate: datetime | None = None
+    # Whether its MIME structure holds a calendar part (IMAP: from BODYSTRUCTURE,
+    # fetched with the header); None when the backend cannot tell without the body.
+    calendar: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,39 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE steps SET end_reason = '' WHERE end_reason LIKE '%; draft left in Drafts (%'
         OR end_reason = 'edited by you in Drafts';
     """,
+    # v7 (issue 15): calendar invitations; queries in agent/invitestore.py.
+    # One row per event UID, the newest copy seen (highest SEQUENCE, then
+    # DTSTAMP). status: new (to review), added (became interview_id),
+    # ignored (by the user), cancelled (by the organizer). proposal is the JSON
+    # of what `invites add` starts from; attendees the people met, as JSON.
+    # interviews.cancelled_at: the organizer cancelled it; load_many leaves such
+    # an interview and its contacts out, so planning drops its steps.
+    """
+    CREATE TABLE invitations (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        dtstamp TEXT,
+        method TEXT NOT NULL,
+        summary TEXT NOT NULL DEFAULT '',
+        location TEXT NOT NULL DEFAULT '',
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        organizer TEXT NOT NULL DEFAULT '',
+        attendees TEXT NOT NULL DEFAULT '[]',
+        proposal TEXT NOT NULL DEFAULT '{}',
+        reason TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'new',
+        application_id INTEGER REFERENCES applications(id),
+        interview_id INTEGER REFERENCES interviews(id),
+        message_id TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX invitations_status ON invitations(status);
+    ALTER TABLE interviews ADD COLUMN cancelled_at TEXT;
+    CREATE INDEX interviews_cancelled ON interviews(cancelled_at) WHERE cancelled_at IS NOT NULL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
 
-from . import agenda, compose, credentials, effects, health, intake, lint, report
-from .config import Config
+from . import agenda, compose, credentials, effects, health, intake, invitations, lint, report
+from .config import Config, InvitationMode
 from .connect import open_mailbox
 from .drafts import Composer
 from .engine import CycleReport, Engine
@@ -195,6 +195,23 @@ class Services:
             planned=tuple(s for s in app.steps if s.state is StepState.PLANNED),
             findings=self._spelling(app, texts),
         )
+
+    def add_invitation(self, invite_id: int, opts: invitations.AddOptions, now: datetime) -> Added:
+        """An invitation becomes an interview: a new application or a later round."""
+        app_id, _ = invitations.add(self.store, invite_id, opts, now)
+        app = self._replan(app_id, now)
+        return Added(
+            application=app,
+            round=app.interviews[-1].round,
+            planned=tuple(s for s in app.steps if s.state is StepState.PLANNED),
+            findings=(),
+        )
+
+    def invitations_to_review(self) -> int:
+        """How many interview invitations wait for the user (0 with invitations off)."""
+        if self.cfg.intake.invitations is InvitationMode.OFF:
+            return 0
+        return invitations.to_review(self.store)
 
     def edit(self, req: EditRequest, now: datetime) -> Edited:
         """Correct what `add` recorded; drafts not yet written use the new text."""

@@ -244,12 +244,16 @@ class Store(MailState):
                 hold_until=parse_ts(r["hold_until"]),
             )
         for r in self.conn.execute(
-            f"SELECT * FROM interviews WHERE application_id IN ({marks}) ORDER BY starts_at, id",
+            f"SELECT * FROM interviews WHERE application_id IN ({marks})"
+            " AND cancelled_at IS NULL ORDER BY starts_at, id",
             list(ids),
         ):
             apps[r["application_id"]].interviews.append(interview_row(r))
         for r in self.conn.execute(
-            f"SELECT * FROM contacts WHERE application_id IN ({marks}) ORDER BY id", list(ids)
+            f"SELECT * FROM contacts WHERE application_id IN ({marks}) AND (interview_id IS NULL"
+            " OR interview_id NOT IN (SELECT id FROM interviews WHERE cancelled_at IS NOT NULL))"
+            " ORDER BY id",
+            list(ids),
         ):
             apps[r["application_id"]].contacts.append(contact_row(r))
         for r in self.conn.execute(

@@ -18,17 +18,21 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from . import classify
 from .classify import Header, Verdict
-from .config import Config
+from .config import Config, InvitationMode
 from .errors import FolderError, MailboxFatalError
+from .invites.structure import may_hold_invitation
 from .mailbox import FetchedMessage, Folders, FolderStatus, Mailbox
 from .models import AppState, FolderRole, FolderSync, MessageKind
 from .store import Store
 
 log = logging.getLogger(__name__)
+
+# With no interview recorded yet, a first sync looks this far back for invitations.
+INVITATION_LOOKBACK = timedelta(days=30)
 
 # Enough for a bounce's report or an out-of-office's text, not an attachment.
 BODY_CAP = 64 * 1024
@@ -56,6 +60,8 @@ class FolderSeen:
     changed: bool  # new messages, or fewer, or changed flags: worth recording
     resync: bool = False  # UIDVALIDITY changed: everything in it is seen anew
     messages: list[Seen] = field(default_factory=list)
+    # New incoming mail that may hold a calendar invitation, whatever its verdict.
+    invitations: list[FetchedMessage] = field(default_factory=list)
 
     @property
     def state(self) -> FolderSync:
@@ -122,13 +128,17 @@ class Syncer:
             self._index = classify.AppIndex.build(apps, self.store.thread_ids(), me)
         return self._index
 
-    def run(self) -> SyncReport:
+    def run(self, now: datetime) -> SyncReport:
+        """What every watched folder shows that is new; `now` bounds a first look back."""
         report = SyncReport()
-        if not self.store.application_ids():
+        watch_invites = self.cfg.intake.invitations is not InvitationMode.OFF
+        if not self.store.application_ids() and not watch_invites:
             return report  # nothing to watch for yet
         first = self.store.earliest_interview([AppState.ACTIVE]) or self.store.earliest_interview(
             list(AppState)
         )
+        if first is None and watch_invites:
+            first = now - INVITATION_LOOKBACK  # no interview yet: recent invitations only
         # Internal dates are the server's; a day of slack covers time zones.
         since = (first - timedelta(days=1)).date() if first else None
         for role, name in self.folder_plan():
@@ -180,6 +190,8 @@ class Syncer:
                 continue  # "N:*" returns the last message even when nothing is new
             report.fetched += 1
             seen.last_uid = max(seen.last_uid, msg.uid)
+            if role is FolderRole.INCOMING and may_hold_invitation(msg.calendar, msg.header):
+                seen.invitations.append(msg)
             item = self._classify(role, status.uidvalidity, msg, report)
             if item is not None:
                 seen.messages.append(item)

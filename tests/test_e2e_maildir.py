@@ -283,3 +283,15 @@ def test_status_agenda_and_show_text_golden(user: MaildirUser) -> None:
     check_golden("cli_status", status)
     check_golden("cli_agenda", agenda)
     check_golden("cli_show_responded", shown)
+
+
+def test_an_invitation_file_is_listed(user: MaildirUser) -> None:
+    corpus = Path(__file__).parent / "corpus"
+    raw = (corpus / "invites" / "outlook_request.eml").read_bytes()
+    deliver(user.root, raw.replace(b"alex@candidate.example", b"alex@example.org"))
+    deliver(user.root, (corpus / "newsletter.eml").read_bytes())
+    out = user.ok("run", "--once", now="2026-11-11 09:00")
+    assert "invitation 1 to review: Vorstellungsgespräch – Senior Data Engineer" in out
+    (entry,) = json.loads(user.ok("invites", "--json", now="2026-11-11 09:01"))
+    assert entry["start"] == "2026-11-24T10:00:00+01:00"
+    assert entry["proposal"]["company"] == "Contoso"

@@ -22,7 +22,7 @@ LAYER = (
 ALLOWED: dict[str, frozenset[str]] = {
     "mailbox": frozenset(),
     "backend": frozenset({"mailbox", "errors", "classify"}),
-    "imap": frozenset({"mailbox", "backend", "errors", "folders", "imap_wire"}),
+    "imap": frozenset({"mailbox", "backend", "errors", "folders", "imap_wire", "invites"}),
     "imap_wire": frozenset({"mailbox"}),
     "maildir": frozenset(
         {"mailbox", "backend", "errors", "folders", "config", "maildir_files", "maildir_index"}

@@ -51,6 +51,18 @@ def test_every_template_ships_in_the_package() -> None:
     assert not missing, f"not packaged: {missing}"
 
 
+def test_every_subpackage_is_installed() -> None:
+    # A subpackage missing from this list installs without its modules: pip
+    # install works, the first import of it fails on the user's machine.
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "agent").rglob("__init__.py")
+    }
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
+
+
 def test_only_the_imap_module_imports_imapclient() -> None:
     offenders = [
         p.name
