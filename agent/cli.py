@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import __version__, agenda, config, credentials, effects, health, intake, lint, report
@@ -23,6 +23,10 @@ from .mailbox import Mailbox, open_mailbox
 from .models import Application, AppState, Step, StepState
 from .planner import Planner
 from .store import Store
+
+if TYPE_CHECKING:
+    # Only for annotations: authlib is loaded when an OAuth account needs it.
+    from .tokens import CommandTokens, OAuthTokens
 
 log = logging.getLogger("followup")
 
@@ -180,8 +184,9 @@ def cmd_set_password(ctx: Context) -> int:
 
 
 def cmd_check(ctx: Context) -> int:
-    mb = ctx.mailbox()
     acct = ctx.cfg.account
+    bearer = _bearer_for(ctx.cfg)
+    mb = _mailbox_for(ctx.cfg, bearer)
     mb.connect()
     try:
         info = mb.info()
@@ -192,6 +197,11 @@ def cmd_check(ctx: Context) -> int:
         print(f"opened {info.greeting}: no server, no password")
     else:
         print(f"logged in to {acct.host}:{acct.port} ({acct.security}) as {acct.login}")
+    if bearer is not None:
+        from .login import describe
+
+        for line in describe(bearer):
+            print(line)
     for role in ("drafts", "sent", "trash", "archive"):
         name = getattr(folders, role)
         how = folders.found_by.get(role, "")
@@ -292,14 +302,49 @@ def cmd_run(ctx: Context) -> int:
         return run_daemon(cfg, ctx.store, _mailbox_for, offset)
 
 
-def _mailbox_for(cfg: config.Config) -> Mailbox:
+def _bearer_for(cfg: config.Config) -> OAuthTokens | CommandTokens | None:
+    if cfg.account.is_maildir or cfg.account.auth != "oauth2":
+        return None
+    from .tokens import bearer_for
+
+    # Tokens live beside the database (the 0600 file when there is no keyring).
+    return bearer_for(cfg.account, cfg.storage.database.parent)
+
+
+def _mailbox_for(cfg: config.Config, bearer: OAuthTokens | CommandTokens | None = None) -> Mailbox:
     acct = cfg.account
+    bearer = bearer or _bearer_for(cfg)
     # Asked again at each connection: a changed password_command output is picked
     # up. A local Maildir needs no credentials: never ask for them.
-    password = None if acct.is_maildir else credentials.get_password(acct)
+    password = None if acct.is_maildir or bearer else credentials.get_password(acct)
     # A Maildir's UID index lives beside the database it serves.
     state_dir = cfg.storage.database.parent
-    return open_mailbox(acct, cfg.folders, password, state_dir=state_dir)
+    return open_mailbox(acct, cfg.folders, password, state_dir=state_dir, bearer=bearer)
+
+
+def cmd_login(ctx: Context) -> int:
+    from .login import login
+    from .providers import Flow
+
+    cfg, a = ctx.cfg, ctx.args
+    if cfg.account.auth != "oauth2":
+        raise UsageError('followup login is for account.auth = "oauth2" (see the README)')
+    if a.store_secret:
+        secret = getpass.getpass("client secret of your OAuth app (stored in the keyring): ")
+        if secret:
+            credentials.store_client_secret(cfg.account, secret)
+    result = login(
+        cfg.account,
+        cfg.storage.database.parent,
+        lambda line: print(line, flush=True),
+        flow=Flow(a.flow) if a.flow else None,
+        browser=not a.no_browser,
+        timeout=timedelta(minutes=a.wait),
+    )
+    print(f"signed in as {cfg.account.login}; scopes: {' '.join(result.grant.scopes)}")
+    print(f"refresh token stored in {result.stored_in}")
+    print("next: followup check")
+    return 0
 
 
 def _run_once(ctx: Context) -> int:
@@ -638,6 +683,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd("set-password", cmd_set_password, "store the IMAP password in the system keyring")
     cmd("check", cmd_check, "log in, find Drafts and Sent, show what the server supports")
+    lg = cmd("login", cmd_login, "sign in with OAuth2 (Gmail, Microsoft 365) and keep the token")
+    lg.add_argument("--flow", choices=("device", "pkce"), help="override the provider's flow")
+    lg.add_argument("--no-browser", action="store_true", help="only print the address")
+    lg.add_argument("--wait", type=float, default=5.0, metavar="MIN", help="how long to wait (5)")
+    lg.add_argument("--store-secret", action="store_true", help="ask for the client secret first")
 
     a = cmd("add", cmd_add, "register an interview")
     a.add_argument(

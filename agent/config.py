@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from .errors import ConfigError
+from .providers import PRESETS, PROVIDERS, Flow
 
 APP_NAME = "followup"
 SECURITY_CHOICES = ("tls", "starttls", "insecure")
@@ -29,7 +30,11 @@ IMAP_ONLY_KEYS = (
     "password_command",
     "ca_file",
     "timeout_seconds",
+    "auth",
+    "token_command",
+    "oauth2",
 )
+AUTH_CHOICES = ("password", "oauth2")
 MAILDIR_ONLY_KEYS = ("path", "layout")
 CONTACT_ROLES = ("recruiter", "hiring_manager")
 LINT_MODES = ("warn", "block")
@@ -37,6 +42,22 @@ LINT_MODES = ("warn", "block")
 MIN_GAP_FLOOR_DAYS = 7
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class OAuth2Config:
+    """`[account.oauth2]` with the provider preset filled in; the secret is never here."""
+
+    provider: str
+    client_id: str
+    authorize_url: str
+    token_url: str
+    device_authorization_url: str
+    scopes: tuple[str, ...]
+    flow: Flow
+    redirect_uri: str
+    extra_params: tuple[tuple[str, str], ...] = ()
+    client_secret_command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +75,10 @@ class AccountConfig:
     # kind = "maildir": the Maildir's root and its folder layout
     path: Path | None = None
     layout: str = "auto"
+    # "oauth2": SASL XOAUTH2/OAUTHBEARER with a token from [account.oauth2] or token_command
+    auth: str = "password"
+    oauth2: OAuth2Config | None = None
+    token_command: str | None = None
 
     @property
     def is_maildir(self) -> bool:
@@ -292,6 +317,7 @@ def _account(s: TableReader, base: Path | None) -> AccountConfig:
             layout=s.text("layout", "auto", choices=MAILDIR_LAYOUTS),
         )
     security = s.text("security", "tls", choices=SECURITY_CHOICES)
+    auth, oauth2, token_command = _auth(s)
     default_port = 993 if security == "tls" else 143
     acct = AccountConfig(
         kind=kind,
@@ -304,12 +330,96 @@ def _account(s: TableReader, base: Path | None) -> AccountConfig:
         password_command=s.text("password_command", None) or None,
         ca_file=s.text("ca_file", None) or None,
         timeout_seconds=s.number("timeout_seconds", 30.0, lo=1),
+        auth=auth,
+        oauth2=oauth2,
+        token_command=token_command,
     )
     if not acct.host:
         raise ConfigError(s.key("host"), "must not be empty")
     if acct.ca_file and not Path(acct.ca_file).expanduser().is_file():
         raise ConfigError(s.key("ca_file"), f"no such file: {acct.ca_file}")
     return acct
+
+
+def _auth(s: TableReader) -> tuple[str, OAuth2Config | None, str | None]:
+    """account.auth, account.token_command and [account.oauth2]."""
+    auth: str = s.text("auth", "password", choices=AUTH_CHOICES)
+    token_command: str | None = s.text("token_command", None) or None
+    has_table = "oauth2" in s.data
+    if auth == "password":
+        for key in ("token_command", "oauth2"):
+            if key in s.data:
+                raise ConfigError(s.key(key), 'is only used with account.auth = "oauth2"')
+        return auth, None, None
+    if "password_command" in s.data:
+        raise ConfigError(s.key("password_command"), 'is not used with account.auth = "oauth2"')
+    if token_command and has_table:
+        raise ConfigError(
+            s.key("token_command"), "set either token_command or [account.oauth2], not both"
+        )
+    if not token_command and not has_table:
+        raise ConfigError(
+            s.key("oauth2"),
+            'is required with auth = "oauth2" (or set account.token_command); '
+            "see the README for registering your own app",
+        )
+    oauth2 = None
+    if has_table:
+        section = s.sub("oauth2")
+        oauth2 = _oauth2(section)
+        section.finish()
+    return auth, oauth2, token_command
+
+
+def _oauth2(s: TableReader) -> OAuth2Config:
+    provider = s.text("provider", _REQUIRED, choices=PROVIDERS)
+    client_id = s.text("client_id", _REQUIRED)
+    if not client_id.strip():
+        raise ConfigError(s.key("client_id"), "must not be empty: register your own app")
+    if "client_secret" in s.data:
+        raise ConfigError(
+            s.key("client_secret"),
+            "secrets do not belong in the config file; use FOLLOWUP_OAUTH_CLIENT_SECRET, "
+            "account.oauth2.client_secret_command or `followup login --store-secret`",
+        )
+    preset = PRESETS.get(provider)
+    need = () if preset else ("token_url",)
+    urls = {
+        key: s.text(key, _REQUIRED if key in need else None) or ""
+        for key in ("authorize_url", "token_url", "device_authorization_url")
+    }
+    tenant = s.text("tenant", None) if provider == "microsoft" else None
+    if preset is not None:
+        for key, value in urls.items():
+            urls[key] = value or getattr(preset, key)
+            if tenant:
+                urls[key] = urls[key].replace("/common/", f"/{tenant}/")
+    default_flow = (
+        preset.flow if preset else (Flow.DEVICE if urls["device_authorization_url"] else Flow.PKCE)
+    )
+    flow = Flow(s.text("flow", default_flow.value, choices=tuple(f.value for f in Flow)))
+    if flow is Flow.DEVICE and not urls["device_authorization_url"]:
+        raise ConfigError(s.key("device_authorization_url"), 'is required with flow = "device"')
+    if flow is Flow.PKCE and not urls["authorize_url"]:
+        raise ConfigError(s.key("authorize_url"), 'is required with flow = "pkce"')
+    scopes = s.strings("scopes", preset.scopes if preset else ())
+    if not scopes:
+        raise ConfigError(s.key("scopes"), "must list the scopes IMAP access needs")
+    redirect = s.text("redirect_uri", preset.redirect_uri if preset else "http://127.0.0.1/")
+    if not redirect.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
+        raise ConfigError(
+            s.key("redirect_uri"), "must be a loopback address like http://127.0.0.1/"
+        )
+    return OAuth2Config(
+        provider=provider,
+        client_id=client_id,
+        scopes=scopes,
+        flow=flow,
+        redirect_uri=redirect,
+        extra_params=preset.extra_params if preset else (),
+        client_secret_command=s.text("client_secret_command", None) or None,
+        **urls,
+    )
 
 
 def _schedule(s: TableReader) -> ScheduleConfig:

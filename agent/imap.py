@@ -32,7 +32,14 @@ from agent.errors import (
     MailboxTransientError,
 )
 from agent.folders import resolve_folders
-from agent.mailbox import HEADER_FIELDS, FetchedMessage, Folders, FolderStatus, ServerInfo
+from agent.mailbox import (
+    HEADER_FIELDS,
+    FetchedMessage,
+    Folders,
+    FolderStatus,
+    ServerInfo,
+    TokenSource,
+)
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +160,7 @@ class ImapMailbox:
         username: str,
         password: str,
         *,
+        bearer: TokenSource | None = None,
         ca_file: str | None = None,
         timeout: float = 30.0,
         folder_overrides: dict[str, str] | None = None,
@@ -166,6 +174,8 @@ class ImapMailbox:
         self.security = security
         self.username = username
         self._password = password
+        # auth = "oauth2": asked for a token at every (re)connect.
+        self._bearer = bearer
         self.ca_file = ca_file
         self.timeout = timeout
         self.folder_overrides = dict(folder_overrides or {})
@@ -264,6 +274,9 @@ class ImapMailbox:
             raise ConnectError(f"cannot connect to {self._where}: {self._describe(exc)}") from exc
 
     def _login(self, client: imapclient.IMAPClient) -> None:
+        if self._bearer is not None:
+            self._bearer_login(client, self._bearer)
+            return
         try:
             if (self.username + self._password).isascii():
                 client.login(self.username, self._password)
@@ -280,6 +293,45 @@ class ImapMailbox:
                 f"connection to {self._where} failed during login: "
                 f"{self._scrub(self._describe(exc))}"
             ) from exc
+
+    def _bearer_login(self, client: imapclient.IMAPClient, bearer: TokenSource) -> None:
+        """SASL OAUTHBEARER (RFC 7628) or XOAUTH2, whichever the server announces.
+
+        A refused token is refreshed and tried once more: it may have been
+        revoked or expired early, and only the server can tell.
+        """
+        try:
+            caps = {_text(c).upper() for c in client.capabilities()}
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise MailboxTransientError(
+                f"connection to {self._where} failed before login: {self._describe(exc)}"
+            ) from exc
+        mech = next((m for m in ("OAUTHBEARER", "XOAUTH2") if f"AUTH={m}" in caps), None)
+        if mech is None:
+            raise AuthError(
+                f"{self._where} offers neither AUTH=OAUTHBEARER nor AUTH=XOAUTH2: "
+                'use account.auth = "password" for this server'
+            )
+        for attempt in (1, 2):
+            token = bearer.access_token(force_refresh=attempt == 2)
+            try:
+                if mech == "OAUTHBEARER":
+                    client.oauthbearer_login(self.username, token)
+                else:
+                    client.oauth2_login(self.username, token)
+                return
+            except LoginError as exc:
+                if attempt == 2:
+                    raise AuthError(
+                        f"{self._where} refused the OAuth token for {self.username} ({mech}) "
+                        f"even after a refresh: {self._describe(exc).replace(token, '***')}; "
+                        "run followup login"
+                    ) from exc
+                log.info("%s refused the access token (%s); refreshing once", self._where, mech)
+            except (OSError, imaplib.IMAP4.error) as exc:
+                raise MailboxTransientError(
+                    f"connection to {self._where} failed during login: {self._describe(exc)}"
+                ) from exc
 
     def close(self) -> None:
         """Log out; tolerant of a dead connection."""

@@ -170,17 +170,27 @@ class Mailbox(Protocol):
         ...
 
 
+class TokenSource(Protocol):
+    """Bearer tokens for SASL XOAUTH2/OAUTHBEARER, asked for at every login."""
+
+    def access_token(self, *, force_refresh: bool = False) -> str:
+        """A token valid for a while; `force_refresh` after the server refused one."""
+        ...
+
+
 def open_mailbox(
     account: AccountConfig,
     folders: FoldersConfig,
     password: str | None,
     *,
     state_dir: Path | None = None,
+    bearer: TokenSource | None = None,
 ) -> Mailbox:
     """The mailbox for an account config (not yet connected).
 
-    `password` is needed for IMAP only; `state_dir` is where a Maildir
-    account keeps its UID index (default: the platform state directory).
+    `password` (or, for auth = "oauth2", `bearer`) is needed for IMAP only;
+    `state_dir` is where a Maildir account keeps its UID index (default: the
+    platform state directory).
     """
     if account.is_maildir:
         from .maildir import MaildirMailbox, index_path
@@ -192,8 +202,8 @@ def open_mailbox(
             index=index_path(account.path, state_dir) if state_dir is not None else None,
             folder_overrides=folders.overrides(),
         )
-    if password is None:
-        raise ValueError("an IMAP account needs a password")
+    if password is None and bearer is None:
+        raise ValueError("an IMAP account needs a password or a token source")
     # Imported here so that only code that talks to a server loads imapclient.
     from .imap import ImapMailbox
 
@@ -202,7 +212,8 @@ def open_mailbox(
         account.port,
         account.security,
         account.login,
-        password,
+        password or "",
+        bearer=bearer,
         ca_file=account.ca_file,
         timeout=account.timeout_seconds,
         folder_overrides=folders.overrides(),

@@ -177,7 +177,10 @@ class OAuthServer:
         raise OAuthServerError(f"sign-in did not finish: {page.text[:300]}")
 
     def _submit(
-        self, browser: requests.Session, page: requests.Response, extra: dict[str, str] | None = None
+        self,
+        browser: requests.Session,
+        page: requests.Response,
+        extra: dict[str, str] | None = None,
     ) -> requests.Response:
         match = _FORM.search(page.text)
         if match is None:
