@@ -416,10 +416,16 @@ def _oauth2(s: TableReader) -> OAuth2Config:
         scopes=scopes,
         flow=flow,
         redirect_uri=redirect,
-        extra_params=preset.extra_params if preset else (),
+        extra_params=preset.extra_params if preset else _custom_params(scopes),
         client_secret_command=s.text("client_secret_command", None) or None,
         **urls,
     )
+
+
+def _custom_params(scopes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    # OpenID Connect servers ignore offline_access (no refresh token) unless
+    # the user is asked for consent (OIDC Core 1.0 section 11).
+    return (("prompt", "consent"),) if "offline_access" in scopes else ()
 
 
 def _schedule(s: TableReader) -> ScheduleConfig:

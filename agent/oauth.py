@@ -160,7 +160,10 @@ class OAuthClient:
             data["client_secret"] = self._secret
 
         def ask() -> dict[str, Any]:
-            answer = self._session().post(url, data=data, timeout=self.timeout)
+            # withhold_token: this request comes before there is any token.
+            answer = self._session().post(
+                url, data=data, timeout=self.timeout, withhold_token=True
+            )
             body: dict[str, Any] = _json(answer)
             if "error" in body:
                 raise OAuthError(body["error"], body.get("error_description"))

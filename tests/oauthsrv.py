@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 SERVER_DIR = Path(__file__).parent / "oauth_server"
 CLIENT_ID = "followup-test"
+# A confidential client, like a Google "Desktop app" with its client secret.
+CONFIDENTIAL_ID = "followup-confidential"
+CONFIDENTIAL_SECRET = "confidential-app-secret"
 INTROSPECTION_CLIENT = "dovecot"
 SCOPES = ("openid", "offline_access", "mail")
 
@@ -216,6 +219,37 @@ class OAuthServer:
         )
         if answer.status_code != 200:
             raise OAuthServerError(f"revocation failed: {answer.status_code} {answer.text}")
+
+    def issued_tokens(self) -> set[str]:
+        """Every access and refresh token the server has issued so far."""
+        lines = self._log_tail_all().splitlines()
+        return {line.split()[2] for line in lines if line.startswith("issued ")}
+
+    def _log_tail_all(self) -> str:
+        try:
+            return self.log_file.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def device_token(self, account: str) -> str:
+        """An access token for `account`, as a helper like oama would hold."""
+        start = requests.post(
+            f"{self.issuer}/device/auth",
+            data={"client_id": CLIENT_ID, "scope": " ".join(SCOPES)},
+            timeout=10,
+        ).json()
+        self.approve_device(start["user_code"], account)
+        answer = requests.post(
+            f"{self.issuer}/token",
+            data={
+                "client_id": CLIENT_ID,
+                "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                "device_code": start["device_code"],
+            },
+            timeout=10,
+        ).json()
+        token: str = answer["access_token"]
+        return token
 
     def introspect(self, token: str) -> dict[str, object]:
         answer = requests.post(

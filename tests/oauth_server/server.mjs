@@ -14,6 +14,16 @@ const issuer = `http://127.0.0.1:${port}`;
 const configuration = {
   clients: [
     {
+      // Like a Google "Desktop app": a client secret sent in the token request.
+      client_id: 'followup-confidential',
+      client_secret: 'confidential-app-secret',
+      token_endpoint_auth_method: 'client_secret_post',
+      application_type: 'native',
+      redirect_uris: ['http://127.0.0.1/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    },
+    {
       client_id: 'followup-test',
       token_endpoint_auth_method: 'none',
       application_type: 'native',
@@ -61,6 +71,11 @@ const configuration = {
 };
 
 const provider = new Provider(issuer, configuration);
+// Every token issued, so a test can prove none of them leaked into the app's
+// output, logs, database or config. Opaque token values are their ids.
+for (const kind of ['access_token', 'refresh_token']) {
+  provider.on(`${kind}.saved`, (token) => process.stdout.write(`issued ${kind} ${token.jti}\n`));
+}
 provider.listen(Number(port), '127.0.0.1', () => {
   process.stdout.write(`listening ${issuer}\n`);
 });
