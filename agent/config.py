@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -388,6 +389,11 @@ def _oauth2(s: TableReader) -> OAuth2Config:
         key: s.text(key, _REQUIRED if key in need else None) or ""
         for key in ("authorize_url", "token_url", "device_authorization_url")
     }
+    for key, value in urls.items():
+        if value and not _safe_url(value):
+            raise ConfigError(
+                s.key(key), f"must be https:// (or http:// on loopback); got {value!r}"
+            )
     tenant = s.text("tenant", None) if provider == "microsoft" else None
     if preset is not None:
         for key, value in urls.items():
@@ -420,6 +426,14 @@ def _oauth2(s: TableReader) -> OAuth2Config:
         client_secret_command=s.text("client_secret_command", None) or None,
         **urls,
     )
+
+
+def _safe_url(url: str) -> bool:
+    # Tokens cross this connection: TLS, except to this machine itself.
+    if url.startswith("https://"):
+        return True
+    host = urlsplit(url).hostname or ""
+    return url.startswith("http://") and host in ("127.0.0.1", "localhost", "::1")
 
 
 def _custom_params(scopes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

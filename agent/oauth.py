@@ -161,8 +161,8 @@ class OAuthClient:
 
         def ask() -> dict[str, Any]:
             # withhold_token: this request comes before there is any token.
-            answer = self._session().post(
-                url, data=data, timeout=self.timeout, withhold_token=True
+            answer = self._session().request(
+                "POST", url, withhold_token=True, data=data, timeout=self.timeout
             )
             body: dict[str, Any] = _json(answer)
             if "error" in body:

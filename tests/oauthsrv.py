@@ -11,16 +11,21 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
+import os
 import re
 import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urljoin
 
+import pytest
 import requests
+
+from tests.dovecot import Dovecot, dovecot_available
 
 log = logging.getLogger(__name__)
 
@@ -271,3 +276,37 @@ class _RedirectResponse(requests.Response):
         self.url = url
         self.status_code = status
         self._content = b""
+
+
+class Stack:
+    """An authorization server and a Dovecot that trusts its tokens."""
+
+    def __init__(self, access_ttl: int) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="followup-oauth-"))
+        self.oauth = OAuthServer(self.root / "oauth", access_ttl=access_ttl)
+        self.oauth.start()
+        url = (
+            f"http://dovecot:{self.oauth.introspection_secret}@127.0.0.1:{self.oauth.port}"
+            "/token/introspection"
+        )
+        self.dovecot = Dovecot(self.root / "imap", oauth2_introspection_url=url)
+        self.dovecot.start()
+
+    def close(self) -> None:
+        self.dovecot.cleanup()
+        self.oauth.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def need_oauth_stack() -> None:
+    """Skip without dovecot or node; in CI (CI=true) fail instead."""
+    missing = []
+    if not dovecot_available():
+        missing.append("dovecot (apt-get install dovecot-imapd)")
+    if not node_available():
+        missing.append("node + tests/oauth_server/node_modules (cd tests/oauth_server && npm ci)")
+    if missing:
+        msg = f"{' and '.join(missing)} not installed"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{msg}; CI must run the OAuth tests", pytrace=False)
+        pytest.skip(msg)

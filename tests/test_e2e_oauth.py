@@ -11,10 +11,8 @@ import os
 import queue
 import re
 import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -26,13 +24,12 @@ import requests
 from keyring.backends import fail
 
 from tests.daemonproc import ROOT, DaemonProc, wait_for
-from tests.dovecot import Dovecot, dovecot_available
 from tests.oauthsrv import (
     CLIENT_ID,
     CONFIDENTIAL_ID,
     CONFIDENTIAL_SECRET,
-    OAuthServer,
-    node_available,
+    Stack,
+    need_oauth_stack,
 )
 from tests.support import Account, make_account
 
@@ -41,42 +38,9 @@ pytestmark = pytest.mark.dovecot
 NO_KEYRING = "keyring.backends.fail.Keyring"
 
 
-def _need_servers() -> None:
-    missing = []
-    if not dovecot_available():
-        missing.append("dovecot (apt-get install dovecot-imapd)")
-    if not node_available():
-        missing.append("node + tests/oauth_server/node_modules (cd tests/oauth_server && npm ci)")
-    if missing:
-        msg = f"{' and '.join(missing)} not installed"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{msg}; CI must run the OAuth tests", pytrace=False)
-        pytest.skip(msg)
-
-
-class Stack:
-    """An authorization server and a Dovecot that trusts its tokens."""
-
-    def __init__(self, access_ttl: int) -> None:
-        _need_servers()
-        self.root = Path(tempfile.mkdtemp(prefix="followup-oauth-"))
-        self.oauth = OAuthServer(self.root / "oauth", access_ttl=access_ttl)
-        self.oauth.start()
-        url = (
-            f"http://dovecot:{self.oauth.introspection_secret}@127.0.0.1:{self.oauth.port}"
-            "/token/introspection"
-        )
-        self.dovecot = Dovecot(self.root / "imap", oauth2_introspection_url=url)
-        self.dovecot.start()
-
-    def close(self) -> None:
-        self.dovecot.cleanup()
-        self.oauth.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
+    need_oauth_stack()
     s = Stack(access_ttl=3600)
     try:
         yield s
@@ -205,7 +169,10 @@ def add_interview(acct: Account) -> None:
 
 
 def test_device_login_then_run_once_writes_drafts(
-    stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    stack: Stack,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     acct = oauth_account(stack, tmp_path, capsys, monkeypatch, custom_oauth2(stack))
     out = device_login(acct, stack)
@@ -227,7 +194,10 @@ def test_device_login_then_run_once_writes_drafts(
 
 
 def test_pkce_login_with_loopback_redirect_and_client_secret(
-    stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    stack: Stack,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     acct = oauth_account(
         stack, tmp_path, capsys, monkeypatch, custom_oauth2(stack, client_id=CONFIDENTIAL_ID)
@@ -253,7 +223,10 @@ def test_pkce_login_with_loopback_redirect_and_client_secret(
 
 
 def test_revoked_refresh_token_is_one_line_and_exit_3(
-    stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    stack: Stack,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     acct = oauth_account(stack, tmp_path, capsys, monkeypatch, custom_oauth2(stack))
     device_login(acct, stack)
@@ -273,7 +246,10 @@ def test_revoked_refresh_token_is_one_line_and_exit_3(
 
 
 def test_token_command_supplies_the_access_token(
-    stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    stack: Stack,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     user = f"o{secrets.token_hex(4)}"
     holder = tmp_path / "helper-token"
@@ -322,6 +298,7 @@ def assert_no_token_leaked(acct: Account, stack: Stack, *secrets_: str) -> None:
 
 @pytest.fixture(scope="module")
 def short_stack() -> Iterator[Stack]:
+    need_oauth_stack()
     s = Stack(access_ttl=30)
     try:
         yield s
@@ -353,7 +330,8 @@ def test_daemon_refreshes_30_second_tokens_across_reconnects(
         assert daemon.stop() == 0
     text = daemon.log_text()
     assert text.count("access token refreshed; valid for") >= 3, text
-    assert "refused" not in text
+    # "Connection refused" during the restarts is expected; no token was refused.
+    assert "refused the" not in text and "OAuth" not in text
     assert "rotated" in text
     assert_issued_tokens_not_in(stack, [text, (tmp_path / "daemon.stderr").read_text()])
 
@@ -362,4 +340,3 @@ def assert_issued_tokens_not_in(stack: Stack, texts: list[str]) -> None:
     for value in stack.oauth.issued_tokens():
         for text in texts:
             assert value not in text
-
