@@ -9,12 +9,24 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from . import __version__, agenda, config, credentials, effects, health, intake, lint, report
+from . import (
+    __version__,
+    agenda,
+    config,
+    credentials,
+    effects,
+    health,
+    intake,
+    lint,
+    providers,
+    report,
+)
 from .configfile import AccountAnswers, render_config
 from .engine import Engine
 from .errors import ConfigError, FollowupError, UsageError
@@ -126,12 +138,14 @@ def cmd_init(ctx: Context) -> int:
         store: dict[str, Any] = {"kind": "maildir", "path": str(maildir), "layout": a.layout}
     else:
         domain = email.rpartition("@")[2] if "@" in email else ""
-        host = ask(a.host, "IMAP server", "imap." + domain if domain else "")
+        oauth = _init_oauth2(a, email, ask)
+        preset_host = providers.IMAP_HOSTS.get(oauth.oauth2_provider, "")
+        host = ask(a.host, "IMAP server", preset_host or ("imap." + domain if domain else ""))
         security = ask(a.security, "Security (tls, starttls, insecure)", "tls")
         if security not in config.SECURITY_CHOICES:
             raise UsageError(f"--security must be one of {', '.join(config.SECURITY_CHOICES)}")
         port = ask(a.port, "Port", "993" if security == "tls" else "143")
-        store = {"host": host, "port": int(port), "security": security}
+        store = {"host": host, "port": int(port), "security": security, **oauth.fields()}
     tzname = ask(a.timezone, "Time zone (Area/City)", _system_timezone())
     answers = AccountAnswers(
         email=email,
@@ -149,7 +163,8 @@ def cmd_init(ctx: Context) -> int:
     import tomllib
 
     cfg = config.parse(tomllib.loads(text), path)
-    if not cfg.account.is_maildir and not a.no_input and not os.environ.get(credentials.ENV_VAR):
+    oauth2 = cfg.account.auth == "oauth2"
+    if not (oauth2 or cfg.account.is_maildir or a.no_input or os.environ.get(credentials.ENV_VAR)):
         password = getpass.getpass(
             f"IMAP password for {cfg.account.login} (stored in the keyring): "
         )
@@ -159,8 +174,35 @@ def cmd_init(ctx: Context) -> int:
     path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
     print(f"wrote {path}")
-    print("next: followup check")
+    if oauth2 and not a.no_input and input("Sign in now? [Y/n] ").strip().lower() in ("", "y"):
+        return _login(ctx)
+    print("next: followup login, then followup check" if oauth2 else "next: followup check")
     return 0
+
+
+@dataclass(frozen=True)
+class _OAuthAnswers:
+    oauth2_provider: str = ""
+    oauth2_client_id: str = ""
+
+    def fields(self) -> dict[str, str]:
+        return {"oauth2_provider": self.oauth2_provider, "oauth2_client_id": self.oauth2_client_id}
+
+
+def _init_oauth2(a: argparse.Namespace, email: str, ask: Callable[..., str]) -> _OAuthAnswers:
+    """Offer OAuth2 for an address at Google or Microsoft (their IMAP wants it)."""
+    provider = a.oauth2_provider or providers.provider_for_address(email) or ""
+    if not provider or (a.no_input and not a.oauth2_client_id):
+        return _OAuthAnswers()
+    label = providers.PRESETS[provider].label
+    client_id = a.oauth2_client_id or ask(
+        None,
+        f"Client id of your own {label} OAuth app for OAuth2 sign-in (see the README; "
+        "empty: use a password)",
+    )
+    if not client_id.strip():
+        return _OAuthAnswers()
+    return _OAuthAnswers(provider, client_id.strip())
 
 
 def _system_timezone() -> str:
@@ -323,23 +365,28 @@ def _mailbox_for(cfg: config.Config, bearer: OAuthTokens | CommandTokens | None 
 
 
 def cmd_login(ctx: Context) -> int:
-    from .login import login
-    from .providers import Flow
-
-    cfg, a = ctx.cfg, ctx.args
-    if cfg.account.auth != "oauth2":
-        raise UsageError('followup login is for account.auth = "oauth2" (see the README)')
+    a = ctx.args
     if a.store_secret:
         secret = getpass.getpass("client secret of your OAuth app (stored in the keyring): ")
         if secret:
-            credentials.store_client_secret(cfg.account, secret)
+            credentials.store_client_secret(ctx.cfg.account, secret)
+    return _login(ctx, a.flow, not a.no_browser, a.wait)
+
+
+def _login(ctx: Context, flow: str | None = None, browser: bool = True, wait: float = 5) -> int:
+    from .login import login
+    from .providers import Flow
+
+    cfg = ctx.cfg
+    if cfg.account.auth != "oauth2":
+        raise UsageError('followup login is for account.auth = "oauth2" (see the README)')
     result = login(
         cfg.account,
         cfg.storage.database.parent,
         lambda line: print(line, flush=True),
-        flow=Flow(a.flow) if a.flow else None,
-        browser=not a.no_browser,
-        timeout=timedelta(minutes=a.wait),
+        flow=Flow(flow) if flow else None,
+        browser=browser,
+        timeout=timedelta(minutes=wait),
     )
     print(f"signed in as {cfg.account.login}; scopes: {' '.join(result.grant.scopes)}")
     print(f"refresh token stored in {result.stored_in}")
@@ -677,6 +724,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--subdivision", help="state or province for public holidays, e.g. CA")
     i.add_argument("--database", metavar="PATH", help="where to keep the state (SQLite)")
     i.add_argument("--force", action="store_true", help="overwrite an existing config")
+    i.add_argument("--oauth2-provider", choices=("google", "microsoft"), help="sign in with OAuth2")
+    i.add_argument("--oauth2-client-id", metavar="ID", help="your own registered app's client id")
 
     dm = cmd("demo", cmd_demo, "see the whole job on a throwaway local mailbox (no account needed)")
     dm.add_argument("--dir", metavar="PATH", help="where to put it (default: a new temp dir)")

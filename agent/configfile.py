@@ -23,6 +23,9 @@ class AccountAnswers:
     kind: str = "imap"
     path: str = ""
     layout: str = "auto"
+    # auth = "oauth2": the preset ("google", "microsoft") and the user's own app
+    oauth2_provider: str = ""
+    oauth2_client_id: str = ""
 
 
 def _q(value: str) -> str:
@@ -155,15 +158,12 @@ port = {a.port}
 security = {_q(a.security)}
 # Login name when it is not the email address.
 {_opt("username", a.username, "me")}
-# The password is never stored here. followup reads, in order: the
-# FOLLOWUP_PASSWORD environment variable, the output of password_command,
-# then the system keyring (`followup set-password`).
-# password_command = "pass show mail/imap"
+{_auth(a)}
 # CA certificate (PEM) to trust, for a server with a self-signed certificate.
 {_opt("ca_file", a.ca_file, "/path/to/ca.pem")}
 # Seconds before a silent server counts as gone.
 timeout_seconds = 30
-
+{_oauth2_table(a)}
 [folders]
 # Drafts, Sent, Trash and Archive are found by their SPECIAL-USE flags
 # (RFC 6154). Name them here only if your server has no such flags.
@@ -174,6 +174,40 @@ timeout_seconds = 30
 # More folders to watch for replies, besides INBOX and Sent
 # (e.g. where a filter files mail from recruiters).
 watch = []
+"""
+
+
+def _auth(a: AccountAnswers) -> str:
+    if a.oauth2_provider:
+        return (
+            '# Sign-in: "password", or "oauth2" (SASL XOAUTH2/OAUTHBEARER with a token from\n'
+            "# your own registered app, see [account.oauth2]; `followup login` signs in).\n"
+            '# token_command = "oama access me@example.com" gets tokens elsewhere instead.\n'
+            'auth = "oauth2"'
+        )
+    return (
+        '# Sign-in: "password", or "oauth2" for Gmail / Microsoft 365 (see the README).\n'
+        'auth = "password"\n'
+        "# The password is never stored here. followup reads, in order: the\n"
+        "# FOLLOWUP_PASSWORD environment variable, the output of password_command,\n"
+        "# then the system keyring (`followup set-password`).\n"
+        '# password_command = "pass show mail/imap"'
+    )
+
+
+def _oauth2_table(a: AccountAnswers) -> str:
+    if not a.oauth2_provider:
+        return ""
+    return f"""
+[account.oauth2]
+# "google", "microsoft" or "custom" (then also authorize_url, token_url,
+# device_authorization_url and scopes). The client id is your own app's.
+provider = {_q(a.oauth2_provider)}
+client_id = {_q(a.oauth2_client_id)}
+# A client secret (Google desktop apps have one) is never stored here: it is
+# read from FOLLOWUP_OAUTH_CLIENT_SECRET, client_secret_command, or the
+# keyring (`followup login --store-secret`).
+# client_secret_command = "pass show oauth/followup"
 """
 
 

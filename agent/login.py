@@ -52,7 +52,8 @@ def _open(url: str, say: Say) -> None:
 
 
 def _minutes(wait: timedelta) -> str:
-    return f"{wait.total_seconds() / 60:.0f} min"
+    seconds = wait.total_seconds()
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def login(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from keyring.backends import fail
 
-from agent import config
+from agent import cli, config
 from agent.errors import AuthError, ConfigError, OAuthGrantError
 from agent.imap import ImapMailbox
 from agent.loopback import LoopbackReceiver
@@ -377,3 +378,92 @@ def test_grant_repr_hides_tokens() -> None:
     g = Grant("access-secret", datetime.now(UTC), "refresh-secret", ("mail",))
     # repr is what a careless log line with %r would print.
     assert "secret" not in repr(g)
+
+
+# -- init and login for Google and Microsoft addresses (no network needed) -------------
+
+
+def init_for(tmp_path: Path, email: str, *extra: str) -> Path:
+    cfg = tmp_path / "config.toml"
+    code = cli.main(
+        [
+            "--config",
+            str(cfg),
+            "init",
+            "--no-input",
+            "--email",
+            email,
+            "--name",
+            "Alex",
+            "--timezone",
+            "UTC",
+            "--database",
+            str(tmp_path / "state.sqlite3"),
+            *extra,
+        ]
+    )
+    assert code == 0
+    return cfg
+
+
+@pytest.mark.parametrize(
+    ("email", "provider", "host"),
+    [
+        ("alex@gmail.com", "google", "imap.gmail.com"),
+        ("alex@outlook.com", "microsoft", "outlook.office365.com"),
+    ],
+)
+def test_init_for_a_provider_address_writes_an_oauth2_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], email: str, provider: str, host: str
+) -> None:
+    cfg_path = init_for(tmp_path, email, "--oauth2-client-id", "my-own-app")
+    assert "next: followup login" in capsys.readouterr().out
+    acct = config.load(cfg_path).account
+    assert (acct.auth, acct.host) == ("oauth2", host)
+    assert acct.oauth2 is not None
+    assert (acct.oauth2.provider, acct.oauth2.client_id) == (provider, "my-own-app")
+
+
+def test_init_without_a_client_id_keeps_password_sign_in(tmp_path: Path) -> None:
+    acct = config.load(init_for(tmp_path, "alex@gmail.com")).account
+    assert acct.auth == "password" and acct.oauth2 is None
+
+
+@pytest.mark.parametrize(
+    ("email", "authorize", "must_have"),
+    [
+        (
+            "alex@gmail.com",
+            "https://accounts.google.com/o/oauth2/v2/auth?",
+            ("access_type=offline", "prompt=consent", "scope=https%3A%2F%2Fmail.google.com%2F"),
+        ),
+        (
+            "alex@outlook.com",
+            "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?",
+            ("offline_access", "redirect_uri=http%3A%2F%2Flocalhost%3A"),
+        ),
+    ],
+)
+def test_login_after_init_starts_the_providers_pkce_flow(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_ring: None,
+    email: str,
+    authorize: str,
+    must_have: tuple[str, ...],
+) -> None:
+    cfg_path = init_for(tmp_path, email, "--oauth2-client-id", "my-own-app")
+    capsys.readouterr()
+    # Nobody answers in the browser: login gives up after its wait, with exit 3.
+    argv = ["--config", str(cfg_path), "login", "--no-browser", "--flow", "pkce", "--wait", "0.005"]
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    url = next(line for line in out.splitlines() if line.startswith("https://"))
+    assert url.startswith(authorize)
+    assert "code_challenge_method=S256" in url and "client_id=my-own-app" in url
+    for part in must_have:
+        assert part in url
+    assert code == 3
+    assert re.fullmatch(
+        r"followup: no sign-in arrived within \d+ s: run followup login again\n", err
+    ), err
