@@ -137,15 +137,7 @@ def cmd_init(ctx: Context) -> int:
             raise UsageError(f"--maildir: no such directory: {maildir}")
         store: dict[str, Any] = {"kind": "maildir", "path": str(maildir), "layout": a.layout}
     else:
-        domain = email.rpartition("@")[2] if "@" in email else ""
-        oauth = _init_oauth2(a, email, ask)
-        preset_host = providers.IMAP_HOSTS.get(oauth.oauth2_provider, "")
-        host = ask(a.host, "IMAP server", preset_host or ("imap." + domain if domain else ""))
-        security = ask(a.security, "Security (tls, starttls, insecure)", "tls")
-        if security not in config.SECURITY_CHOICES:
-            raise UsageError(f"--security must be one of {', '.join(config.SECURITY_CHOICES)}")
-        port = ask(a.port, "Port", "993" if security == "tls" else "143")
-        store = {"host": host, "port": int(port), "security": security, **oauth.fields()}
+        store = _init_imap(a, email, ask)
     tzname = ask(a.timezone, "Time zone (Area/City)", _system_timezone())
     answers = AccountAnswers(
         email=email,
@@ -178,6 +170,18 @@ def cmd_init(ctx: Context) -> int:
         return _login(ctx)
     print("next: followup login, then followup check" if oauth2 else "next: followup check")
     return 0
+
+
+def _init_imap(a: argparse.Namespace, email: str, ask: Callable[..., str]) -> dict[str, Any]:
+    domain = email.rpartition("@")[2] if "@" in email else ""
+    oauth = _init_oauth2(a, email, ask)
+    preset_host = providers.IMAP_HOSTS.get(oauth.oauth2_provider, "")
+    host = ask(a.host, "IMAP server", preset_host or ("imap." + domain if domain else ""))
+    security = ask(a.security, "Security (tls, starttls, insecure)", "tls")
+    if security not in config.SECURITY_CHOICES:
+        raise UsageError(f"--security must be one of {', '.join(config.SECURITY_CHOICES)}")
+    port = ask(a.port, "Port", "993" if security == "tls" else "143")
+    return {"host": host, "port": int(port), "security": security, **oauth.fields()}
 
 
 @dataclass(frozen=True)

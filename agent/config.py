@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from .errors import ConfigError
-from .providers import PRESETS, PROVIDERS, Flow
+from .providers import PRESETS, PROVIDERS, Flow, Preset
 
 APP_NAME = "followup"
 SECURITY_CHOICES = ("tls", "starttls", "insecure")
@@ -384,30 +384,8 @@ def _oauth2(s: TableReader) -> OAuth2Config:
             "account.oauth2.client_secret_command or `followup login --store-secret`",
         )
     preset = PRESETS.get(provider)
-    need = () if preset else ("token_url",)
-    urls = {
-        key: s.text(key, _REQUIRED if key in need else None) or ""
-        for key in ("authorize_url", "token_url", "device_authorization_url")
-    }
-    for key, value in urls.items():
-        if value and not _safe_url(value):
-            raise ConfigError(
-                s.key(key), f"must be https:// (or http:// on loopback); got {value!r}"
-            )
-    tenant = s.text("tenant", None) if provider == "microsoft" else None
-    if preset is not None:
-        for key, value in urls.items():
-            urls[key] = value or getattr(preset, key)
-            if tenant:
-                urls[key] = urls[key].replace("/common/", f"/{tenant}/")
-    default_flow = (
-        preset.flow if preset else (Flow.DEVICE if urls["device_authorization_url"] else Flow.PKCE)
-    )
-    flow = Flow(s.text("flow", default_flow.value, choices=tuple(f.value for f in Flow)))
-    if flow is Flow.DEVICE and not urls["device_authorization_url"]:
-        raise ConfigError(s.key("device_authorization_url"), 'is required with flow = "device"')
-    if flow is Flow.PKCE and not urls["authorize_url"]:
-        raise ConfigError(s.key("authorize_url"), 'is required with flow = "pkce"')
+    urls = _oauth2_urls(s, preset, s.text("tenant", None) if provider == "microsoft" else None)
+    flow = _oauth2_flow(s, preset, urls)
     scopes = s.strings("scopes", preset.scopes if preset else ())
     if not scopes:
         raise ConfigError(s.key("scopes"), "must list the scopes IMAP access needs")
@@ -426,6 +404,36 @@ def _oauth2(s: TableReader) -> OAuth2Config:
         client_secret_command=s.text("client_secret_command", None) or None,
         **urls,
     )
+
+
+def _oauth2_urls(s: TableReader, preset: Preset | None, tenant: str | None) -> dict[str, str]:
+    """The three endpoints: from the preset, unless the config names them (custom must)."""
+    urls: dict[str, str] = {}
+    for key in ("authorize_url", "token_url", "device_authorization_url"):
+        value = s.text(key, _REQUIRED if preset is None and key == "token_url" else None) or ""
+        if value and not _safe_url(value):
+            raise ConfigError(
+                s.key(key), f"must be https:// (or http:// on loopback); got {value!r}"
+            )
+        if preset is not None:
+            value = value or getattr(preset, key)
+            # A Microsoft tenant (organisation) in place of the multi-tenant endpoint.
+            value = value.replace("/common/", f"/{tenant}/") if tenant else value
+        urls[key] = value
+    return urls
+
+
+def _oauth2_flow(s: TableReader, preset: Preset | None, urls: dict[str, str]) -> Flow:
+    if preset is not None:
+        default = preset.flow
+    else:
+        default = Flow.DEVICE if urls["device_authorization_url"] else Flow.PKCE
+    flow = Flow(s.text("flow", default.value, choices=tuple(f.value for f in Flow)))
+    if flow is Flow.DEVICE and not urls["device_authorization_url"]:
+        raise ConfigError(s.key("device_authorization_url"), 'is required with flow = "device"')
+    if flow is Flow.PKCE and not urls["authorize_url"]:
+        raise ConfigError(s.key("authorize_url"), 'is required with flow = "pkce"')
+    return flow
 
 
 def _safe_url(url: str) -> bool:

@@ -73,7 +73,7 @@ def oauth_account(
     acct = make_account(stack.dovecot, user, tmp_path, capsys, monkeypatch)
     monkeypatch.delenv("FOLLOWUP_PASSWORD")
     text = acct.config.read_text()
-    text = text.replace("[account]\n", '[account]\nauth = "oauth2"\n', 1)
+    text = text.replace('auth = "password"\n', 'auth = "oauth2"\n', 1)
     acct.config.write_text(text + "\n" + oauth2)
     return acct
 
@@ -109,7 +109,10 @@ class LoginProc:
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         assert self.proc.stdout is not None
-        threading.Thread(target=self._pump, args=(self.proc.stdout,), daemon=True).start()
+        self._pump_thread = threading.Thread(
+            target=self._pump, args=(self.proc.stdout,), daemon=True
+        )
+        self._pump_thread.start()
 
     def _pump(self, stream: object) -> None:
         for line in stream:  # type: ignore[attr-defined]
@@ -131,7 +134,11 @@ class LoginProc:
                 return match
 
     def finish(self, timeout: float = 30.0) -> tuple[int, str, str]:
-        _, err = self.proc.communicate(timeout=timeout)
+        # stdout belongs to the pump thread: wait for its EOF, not communicate().
+        self.proc.wait(timeout=timeout)
+        self._pump_thread.join(timeout=timeout)
+        assert self.proc.stderr is not None
+        err = self.proc.stderr.read()
         while not self.lines.empty():
             self.seen.append(self.lines.get())
         return self.proc.returncode, "".join(self.seen), err
@@ -258,7 +265,7 @@ def test_token_command_supplies_the_access_token(
     monkeypatch.delenv("FOLLOWUP_PASSWORD")
     holder.write_text(stack.oauth.device_token(user) + "\n")
     text = acct.config.read_text().replace(
-        "[account]\n", f'[account]\nauth = "oauth2"\ntoken_command = "cat {holder}"\n', 1
+        'auth = "password"\n', f'auth = "oauth2"\ntoken_command = "cat {holder}"\n', 1
     )
     acct.config.write_text(text)
 
