@@ -467,3 +467,24 @@ def test_login_after_init_starts_the_providers_pkce_flow(
     assert re.fullmatch(
         r"followup: no sign-in arrived within \d+ s: run followup login again\n", err
     ), err
+
+
+def test_interactive_init_for_gmail_asks_for_the_client_id_and_offers_login(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prompts: list[str] = []
+    answers = iter(["my-own-app", "", "", "", "n"])
+
+    def answer(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr("builtins.input", answer)
+    cfg = tmp_path / "config.toml"
+    argv = ["--config", str(cfg), "init", "--email", "alex@gmail.com", "--name", "Alex"]
+    assert cli.main([*argv, "--timezone", "UTC"]) == 0
+    assert "Client id of your own Google OAuth app" in prompts[0]
+    assert prompts[1] == "IMAP server [imap.gmail.com]: "
+    assert prompts[-1] == "Sign in now? [Y/n] "
+    assert "next: followup login" in capsys.readouterr().out
+    assert config.load(cfg).account.auth == "oauth2"
