@@ -169,6 +169,19 @@ class OAuthServer:
             raise OAuthServerError(f"authorization did not redirect back: {final.text[:300]}")
         return final.url
 
+    def deny_authorization(self, url: str) -> str:
+        """Open the authorization URL and press "cancel"; return where it redirects to."""
+        browser = requests.Session()
+        page = self._follow(browser, browser.get(url, allow_redirects=False, timeout=10))
+        uid = page.url.rstrip("/").rsplit("/", 1)[-1]
+        answer = browser.get(
+            f"{self.issuer}/interaction/{uid}/abort", allow_redirects=False, timeout=10
+        )
+        final = self._follow(browser, answer)
+        if not isinstance(final, _RedirectResponse):
+            raise OAuthServerError(f"denial did not redirect back: {final.text[:300]}")
+        return final.url
+
     def _sign_in(
         self,
         browser: requests.Session,

@@ -229,6 +229,27 @@ def test_pkce_login_with_loopback_redirect_and_client_secret(
     assert_no_token_leaked(acct, stack, CONFIDENTIAL_SECRET)
 
 
+def test_sign_in_denied_in_the_browser_is_one_line_and_exit_3(
+    stack: Stack,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    acct = oauth_account(stack, tmp_path, capsys, monkeypatch, custom_oauth2(stack))
+    login = LoginProc(acct.config, "--flow", "pkce")
+    url = login.expect(r"^(http://\S+/auth\?\S+)$").group(1)
+    back = stack.oauth.deny_authorization(url)
+    assert "error=access_denied" in back
+    assert requests.get(back, timeout=10).status_code == 200
+    rc, out, err = login.finish()
+    assert rc == 3, f"{out}\n{err}"
+    assert err == (
+        "followup: the authorization server refused the sign-in (access denied): "
+        "run followup login and approve it\n"
+    )
+    assert not token_file(acct).exists()
+
+
 def test_revoked_refresh_token_is_one_line_and_exit_3(
     stack: Stack,
     tmp_path: Path,
