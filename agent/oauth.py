@@ -32,6 +32,7 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 # When a token response leaves out expires_in (RFC 6749 makes it optional).
 DEFAULT_LIFETIME = timedelta(hours=1)
 DEVICE_INTERVAL_SECONDS = 5
+REFRESHING = "refreshing the access token"
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,12 @@ class OAuthClient:
         if isinstance(exc, OAuthError):
             log.info("%s refused by %s: %s", what, _host(url), exc.error)
             return OAuthGrantError(
-                explain(self.cfg.provider, str(exc.error or ""), str(exc.description or ""))
+                explain(
+                    self.cfg.provider,
+                    str(exc.error or ""),
+                    str(exc.description or ""),
+                    refreshing=what == REFRESHING,
+                )
             )
         # Named by type only: a status error's text could carry the request URL.
         return ConnectError(
@@ -143,7 +149,7 @@ class OAuthClient:
     def refresh(self, refresh_token: str) -> Grant:
         url = self.cfg.token_url
         token = self._call(
-            "refreshing the access token",
+            REFRESHING,
             url,
             lambda: self._session().refresh_token(
                 url, refresh_token=refresh_token, timeout=self.timeout

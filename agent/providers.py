@@ -79,8 +79,11 @@ def _login_again(label: str) -> str:
     return f"{label} refused the sign-in"
 
 
-def explain(provider: str, error: str, description: str = "") -> str:
-    """One line for an OAuth error code: what happened and the next step."""
+def explain(provider: str, error: str, description: str = "", *, refreshing: bool = True) -> str:
+    """One line for an OAuth error code: what happened and the next step.
+
+    `refreshing`: the refused grant was the stored refresh token, not a sign-in code.
+    """
     label = PRESETS[provider].label if provider in PRESETS else "the authorization server"
     text = f"{error} {description}".lower()
     if "aadsts65001" in text or error == "consent_required":
@@ -111,6 +114,10 @@ def explain(provider: str, error: str, description: str = "") -> str:
         return f"{_login_again(label)} (access denied): run followup login and approve it"
     if error == "expired_token":
         return "the sign-in code expired before it was approved: run followup login again"
+    if error == "invalid_grant" and not refreshing:
+        return (
+            f"{label} refused the sign-in code (expired or already used): run followup login again"
+        )
     if error == "invalid_grant":
         if provider == "google":
             return (

@@ -177,6 +177,13 @@ def test_explain_gives_one_line_with_a_next_step(
     assert "followup login" in line or "account.oauth2.scopes" in line
 
 
+def test_a_refused_sign_in_code_is_not_called_a_refresh_token() -> None:
+    line = explain("google", "invalid_grant", "Bad Request", refreshing=False)
+    assert line == (
+        "Google refused the sign-in code (expired or already used): run followup login again"
+    )
+
+
 @given(st.text(max_size=40), st.text(max_size=200))
 def test_explain_never_fails_and_stays_one_line(error: str, description: str) -> None:
     line = explain("custom", error.replace("\n", " "), description)
