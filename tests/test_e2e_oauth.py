@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import keyring
@@ -355,6 +356,9 @@ def test_daemon_refreshes_30_second_tokens_across_reconnects(
             stack.dovecot.restart()
             daemon.wait_log("mailbox reachable again", timeout=60)
         wait_for(lambda: len(acct.folder("Drafts")) == 1, timeout=30)
+        # The IDLE connection logged in again too: a reply is seen and stops the sequence.
+        acct.deliver("INBOX", reply_to(acct.drafts()[0]))
+        daemon.wait_log("1 state change(s)", timeout=30)
         assert daemon.stop() == 0
     text = daemon.log_text()
     assert text.count("access token refreshed; valid for") >= 3, text
@@ -362,6 +366,18 @@ def test_daemon_refreshes_30_second_tokens_across_reconnects(
     assert "refused the" not in text and "OAuth" not in text
     assert "rotated" in text
     assert_issued_tokens_not_in(stack, [text, (tmp_path / "daemon.stderr").read_text()])
+
+
+def reply_to(draft: EmailMessage) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = "Jane Doe <jane@acme.example>"
+    msg["To"] = draft["From"]
+    msg["Subject"] = f"Re: {draft['Subject']}"
+    msg["Message-ID"] = f"<reply-{secrets.token_hex(4)}@acme.example>"
+    msg["In-Reply-To"] = draft["Message-ID"]
+    msg["Date"] = "Mon, 16 Nov 2026 16:30:00 +0100"
+    msg.set_content("Thanks Alex, great talking to you. We'll be in touch next week.")
+    return msg
 
 
 def assert_issued_tokens_not_in(stack: Stack, texts: list[str]) -> None:
