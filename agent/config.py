@@ -20,6 +20,7 @@ from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -32,9 +33,11 @@ from .configspec import (
     read_section,
     setting,
     settings,
+    subtable,
 )
 from .errors import ConfigError
 from .models import Role
+from .providers import PRESETS, PROVIDERS, Flow, Preset
 from .tomltable import TableReader
 
 if TYPE_CHECKING:
@@ -68,6 +71,11 @@ class LintMode(StrEnum):
     BLOCK = "block"
 
 
+class AuthMethod(StrEnum):
+    PASSWORD = "password"
+    OAUTH2 = "oauth2"  # SASL XOAUTH2 / OAUTHBEARER with a bearer token
+
+
 class InvitationMode(StrEnum):
     ASK = "ask"  # list them in `followup invites`
     AUTO = "auto"  # add interview-like invitations at once
@@ -79,6 +87,7 @@ ACCOUNT_KINDS = tuple(k.value for k in AccountKind)
 SECURITY_CHOICES = tuple(s.value for s in Security)
 MAILDIR_LAYOUTS = tuple(m.value for m in MaildirLayout)
 LINT_MODES = tuple(m.value for m in LintMode)
+AUTH_CHOICES = tuple(m.value for m in AuthMethod)
 # Who may receive check-ins.
 CONTACT_ROLES = (Role.RECRUITER.value, Role.HIRING_MANAGER.value)
 # Fewer than 7 days between check-ins reads as pressure (career-advice consensus).
@@ -95,6 +104,58 @@ def default_config_path() -> Path:
 
 def default_database_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "followup.sqlite3"
+
+
+@dataclass(frozen=True)
+class OAuth2Config:
+    """`[account.oauth2]` with the provider preset filled in; the secret is never here."""
+
+    provider: str
+    client_id: str
+    authorize_url: str
+    token_url: str
+    device_authorization_url: str
+    scopes: tuple[str, ...]
+    flow: Flow
+    redirect_uri: str
+    extra_params: tuple[tuple[str, str], ...] = ()
+    client_secret_command: str | None = None
+
+
+@dataclass(frozen=True)
+class OAuth2Settings:
+    """The keys of `[account.oauth2]`, as written; `_rules_oauth2` resolves the preset."""
+
+    provider: str = setting(
+        "",
+        '"google", "microsoft" or "custom" (then also token_url, and authorize_url\n'
+        "or device_authorization_url, and scopes). The client id is your own app's.",
+        choices=PROVIDERS,
+        required=True,
+    )
+    client_id: str = setting(
+        "",
+        "Your registered app's client id.",
+        required=True,
+        nonempty=True,
+        why="register your own app",
+    )
+    tenant: str | None = setting(
+        None, "Microsoft: your organisation's tenant (default: common).", example="contoso.com"
+    )
+    authorize_url: str | None = setting(None)
+    token_url: str | None = setting(None)
+    device_authorization_url: str | None = setting(None)
+    scopes: tuple[str, ...] = setting(())
+    flow: str | None = setting(None, choices=tuple(f.value for f in Flow))
+    redirect_uri: str | None = setting(None)
+    client_secret_command: str | None = setting(
+        None,
+        "A client secret (Google desktop apps have one) is never stored here: it is\n"
+        "read from FOLLOWUP_OAUTH_CLIENT_SECRET, client_secret_command, or the\n"
+        "keyring (`followup login --store-secret`).",
+        example="pass show oauth/followup",
+    )
 
 
 @dataclass(frozen=True)
@@ -122,6 +183,23 @@ class AccountConfig:
     security: Security = setting(Security.TLS, only="imap")
     username: str = setting(
         "", "Login name when it is not the email address.", only="imap", example="me"
+    )
+    auth: AuthMethod = setting(
+        AuthMethod.PASSWORD,
+        'Sign-in: "password", or "oauth2" for Gmail / Microsoft 365 (SASL XOAUTH2 or\n'
+        "OAUTHBEARER with a token from your own registered app, [account.oauth2] below;\n"
+        "`followup login` signs in; see the README).",
+        only="imap",
+    )
+    token_command: str | None = setting(
+        None,
+        'With auth = "oauth2": a command that prints an access token (oama,\n'
+        "mutt_oauth2.py, email-oauth2-proxy), instead of [account.oauth2].",
+        only="imap",
+        example="oama access me@example.com",
+    )
+    oauth2: OAuth2Config | None = subtable(
+        OAuth2Config, "Your own OAuth app: provider, client_id (see [account.oauth2]).", only="imap"
     )
     password_command: str | None = setting(
         None,
@@ -392,9 +470,114 @@ def _rules_account(r: TableReader, acct: AccountConfig) -> AccountConfig:
     _check_email(r, "email", acct.email)
     if acct.ca_file and not Path(acct.ca_file).expanduser().is_file():
         raise r.fail("ca_file", f"no such file: {acct.ca_file}")
+    acct = _rules_auth(r, acct)
     if not acct.is_maildir and not r.has("port") and acct.security is not Security.TLS:
         return replace(acct, port=PORT_PLAIN)
     return acct
+
+
+def _rules_auth(r: TableReader, acct: AccountConfig) -> AccountConfig:
+    """auth, token_command and [account.oauth2] go together, or not at all."""
+    if acct.is_maildir:
+        return acct
+    if acct.auth is AuthMethod.PASSWORD:
+        for key in ("token_command", "oauth2"):
+            if r.has(key):
+                raise r.fail(key, 'is only used with account.auth = "oauth2"')
+        return acct
+    if r.has("password_command"):
+        raise r.fail("password_command", 'is not used with account.auth = "oauth2"')
+    has_table = r.has("oauth2")
+    if acct.token_command and has_table:
+        raise r.fail("token_command", "set either token_command or [account.oauth2], not both")
+    if not acct.token_command and not has_table:
+        raise r.fail(
+            "oauth2",
+            'is required with auth = "oauth2" (or set account.token_command); '
+            "see the README for registering your own app",
+        )
+    if not has_table:
+        return acct
+    section = r.sub("oauth2")
+    if section.has("client_secret"):
+        raise section.fail(
+            "client_secret",
+            "secrets do not belong in the config file; use FOLLOWUP_OAUTH_CLIENT_SECRET, "
+            "account.oauth2.client_secret_command or `followup login --store-secret`",
+        )
+    oauth2 = _rules_oauth2(section, read_section(section, OAuth2Settings, None))
+    section.finish()
+    return replace(acct, oauth2=oauth2)
+
+
+def _rules_oauth2(r: TableReader, s: OAuth2Settings) -> OAuth2Config:
+    preset = PRESETS.get(s.provider)
+    urls = _oauth2_urls(r, s, preset)
+    flow = _oauth2_flow(r, s, preset, urls)
+    scopes = s.scopes or (preset.scopes if preset else ())
+    if not scopes:
+        raise r.fail("scopes", "must list the scopes IMAP access needs")
+    redirect = s.redirect_uri or (preset.redirect_uri if preset else "http://127.0.0.1/")
+    if not redirect.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
+        raise r.fail("redirect_uri", "must be a loopback address like http://127.0.0.1/")
+    return OAuth2Config(
+        provider=s.provider,
+        client_id=s.client_id.strip(),
+        scopes=scopes,
+        flow=flow,
+        redirect_uri=redirect,
+        extra_params=preset.extra_params if preset else _custom_params(scopes),
+        client_secret_command=s.client_secret_command,
+        **urls,
+    )
+
+
+def _oauth2_urls(r: TableReader, s: OAuth2Settings, preset: Preset | None) -> dict[str, str]:
+    """The three endpoints: from the preset, unless the config names them (custom must)."""
+    urls: dict[str, str] = {}
+    for key in ("authorize_url", "token_url", "device_authorization_url"):
+        value = getattr(s, key) or ""
+        if preset is None and key == "token_url" and not value:
+            raise r.fail(key, 'is required with provider = "custom"')
+        if value and not _safe_url(value):
+            raise r.fail(key, f"must be https:// (or http:// on loopback); got {value!r}")
+        if preset is not None:
+            value = value or getattr(preset, key)
+            # A Microsoft tenant (organisation) in place of the multi-tenant endpoint.
+            if s.tenant and s.provider == "microsoft":
+                value = value.replace("/common/", f"/{s.tenant}/")
+        urls[key] = value
+    return urls
+
+
+def _oauth2_flow(
+    r: TableReader, s: OAuth2Settings, preset: Preset | None, urls: dict[str, str]
+) -> Flow:
+    if s.flow:
+        flow = Flow(s.flow)
+    elif preset is not None:
+        flow = preset.flow
+    else:
+        flow = Flow.DEVICE if urls["device_authorization_url"] else Flow.PKCE
+    if flow is Flow.DEVICE and not urls["device_authorization_url"]:
+        raise r.fail("device_authorization_url", 'is required with flow = "device"')
+    if flow is Flow.PKCE and not urls["authorize_url"]:
+        raise r.fail("authorize_url", 'is required with flow = "pkce"')
+    return flow
+
+
+def _safe_url(url: str) -> bool:
+    # Tokens cross this connection: TLS, except to this machine itself.
+    if url.startswith("https://"):
+        return True
+    host = urlsplit(url).hostname or ""
+    return url.startswith("http://") and host in ("127.0.0.1", "localhost", "::1")
+
+
+def _custom_params(scopes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    # OpenID Connect servers ignore offline_access (no refresh token) unless
+    # the user is asked for consent (OIDC Core 1.0 section 11).
+    return (("prompt", "consent"),) if "offline_access" in scopes else ()
 
 
 def _rules_schedule(r: TableReader, s: ScheduleConfig) -> ScheduleConfig:
