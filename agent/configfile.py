@@ -13,6 +13,7 @@ from datetime import time
 from pathlib import Path
 
 from . import config
+from .oauthconfig import OAuth2Settings
 from .tomltable import REQUIRED
 
 HEADER = """\
@@ -118,7 +119,7 @@ def render_config(a: AccountAnswers) -> str:
 def _oauth2_table(answers: Mapping[str, object]) -> list[str]:
     """[account.oauth2] as `init` writes it: the preset's keys stay unwritten."""
     lines = ["[account.oauth2]"]
-    for f, spec, _ in config.settings(config.OAuth2Settings):
+    for f, spec, _ in config.settings(OAuth2Settings):
         if answers.get(f.name) in (None, "") and spec.example is None:
             continue  # filled in from the provider's preset
         lines += [f"# {line}" for line in spec.doc.splitlines()]

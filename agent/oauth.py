@@ -22,8 +22,8 @@ from authlib.common.security import generate_token
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
-from .config import OAuth2Config
 from .errors import ConnectError, FollowupError, OAuthGrantError
+from .oauthconfig import OAuth2Config
 from .providers import explain
 
 log = logging.getLogger(__name__)

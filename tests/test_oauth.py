@@ -21,6 +21,7 @@ from agent.errors import AuthError, ConfigError, OAuthGrantError
 from agent.imap import ImapMailbox
 from agent.loopback import LoopbackReceiver
 from agent.oauth import Grant, OAuthClient
+from agent.oauthconfig import OAuth2Config
 from agent.providers import Flow, explain, provider_for_address
 from agent.tokens import OAuthTokens, TokenStore
 from tests.dovecot import Dovecot, MailUser
@@ -269,7 +270,7 @@ def stack() -> Iterator[Stack]:
         s.close()
 
 
-def custom_cfg(stack: Stack) -> config.OAuth2Config:
+def custom_cfg(stack: Stack) -> OAuth2Config:
     issuer = stack.oauth.issuer
     acct = parse_account(
         auth="oauth2",
