@@ -26,16 +26,17 @@ _SUBJECT_FORMS: tuple[Callable[[str], str], ...] = (fold_subject, normalise_subj
 def match_draft(h: Header, drafts: Sequence[DraftRef]) -> DraftRef | None:
     """The draft `h` is (a sent or edited copy of), if any.
 
-    By X-Followup-Id, then Message-ID, and failing those (Outlook/Exchange
-    rewrite Message-ID on send, some clients drop unknown headers) by
-    recipient + normalised subject + In-Reply-To.
+    By Message-ID (or the X-Followup-Id of a draft of the old scheme), and
+    failing that (Outlook/Exchange rewrite Message-ID on send, neomutt's
+    "edit as new" sends under a new one) by recipient + normalised subject +
+    In-Reply-To.
     """
     hit = _by_identity(h, drafts)
     return hit if hit is not None else _by_content(h, drafts)
 
 
 def _by_identity(h: Header, drafts: Sequence[DraftRef]) -> DraftRef | None:
-    """The draft named by our X-Followup-Id header, else the one with this Message-ID."""
+    """The draft an old-scheme X-Followup-Id header names, else the one with this Message-ID."""
     if h.followup_id:
         hit = next((d for d in drafts if d.step_key == h.followup_id), None)
         if hit is not None:
