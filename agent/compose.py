@@ -27,6 +27,7 @@ from .models import (
     StepKind,
 )
 
+
 def builtin_template_dir() -> Path:
     """The installed copy (agent/templates) or, in a checkout, templates/ at the top."""
     here = Path(__file__).resolve().parent

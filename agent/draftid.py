@@ -25,7 +25,9 @@ META_KEY = "draft_id_key"
 KEY_BYTES = 32
 _RANDOM = 10  # bytes of the UUID that are random (version/variant bits set)
 _TAG = 16 - _RANDOM  # bytes of the UUID that are the HMAC tag
-_UUID_ID = re.compile(r"^<?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@[^<>@\s]+>?$")
+_UUID_ID = re.compile(
+    r"^<?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@[^<>@\s]+>?$"
+)
 # The scheme before issue 16: `<followup.<12 hex>.<12 hex>@domain>`.
 _LEGACY_ID = re.compile(r"^<?followup\.[0-9a-f]{12}\.[0-9a-f]{12}@[^<>@\s]+>?$")
 

@@ -26,6 +26,7 @@ from agent.engine import CycleReport, Engine
 from agent.memory import MemoryMailbox, MemoryServer
 from agent.models import AppState, StepState
 from agent.store import Store
+from tests.ours import step_key
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ME = "alex@example.net"
@@ -93,6 +94,10 @@ class World:
     def draft_to(self, who: str) -> EmailMessage:
         return next(d for d in self.drafts() if who in str(d["To"]))
 
+    def key_of(self, draft: EmailMessage) -> str:
+        """The step a draft is for, by the Message-ID the store recorded."""
+        return step_key(self.store.conn, draft)
+
     def steps(self) -> dict[str, tuple[str, StepState]]:
         """Step key -> (kind, state) of the application's email steps."""
         app = self.store.load(self.app_id)
@@ -156,9 +161,9 @@ def test_thank_yous_are_drafted_once(world: World) -> None:
         "Jane Doe <jane@acme.example>",
         "Maria Garcia <maria@acme.example>",
     ]
-    assert len({d["X-Followup-Id"] for d in drafts}) == 2
+    assert len({world.key_of(d) for d in drafts}) == 2
     assert {k for k, v in world.steps().items() if v[1] is StepState.DRAFTED} == {
-        str(d["X-Followup-Id"]) for d in drafts
+        world.key_of(d) for d in drafts
     }
 
     # A second cycle, and one more in a new process: nothing new.
@@ -227,9 +232,10 @@ def test_an_out_of_office_holds_the_check_in(world: World) -> None:
 def test_the_user_sending_a_draft_marks_its_step_sent(world: World) -> None:
     world.cycle("2026-11-16 16:05")
     jane = world.draft_to("jane@")
-    key = str(jane["X-Followup-Id"])
+    key = world.key_of(jane)
+    mid = str(jane["Message-ID"]).encode()
     # The mail client sends it: out of Drafts, into Sent without \Draft.
-    [uid] = [m.uid for m in world.server.messages("Drafts") if key.encode() in m.raw]
+    [uid] = [m.uid for m in world.server.messages("Drafts") if mid in m.raw]
     sent_uid = world.server.move("Drafts", uid, "Sent")
     assert sent_uid is not None
     world.server.set_flags("Sent", sent_uid, {"\\Seen"})
@@ -263,6 +269,6 @@ def test_a_crash_mid_append_recovers_without_a_duplicate(
     assert len(report.recovered) == (1 if point == "appended" else 0)
     assert len(report.recovered) + len(report.drafted) == 2
     drafts = world.drafts()
-    assert len(drafts) == 2 and len({d["X-Followup-Id"] for d in drafts}) == 2
+    assert len(drafts) == 2 and len({world.key_of(d) for d in drafts}) == 2
     assert all(v[1] is StepState.DRAFTED for v in world.steps().values() if v[0] == "thank_you")
     assert nothing_happened(world.cycle("2026-11-16 16:10"))
