@@ -145,6 +145,7 @@ def nothing_happened(report: CycleReport) -> bool:
         or report.state_changes
         or report.sent
         or report.withdrawn
+        or report.twins
         or report.rejected
         or report.problems
     )
@@ -246,6 +247,65 @@ def test_the_user_sending_a_draft_marks_its_step_sent(world: World) -> None:
     assert report.withdrawn == []  # the other note is still the user's to send
     assert [str(d["To"]) for d in world.drafts()] == ["Maria Garcia <maria@acme.example>"]
     assert nothing_happened(world.cycle("2026-11-17 09:05"))
+
+
+def resend(raw: bytes, new_id: str) -> bytes:
+    """neomutt's "edit as new": the same note under a new Message-ID."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    del msg["Message-ID"]
+    msg["Message-ID"] = new_id
+    return msg.as_bytes()
+
+
+def test_a_note_sent_under_a_new_message_id_leaves_no_twin_in_drafts(world: World) -> None:
+    world.cycle("2026-11-16 16:05")
+    jane = world.draft_to("jane@")
+    key, mid = world.key_of(jane), str(jane["Message-ID"])
+    [original] = [m for m in world.server.messages("Drafts") if mid.encode() in m.raw]
+    # Sent as a copy under a new Message-ID; the draft itself stays in Drafts.
+    world.server.deliver("Sent", resend(original.raw, "<20261117.abc@example.net>"), ["\\Seen"])
+
+    report = world.cycle("2026-11-17 09:00")
+    assert [s.key for s in report.sent] == [key]
+    assert [s.key for s in report.twins] == [key] and report.withdrawn == []
+    assert world.steps()[key] == ("thank_you", StepState.SENT)
+    # The twin is in Trash; the other note is still the user's to send.
+    assert [str(d["Message-ID"]) for d in world.drafts("Trash")] == [mid]
+    assert [str(d["To"]) for d in world.drafts()] == ["Maria Garcia <maria@acme.example>"]
+    events = [e.detail for e in world.store.load(world.app_id).events if e.kind == "withdrawn"]
+    assert events == [f"{key} was sent; its unedited draft left in Drafts was moved to Trash"]
+    assert nothing_happened(world.cycle("2026-11-17 09:05"))
+
+
+def test_a_sent_steps_draft_the_user_edited_is_never_withdrawn(world: World) -> None:
+    world.cycle("2026-11-16 16:05")
+    jane = world.draft_to("jane@")
+    mid = str(jane["Message-ID"])
+    [original] = [m for m in world.server.messages("Drafts") if mid.encode() in m.raw]
+    # The user edits it (saved as a new message, same Message-ID), then sends a copy.
+    edited = original.raw.replace(b"Dear Jane", b"Hi Jane")
+    world.server.delete("Drafts", original.uid)
+    world.server.deliver("Drafts", edited, ["\\Draft", "\\Seen"])
+    world.cycle("2026-11-16 18:00")
+    world.server.deliver("Sent", resend(edited, "<20261117.def@example.net>"), ["\\Seen"])
+
+    report = world.cycle("2026-11-17 09:00")
+    assert [s.key for s in report.sent] == [world.key_of(jane)] and report.twins == []
+    assert len(world.drafts()) == 2 and world.drafts("Trash") == []
+
+
+def test_a_sent_step_whose_draft_left_drafts_is_looked_at_once(world: World) -> None:
+    world.cycle("2026-11-16 16:05")
+    jane = world.draft_to("jane@")
+    mid = str(jane["Message-ID"]).encode()
+    [uid] = [m.uid for m in world.server.messages("Drafts") if mid in m.raw]
+    sent_uid = world.server.move("Drafts", uid, "Sent")
+    assert sent_uid is not None
+    report = world.cycle("2026-11-17 09:00")
+    assert len(report.sent) == 1 and report.twins == []
+    step = world.store.step(report.sent[0].id)
+    watch = world.store.draft_watch(step.id)
+    assert watch is not None and watch.gone_at is not None  # settled: not fetched again
 
 
 @pytest.mark.parametrize("point", ["claimed", "appended"])

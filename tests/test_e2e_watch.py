@@ -291,6 +291,32 @@ def test_sent_draft_with_rewritten_message_id_is_recognised(acct: Account) -> No
     assert step_of(app_json(acct, app_id), "checkin1")["state"] == "sent"
 
 
+def test_a_note_resent_under_a_new_message_id_leaves_no_twin(acct: Account) -> None:
+    app_id, flags, jane = drafted_acme(acct)
+    key = acct.key_of(jane)
+    (stored,) = [m for m in acct.folder("Drafts") if acct.key_of(email_from(m.raw)) == key]
+    # neomutt's "edit as new": a copy goes out under a new Message-ID, the
+    # draft stays in Drafts, where a second client could send it again.
+    sent = email_from(stored.raw)
+    del sent["Message-ID"], sent["Date"]
+    sent["Message-ID"] = "<20261117081500.GA4242@laptop.example.test>"
+    sent["Date"] = "Tue, 17 Nov 2026 08:15:00 +0100"
+    acct.deliver("Sent", sent)
+    out = flags.run("2026-11-17 09:00")
+    assert "thank_you to jane@acme.example was sent by you" in out
+    assert (
+        "thank_you to jane@acme.example was sent; its unedited draft left in Drafts was withdrawn"
+        in out
+    )
+    assert stored.uid not in [m.uid for m in acct.folder("Drafts")]
+    assert [str(email_from(m.raw)["Message-ID"]) for m in acct.folder("Trash")] == [
+        str(jane["Message-ID"])
+    ]
+    app = app_json(acct, app_id)
+    assert step_of(app, key.rpartition(".")[2])["state"] == "sent"
+    assert "nothing due" in flags.run("2026-11-17 09:05")
+
+
 def test_deleted_draft_is_skipped_and_never_recreated(acct: Account) -> None:
     app_id, flags, _ = drafted_acme(acct)
     (jane,) = [

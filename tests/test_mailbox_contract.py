@@ -452,7 +452,7 @@ def test_an_old_scheme_draft_is_still_withdrawn_by_both_its_marks(
     assert parse_header(fetched.header).followup_id == "a1.old-note"
     validity = mbox.status("Drafts").uidvalidity
     wrong = DraftIdentity(followup_id="a1.other", message_id=identity_of(old).message_id)
-    with pytest.raises(MailboxFatalError, match="X-Followup-Id is a1.old-note"):
+    with pytest.raises(MailboxFatalError, match=r"X-Followup-Id is a1\.old-note"):
         mbox.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=wrong)
     done = mbox.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=identity_of(old))
     assert done is Withdrawn.TO_TRASH and backend.stored("Drafts") == []
