@@ -37,7 +37,7 @@ from .models import (
     StepState,
 )
 from .store import Store
-from .sync import Seen
+from .sync import BODY_CAP, Seen
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +224,7 @@ class Drafts:
                 now,
                 draft.in_reply_to,
                 " ".join(draft.references),
+                classify.body_fingerprint(draft.body),
             ):
                 log.info("step %s was taken by another process", step.key)
                 return False
@@ -292,8 +293,12 @@ class Drafts:
 
     # -- what the mailbox shows of them ---------------------------------------------
 
-    def _match(self, seen: Seen, states: Sequence[StepState]) -> Step | None:
-        """The step whose draft `seen` is (a copy or an edit of), if any."""
+    def _match(self, seen: Seen, states: Sequence[StepState], by_body: bool = False) -> Step | None:
+        """The step whose draft `seen` is (a copy or an edit of), if any.
+
+        `by_body`: when headers do not tell, and some draft could be it, read
+        the body (capped) and compare it with what we wrote.
+        """
         refs = []
         for step in self.store.steps_in_state(*states):
             to = self._address(step)
@@ -301,10 +306,16 @@ class Drafts:
                 continue
             ours = self.store.draft_message(step.message_id) if step.message_id else None
             in_reply_to = step.in_reply_to or (ours.in_reply_to if ours else None)
-            refs.append(
-                (classify.DraftRef(step.key, step.message_id, to, step.subject, in_reply_to), step)
+            ref = classify.DraftRef(
+                step.key, step.message_id, to, step.subject, in_reply_to, step.body_digest
             )
-        hit = classify.match_draft(seen.header, [ref for ref, _ in refs])
+            refs.append((ref, step))
+        drafts = [ref for ref, _ in refs]
+        hit = classify.match_draft(seen.header, drafts)
+        if hit is None and by_body and classify.needs_body(seen.header, drafts):
+            raw = self.mailbox.fetch_body(seen.msg.folder, seen.msg.uid, BODY_CAP)
+            if raw is not None:
+                hit = classify.match_draft(seen.header, drafts, classify.body_text(raw))
         return next((s for ref, s in refs if hit is not None and ref is hit), None)
 
     def _address(self, step: Step) -> str | None:
@@ -318,7 +329,7 @@ class Drafts:
 
     def sent_copy_of(self, seen: Seen) -> Step | None:
         """The step whose draft this message in Sent is, if it is one of ours."""
-        return self._match(seen, SENDABLE)
+        return self._match(seen, SENDABLE, by_body=True)
 
     def record_sent(self, step: Step, seen: Seen, now: datetime) -> bool:
         """Our draft went out: the step is `sent`, timed from when it really was.

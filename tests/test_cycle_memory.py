@@ -277,6 +277,29 @@ def test_a_note_sent_under_a_new_message_id_leaves_no_twin_in_drafts(world: Worl
     assert nothing_happened(world.cycle("2026-11-17 09:05"))
 
 
+def test_a_copy_with_a_new_id_and_subject_is_known_by_its_body(world: World) -> None:
+    world.cycle("2026-11-16 16:05")
+    jane = world.draft_to("jane@")
+    key, mid = world.key_of(jane), str(jane["Message-ID"]).encode()
+    [uid] = [m.uid for m in world.server.messages("Drafts") if mid in m.raw]
+    # Exchange rewrites the Message-ID on send; the user changed the subject
+    # and the client added a signature.
+    sent = EmailMessage()
+    for name in ("From", "To", "Cc", "Date"):
+        if jane[name]:
+            sent[name] = str(jane[name])
+    sent["Subject"] = "Great to meet you today"
+    sent["Message-ID"] = "<AM0PR01MB77@eurprd01.prod.exchangelabs.com>"
+    sent.set_content(jane.get_content() + "\n-- \nAlex Candidate\n")
+    world.server.delete("Drafts", uid)
+    world.server.deliver("Sent", sent.as_bytes(), ["\\Seen"])
+
+    report = world.cycle("2026-11-17 09:00")
+    assert [s.key for s in report.sent] == [key]
+    assert world.steps()[key] == ("thank_you", StepState.SENT)
+    assert nothing_happened(world.cycle("2026-11-17 09:05"))
+
+
 def test_a_sent_steps_draft_the_user_edited_is_never_withdrawn(world: World) -> None:
     world.cycle("2026-11-16 16:05")
     jane = world.draft_to("jane@")
