@@ -60,16 +60,6 @@ def uid_now(step: Step, watch: DraftWatch | None) -> int | None:
     return step.draft_uid
 
 
-def _stale(watch: DraftWatch | None, drafts_uidvalidity: int | None) -> bool:
-    """The watch's UID belongs to an older generation of the Drafts folder."""
-    return (
-        watch is not None
-        and watch.uidvalidity is not None
-        and drafts_uidvalidity is not None
-        and watch.uidvalidity != drafts_uidvalidity
-    )
-
-
 def identity_of(step: Step) -> DraftIdentity:
     """What proves a message in Drafts is this step's draft, for the withdraw guard.
 
@@ -461,87 +451,6 @@ class Drafts:
             if self._withdraw(step, watch, reason, drafts_uidvalidity, now):
                 done.append(step)
         return done
-
-    def withdraw_sent_twins(self, drafts_uidvalidity: int | None, now: datetime) -> list[Step]:
-        """Withdraw our unedited draft of a step already sent, still left in Drafts.
-
-        neomutt's "edit as new" sends a copy under a new Message-ID and keeps
-        the draft; some clients keep the draft after sending it. Left there it
-        could be sent a second time. Each sent step is looked at once: its
-        watch's gone_at then records that nothing of ours is left in Drafts.
-        """
-        sent = self.store.steps_in_state(StepState.SENT)
-        watches = self.store.draft_watches([s.id for s in sent]) if sent else {}
-        pending: dict[int, tuple[Step, DraftWatch | None, int]] = {}
-        for s in sent:
-            w = watches.get(s.id)
-            uid = uid_now(s, w)
-            if uid is not None and not (w and (w.gone_at or w.edited or w.left_for_user)):
-                pending[s.id] = (s, w, uid)
-        if not pending:
-            return []
-        # One FETCH for all: most sent drafts left Drafts when they were sent.
-        # A UID of an older Drafts generation names nothing now.
-        uids = [u for _, w, u in pending.values() if not _stale(w, drafts_uidvalidity)]
-        present = self.mailbox.fetch_flags(self.folders.drafts, uids) if uids else {}
-        done, gone = [], []
-        for step, watch, uid in pending.values():
-            if _stale(watch, drafts_uidvalidity) or uid not in present:
-                gone.append((step, watch, uid))
-            elif self._withdraw_twin(step, watch, uid, drafts_uidvalidity, now):
-                done.append(step)
-        if gone:
-            with self.store.transaction():
-                for step, watch, uid in gone:
-                    self._settle(step, watch, uid, drafts_uidvalidity, now)
-        return done
-
-    def _withdraw_twin(
-        self,
-        step: Step,
-        watch: DraftWatch | None,
-        uid: int,
-        drafts_uidvalidity: int | None,
-        now: datetime,
-    ) -> bool:
-        validity = watch.uidvalidity if watch is not None else drafts_uidvalidity
-        try:
-            done = self.mailbox.withdraw(
-                self.folders.drafts,
-                uid,
-                self.folders.trash,
-                uidvalidity=validity,
-                identity=identity_of(step),
-            )
-        except MailboxFatalError as exc:
-            log.warning("step %s: sent, but its draft is left in Drafts: %s", step.key, exc)
-            why = f"sent; its draft left in Drafts ({exc})"
-            w = watch or DraftWatch(step.id, validity, uid, False, None)
-            with self.store.transaction():
-                self.store.save_draft_watch(replace(w, left_for_user=why), now)
-            return False
-        with self.store.transaction():
-            self._settle(step, watch, uid, validity, now)
-            self.store.add_event(
-                step.application_id,
-                "withdrawn",
-                f"{step.key} was sent; its unedited draft left in Drafts was {done.value}",
-                now,
-            )
-        log.info("step %s: sent; its draft left in Drafts %s", step.key, done.value)
-        return True
-
-    def _settle(
-        self,
-        step: Step,
-        watch: DraftWatch | None,
-        uid: int,
-        validity: int | None,
-        now: datetime,
-    ) -> None:
-        """Nothing of this sent step's is left in Drafts: never looked at again."""
-        w = watch or DraftWatch(step.id, validity, uid, False, None)
-        self.store.save_draft_watch(replace(w, gone_at=now), now)
 
     def _withdraw(
         self,

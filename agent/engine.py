@@ -12,7 +12,7 @@ from datetime import datetime
 
 import jinja2
 
-from . import effects, invitations, policy
+from . import effects, invitations, policy, twins
 from .config import Config
 from .drafts import Composer, Drafts
 from .mailbox import Folders, Mailbox
@@ -86,7 +86,9 @@ class Engine:
         drafts_folder = seen.folder(FolderRole.DRAFTS)
         validity = drafts_folder.status.uidvalidity if drafts_folder else None
         report.withdrawn += drafts.withdraw_ended(validity, now)
-        report.twins += drafts.withdraw_sent_twins(validity, now)
+        report.twins += twins.withdraw_sent_twins(
+            self.store, self.mailbox, self.folders, validity, now
+        )
         report.state_changes += self.planner.plan_all(now)
         done = drafts.draft_due(now)
         report.drafted += done.drafted
