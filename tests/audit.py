@@ -26,6 +26,8 @@ from tests.ours import tool_marks
 ENV_VAR = "FOLLOWUP_TEST_AUDIT"
 _Append = Callable[[BaseMailbox, str, bytes, datetime], "int | None"]
 _state = {"enabled": True}
+# What the session's audit found, for the terminal summary (conftest.py).
+SUMMARY: list[str] = []
 
 
 def audit_dir() -> Path | None:

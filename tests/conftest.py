@@ -48,9 +48,15 @@ def draft_audit() -> Iterator[Path]:
         else:
             os.environ[audit.ENV_VAR] = before
         checked, bad = audit.findings(where)
+        audit.SUMMARY.append(f"draft audit: {checked} drafts checked, {len(bad)} name the tool")
         shutil.rmtree(where, ignore_errors=True)
         if bad:
             pytest.fail(f"{len(bad)} of {checked} drafts name the tool:\n" + "\n".join(bad))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in audit.SUMMARY:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(autouse=True)
