@@ -16,6 +16,7 @@ import pytest
 from agent import compose
 from agent.draftid import DraftIds
 from agent.models import Person, StepKind
+from tests.ours import tool_marks
 from tests.test_compose import ENV, make_app, step
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -55,3 +56,22 @@ def test_an_old_scheme_message_id_is_never_reused_for_a_new_draft() -> None:
     s.message_id = "<followup.9b7d85e13618.e47cd9e87e45@example.org>"
     d = compose.build_draft(ENV, app, s, ME, WHEN, TZ, 3, [], "example.org", ids=IDS)
     assert "followup" not in d.message_id and IDS.verifies(d.message_id)
+
+
+@pytest.mark.parametrize(
+    ("header", "flagged"),
+    [
+        ("X-Followup-Id: a1.i1.thank_you.c4", True),
+        ("User-Agent: followup/0.3", True),
+        ("X-Mailer: anything", True),
+        ("Message-ID: <followup.9b7d85e13618.e47cd9e87e45@example.test>", True),
+        ("Subject: Sent with Python", True),
+        ("To: Follow_Up Bot <jane@acme.example>", True),  # a display name is ours to write
+        ("To: Jane Doe <followup-jobs@acme.example>", False),  # her address is hers
+        ("Subject: Following up on the Data Engineer role", False),
+        ("Message-ID: <10ad1eb0-6e18-4d3e-830a-f310d74b4403@example.net>", False),
+    ],
+)
+def test_the_audit_flags_what_names_the_tool(header: str, flagged: bool) -> None:
+    raw = f"From: Alex <alex@example.org>\r\n{header}\r\n\r\nbody\r\n".encode()
+    assert bool(tool_marks(raw)) is flagged
