@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.draftid import DraftIds, is_legacy, new_key
+from agent.draftid import META_KEY, DraftIds, is_legacy, new_key
+from agent.drafts import draft_ids
+from agent.store import Store
 
 KEY = DraftIds.from_hex(new_key())
 
@@ -50,3 +53,19 @@ def test_an_old_scheme_draft_is_ours_only_with_its_header() -> None:
     old = "<followup.9b7d85e13618.e47cd9e87e45@example.test>"
     assert KEY.is_ours(old, "a1.i1.thank_you.c4") and not KEY.is_ours(old, None)
     assert KEY.is_ours(KEY.new("example.test"))
+
+
+def test_the_key_is_made_once_and_kept_in_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "state.sqlite3"
+    first, second = Store.open(db), Store.open(db)
+    try:
+        ids = draft_ids(first)
+        mid = ids.new("example.org")
+        # Another process on the same database, and a later start, verify it.
+        assert draft_ids(second).verifies(mid)
+        first.close()
+        again = Store.open(db)
+        assert draft_ids(again).verifies(mid) and again.get_meta(META_KEY) == ids.key.hex()
+        again.close()
+    finally:
+        second.close()
