@@ -24,6 +24,7 @@ import jinja2
 
 from . import classify, compose, effects, faults, invitestore, lint, policy
 from .config import Config
+from .draftid import META_KEY, DraftIds, is_legacy, new_key
 from .errors import LintBlockedError, MailboxFatalError, StateError, TemplateError
 from .mailbox import DraftIdentity, Folders, FolderStatus, Mailbox
 from .models import (
@@ -36,7 +37,7 @@ from .models import (
     StepState,
 )
 from .store import Store
-from .sync import Seen
+from .sync import BODY_CAP, Seen
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,16 @@ def uid_now(step: Step, watch: DraftWatch | None) -> int | None:
     return step.draft_uid
 
 
+def identity_of(step: Step) -> DraftIdentity:
+    """What proves a message in Drafts is this step's draft, for the withdraw guard.
+
+    Its Message-ID; a draft of the old scheme also carries our X-Followup-Id,
+    and must show both, as it always had to.
+    """
+    legacy = step.key if is_legacy(step.message_id) else None
+    return DraftIdentity(followup_id=legacy, message_id=step.message_id)
+
+
 class Composer:
     """Writes a step's draft (threaded, linted) without writing it anywhere."""
 
@@ -74,6 +85,14 @@ class Composer:
         self.env = env or compose.make_env(cfg.templates.dir)
         self.cal = cal or policy.make_calendar(cfg.schedule)
         self.sender = Person(cfg.account.name, cfg.account.email)
+        self._ids: DraftIds | None = None
+
+    @property
+    def ids(self) -> DraftIds:
+        """This database's Message-ID key, made on first use."""
+        if self._ids is None:
+            self._ids = draft_ids(self.store)
+        return self._ids
 
     def compose(self, app: Application, step: Step, now: datetime) -> compose.Draft:
         return compose.build_draft(
@@ -87,7 +106,29 @@ class Composer:
             self.store.messages_for(app.id),
             self.cfg.account.domain,
             self.cfg.policy.known_words,
+            ids=self.ids,
         )
+
+
+def draft_ids(store: Store) -> DraftIds:
+    """The key our Message-IDs are verified with: kept in the meta table, made once."""
+    text = store.get_meta(META_KEY)
+    if text is None:
+        if store.conn.in_transaction:
+            text = _make_key(store)
+        else:
+            # IMMEDIATE: two processes starting at once agree on one key.
+            with store.transaction():
+                text = _make_key(store)
+    return DraftIds.from_hex(text)
+
+
+def _make_key(store: Store) -> str:
+    text = store.get_meta(META_KEY)
+    if text is None:
+        text = new_key()
+        store.set_meta(META_KEY, text)
+    return text
 
 
 @dataclass
@@ -173,6 +214,7 @@ class Drafts:
                 now,
                 draft.in_reply_to,
                 " ".join(draft.references),
+                classify.body_fingerprint(draft.body),
             ):
                 log.info("step %s was taken by another process", step.key)
                 return False
@@ -235,14 +277,18 @@ class Drafts:
         day = since.date() if since is not None else None
         for m in self.mailbox.fetch_new(folder, after_uid=0, since=day):
             h = classify.parse_header(m.header)
-            if h.followup_id is not None and h.message_id:
+            if h.message_id and self.composer.ids.is_ours(h.message_id, h.followup_id):
                 out.setdefault(h.message_id, m.uid)
         return out
 
     # -- what the mailbox shows of them ---------------------------------------------
 
-    def _match(self, seen: Seen, states: Sequence[StepState]) -> Step | None:
-        """The step whose draft `seen` is (a copy or an edit of), if any."""
+    def _match(self, seen: Seen, states: Sequence[StepState], by_body: bool = False) -> Step | None:
+        """The step whose draft `seen` is (a copy or an edit of), if any.
+
+        `by_body`: when headers do not tell, and some draft could be it, read
+        the body (capped) and compare it with what we wrote.
+        """
         refs = []
         for step in self.store.steps_in_state(*states):
             to = self._address(step)
@@ -250,10 +296,16 @@ class Drafts:
                 continue
             ours = self.store.draft_message(step.message_id) if step.message_id else None
             in_reply_to = step.in_reply_to or (ours.in_reply_to if ours else None)
-            refs.append(
-                (classify.DraftRef(step.key, step.message_id, to, step.subject, in_reply_to), step)
+            ref = classify.DraftRef(
+                step.key, step.message_id, to, step.subject, in_reply_to, step.body_digest
             )
-        hit = classify.match_draft(seen.header, [ref for ref, _ in refs])
+            refs.append((ref, step))
+        drafts = [ref for ref, _ in refs]
+        hit = classify.match_draft(seen.header, drafts)
+        if hit is None and by_body and classify.needs_body(seen.header, drafts):
+            raw = self.mailbox.fetch_body(seen.msg.folder, seen.msg.uid, BODY_CAP)
+            if raw is not None:
+                hit = classify.match_draft(seen.header, drafts, classify.body_text(raw))
         return next((s for ref, s in refs if hit is not None and ref is hit), None)
 
     def _address(self, step: Step) -> str | None:
@@ -267,7 +319,7 @@ class Drafts:
 
     def sent_copy_of(self, seen: Seen) -> Step | None:
         """The step whose draft this message in Sent is, if it is one of ours."""
-        return self._match(seen, SENDABLE)
+        return self._match(seen, SENDABLE, by_body=True)
 
     def record_sent(self, step: Step, seen: Seen, now: datetime) -> bool:
         """Our draft went out: the step is `sent`, timed from when it really was.
@@ -419,7 +471,7 @@ class Drafts:
                 uid,
                 self.folders.trash,
                 uidvalidity=validity,
-                identity=DraftIdentity(followup_id=step.key, message_id=step.message_id),
+                identity=identity_of(step),
             )
         except MailboxFatalError as exc:
             log.warning("step %s: draft left in Drafts: %s", step.key, exc)

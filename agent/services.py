@@ -348,7 +348,8 @@ class Services:
             rep = Engine(self.cfg, self.store, mb).run_cycle(now)
         finally:
             mb.close()
-        steps = [*rep.recovered, *rep.sent, *rep.rejected, *rep.withdrawn, *rep.drafted]
+        steps = [*rep.recovered, *rep.sent, *rep.rejected, *rep.withdrawn, *rep.twins]
+        steps += rep.drafted
         apps = {
             a.id: a
             for a in self.store.load_many(sorted({s.application_id for s in steps}), events=False)
