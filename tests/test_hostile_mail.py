@@ -1,0 +1,293 @@
+"""Mail from anyone cannot stop the agent: each "Measured" case of issue 11 (the mail side).
+
+Every story runs whole cycles over a `MemoryMailbox`: the hostile message
+arrives, the cycle survives it, and a genuine reply delivered afterwards is
+still detected (or a machine's mail is still not taken for one).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from test_cycle_memory import BERLIN, INTERVIEW, ME, World, at, mail
+
+from agent import config, intake
+from agent.classify import failed_addresses, parse_header
+from agent.classify.bodies import body_text
+from agent.memory import MemoryServer
+from agent.models import AppState
+from agent.store import Store
+
+JANE = "Jane Doe <jane@acme.example>"
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    cfg = config.parse(
+        {
+            "account": {"kind": "maildir", "path": "unused", "email": ME, "name": "Alex Candidate"},
+            "schedule": {"timezone": "Europe/Berlin"},
+            "storage": {"database": str(tmp_path / "state.sqlite3")},
+        },
+        tmp_path / "config.toml",
+    )
+    store = Store.open(tmp_path / "state.sqlite3")
+    interview = tmp_path / "interview.toml"
+    interview.write_text(INTERVIEW, encoding="utf-8")
+    data, _ = intake.load_file(interview, BERLIN)
+    app_id, _ = intake.record(store, data, at("2026-11-16 15:10"))
+    w = World(tmp_path, cfg, MemoryServer(), app_id, store)
+    yield w
+    w.store.close()
+
+
+def add_globex(w: World) -> int:
+    """A second application, at a company whose ATS shares Acme's Message-IDs."""
+    path = w.root / "globex.toml"
+    text = INTERVIEW.replace("Acme", "Globex").replace("acme.example", "globex.example")
+    path.write_text(text, encoding="utf-8")
+    data, _ = intake.load_file(path, BERLIN)
+    app_id, _ = intake.record(w.store, data, at("2026-11-16 15:20"))
+    return app_id
+
+
+def raw(*headers: str, body: str = "Hello Alex,\n\nthanks.\n") -> bytes:
+    text = "\r\n".join(headers) + "\r\n\r\n" + body.replace("\n", "\r\n")
+    return text.encode("utf-8")
+
+
+def nested_bounce(depth: int) -> bytes:
+    """A MAILER-DAEMON message with `depth` nested multipart/mixed levels."""
+    head = [
+        "From: Mail Delivery System <MAILER-DAEMON@mx.acme.example>",
+        f"To: {ME}",
+        "Subject: Undelivered Mail Returned to Sender",
+        "Date: Wed, 18 Nov 2026 09:00:00 +0100",
+        "Message-ID: <deep@mx.acme.example>",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="b0"',
+    ]
+    parts = []
+    for i in range(1, depth + 1):
+        parts.append(f"--b{i - 1}\r\nContent-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n")
+    tail = "".join(f"\r\n--b{i}--\r\n" for i in range(depth, -1, -1))
+    body = "".join(parts) + f"--b{depth}\r\nContent-Type: text/plain\r\n\r\njane@acme.example\r\n"
+    return ("\r\n".join(head) + "\r\n\r\n" + body + tail).encode()
+
+
+def deep_comment_from() -> bytes:
+    folded = "\r\n ".join("(" * 400 for _ in range(4))
+    return raw(
+        f"From: {folded}jane@acme.example",
+        f"To: {ME}",
+        "Subject: hi",
+        "Date: Wed, 18 Nov 2026 09:00:00 +0100",
+        "Message-ID: <paren@acme.example>",
+    )
+
+
+def far_future_date() -> bytes:
+    return raw(
+        f"From: {JANE}",
+        f"To: {ME}",
+        "Subject: Our timeline",
+        "Date: Fri, 31 Dec 9999 23:59:59 -0100",
+        "Message-ID: <y9999@acme.example>",
+    )
+
+
+POISON = {
+    "recursion in From": deep_comment_from,
+    "1,500 nested multiparts": lambda: nested_bounce(1500),
+    "Date 9999": far_future_date,
+}
+
+
+def genuine_reply(msgid: str = "<real@acme.example>", when: str = "2026-11-18 09:30") -> bytes:
+    return mail(JANE, "Re: Thank you", when, msgid)
+
+
+def responded(w: World) -> bool:
+    return w.store.load(w.app_id).state is AppState.RESPONDED
+
+
+@pytest.mark.parametrize("make", list(POISON.values()), ids=list(POISON))
+def test_poison_mail_does_not_hide_a_later_reply(world: World, make: object) -> None:
+    assert callable(make)
+    world.cycle("2026-11-16 16:05")
+    world.server.deliver("INBOX", make(), when=at("2026-11-18 09:00"))
+    world.cycle("2026-11-18 09:05")  # survives
+    world.server.deliver("INBOX", genuine_reply(), when=at("2026-11-18 09:30"))
+    world.cycle("2026-11-18 09:35")
+    assert responded(world)
+
+
+def test_an_unreadable_message_is_recorded_once_and_passed(world: World) -> None:
+    world.cycle("2026-11-16 16:05")
+    uid = world.server.deliver("INBOX", deep_comment_from(), when=at("2026-11-18 09:00"))
+    world.cycle("2026-11-18 09:05")
+    world.cycle("2026-11-18 09:10")
+    # The hostile From either parses within bounds (then Jane's reply) or is unreadable.
+    got = world.store.unreadable()
+    assert [(u.folder, u.uid) for u in got] in ([], [("INBOX", uid)])
+
+
+def test_a_crash_inside_classification_is_isolated(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent import classify
+
+    world.cycle("2026-11-16 16:05")
+    bad = world.server.deliver("INBOX", genuine_reply("<boom@acme.example>"))
+    real = classify.classify
+
+    def explode(h: classify.Header, *a: object, **k: object) -> classify.Verdict:
+        if h.message_id == "<boom@acme.example>":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(h, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(classify, "classify", explode)
+    world.cycle("2026-11-18 09:05")
+    world.cycle("2026-11-18 09:06")
+    assert [(u.folder, u.uid, u.reason) for u in world.store.unreadable()] == [
+        ("INBOX", bad, "RecursionError: maximum recursion depth exceeded")
+    ]
+    assert not responded(world)
+    world.server.deliver("INBOX", genuine_reply())
+    world.cycle("2026-11-18 09:35")
+    assert responded(world)
+    assert world.store.folder_sync("INBOX").last_uid == bad + 1  # type: ignore[union-attr]
+
+
+def test_a_newsletter_then_a_reply_with_the_same_message_id(world: World) -> None:
+    world.cycle("2026-11-16 16:05")
+    news = mail(JANE, "Acme news", "2026-11-17 09:00", "<same@acme.example>", List_Id="<n.acme>")
+    world.server.deliver("INBOX", news)
+    world.cycle("2026-11-17 09:05")
+    assert not responded(world)
+    world.server.deliver("INBOX", genuine_reply("<same@acme.example>"))
+    world.cycle("2026-11-18 09:35")
+    assert responded(world)
+
+
+def test_the_same_message_id_from_two_companies(world: World) -> None:
+    globex = add_globex(world)
+    world.cycle("2026-11-16 16:05")
+    theirs = mail(
+        "Bob <bob@globex.example>", "Re: Thank you", "2026-11-17 09:00", "<ats-1@ats.example>"
+    )
+    theirs = theirs.replace(b"jane@acme.example", b"bob@globex.example")
+    world.server.deliver("INBOX", theirs.replace(b"Bob <bob", b"Maria Garcia <maria"))
+    world.cycle("2026-11-17 09:05")
+    assert world.store.load(globex).state is AppState.RESPONDED
+    assert not responded(world)
+    world.server.deliver("INBOX", genuine_reply("<ats-1@ats.example>"))
+    world.cycle("2026-11-18 09:35")
+    assert responded(world)
+
+
+def test_a_copy_in_another_folder_is_handled_once(world: World) -> None:
+    world.cfg = config.parse(
+        {
+            "account": {"kind": "maildir", "path": "unused", "email": ME},
+            "schedule": {"timezone": "Europe/Berlin"},
+            "storage": {"database": str(world.root / "state.sqlite3")},
+            "folders": {"watch": ["Archive"]},
+        },
+        world.root / "config.toml",
+    )
+    world.server.create_folder("Archive")
+    world.cycle("2026-11-16 16:05")
+    reply = genuine_reply()
+    world.server.deliver("INBOX", reply)
+    world.server.deliver("Archive", reply)
+    world.cycle("2026-11-18 09:35")
+    assert responded(world)
+    rows = [m for m in world.store.messages_for(world.app_id) if m.kind.value == "reply"]
+    assert len(rows) == 1
+
+
+def test_two_messages_without_message_id_or_date(world: World) -> None:
+    world.cycle("2026-11-16 16:05")
+    bare = [f"From: {JANE}", f"To: {ME}", "Subject: Quick question"]
+    ooo = raw(*bare, "Auto-Submitted: auto-replied", body="I am out of the office.\n")
+    world.server.deliver("INBOX", ooo, when=at("2026-11-17 09:00"))
+    world.cycle("2026-11-17 09:05")
+    assert not responded(world)
+    world.server.deliver("INBOX", raw(*bare), when=at("2026-11-18 09:00"))
+    world.cycle("2026-11-18 09:05")
+    assert responded(world)
+
+
+def test_a_reply_dated_1970_is_a_reply(world: World) -> None:
+    world.cycle("2026-11-16 16:05")
+    old = raw(
+        f"From: {JANE}",
+        f"To: {ME}",
+        "Subject: Re: Thank you",
+        "Date: Thu, 01 Jan 1970 00:00:00 +0000",
+        "Message-ID: <epoch@acme.example>",
+    )
+    world.server.deliver("INBOX", old, when=at("2026-11-18 09:00"))
+    world.cycle("2026-11-18 09:05")
+    assert responded(world)
+
+
+@pytest.mark.parametrize(
+    ("sender", "subject"),
+    [
+        ("no-reply@acme.example", "Your application status has been updated"),
+        ("noreply@acme.example", "Update on your application"),
+        ("donotreply@acme.example", "Update on your application"),
+        ("notifications@acme.example", "Update on your application"),
+        ("jane@acme.example", "Автоматический ответ: Thank you"),
+    ],
+)
+def test_machines_are_not_a_reply(world: World, sender: str, subject: str) -> None:
+    world.cycle("2026-11-16 16:05")
+    msg = raw(
+        f"From: Acme <{sender}>",
+        f"To: {ME}",
+        f"Subject: {subject}",
+        "Date: Wed, 18 Nov 2026 09:00:00 +0100",
+        "Message-ID: <robot@acme.example>",
+    )
+    world.server.deliver("INBOX", msg)
+    world.cycle("2026-11-18 09:05")
+    assert world.store.load(world.app_id).state is AppState.ACTIVE
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"a" * 65536,
+        b"\n" * 65536,
+        b"<" * 65536,
+        b"a@" * 32768,
+        (b"x" * 60 + b"\n") * 1000,
+    ],
+    ids=["letters", "newlines", "angles", "ats", "lines"],
+)
+def test_a_64k_bounce_body_is_classified_in_under_50ms(body: bytes) -> None:
+    message = (
+        b"From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered\r\n"
+        b"Content-Type: text/html\r\n\r\n" + body
+    )
+    start = time.process_time()
+    failed_addresses(message, ["jane@acme.example"])
+    body_text(message)
+    assert time.process_time() - start < 0.05
+
+
+def test_parse_header_bounds_a_deep_comment() -> None:
+    h = parse_header(deep_comment_from())
+    assert h.message_id == "<paren@acme.example>"
+
+
+def test_a_date_outside_any_sane_window_is_dropped() -> None:
+    h = parse_header(far_future_date())
+    assert h.date is None or h.date.astimezone(UTC) <= datetime(9999, 12, 31, tzinfo=UTC)
