@@ -218,6 +218,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE interviews ADD COLUMN cancelled_at TEXT;
     CREATE INDEX interviews_cancelled ON interviews(cancelled_at) WHERE cancelled_at IS NOT NULL;
     """,
+    # Issue 11: a message that cannot be read, parsed or classified is passed
+    # over once, and remembered (per folder and UIDVALIDITY) so status can count it.
+    """
+    CREATE TABLE unreadable (
+        id INTEGER PRIMARY KEY,
+        folder TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        uid INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        seen_at TEXT NOT NULL,
+        UNIQUE (folder, uidvalidity, uid)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

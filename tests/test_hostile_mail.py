@@ -193,7 +193,7 @@ def test_the_same_message_id_from_two_companies(world: World) -> None:
 def test_a_copy_in_another_folder_is_handled_once(world: World) -> None:
     world.cfg = config.parse(
         {
-            "account": {"kind": "maildir", "path": "unused", "email": ME},
+            "account": {"kind": "maildir", "path": "unused", "email": ME, "name": "Alex"},
             "schedule": {"timezone": "Europe/Berlin"},
             "storage": {"database": str(world.root / "state.sqlite3")},
             "folders": {"watch": ["Archive"]},
