@@ -230,6 +230,8 @@ MIGRATIONS: tuple[str, ...] = (
         seen_at TEXT NOT NULL,
         UNIQUE (folder, uidvalidity, uid)
     );
+    -- A step whose draft cannot be composed or appended: why (it is retried each cycle).
+    ALTER TABLE steps ADD COLUMN failure TEXT NOT NULL DEFAULT '';
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

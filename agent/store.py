@@ -388,6 +388,10 @@ class Store(MailState):
             (findings, int(held_back), step_id),
         )
 
+    def set_failure(self, step_id: int, reason: str) -> None:
+        """Why the step's draft could not be written ('' once it was)."""
+        self.conn.execute("UPDATE steps SET failure = ? WHERE id = ?", (reason, step_id))
+
     def steps_in_state(self, *states: StepState) -> list[Step]:
         marks = ",".join("?" * len(states))
         rows = self.conn.execute(

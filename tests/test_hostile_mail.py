@@ -73,7 +73,7 @@ def nested_bounce(depth: int) -> bytes:
     ]
     parts = []
     for i in range(1, depth + 1):
-        parts.append(f"--b{i - 1}\r\nContent-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n")
+        parts.append(f'--b{i - 1}\r\nContent-Type: multipart/mixed; boundary="b{i}"\r\n\r\n')
     tail = "".join(f"\r\n--b{i}--\r\n" for i in range(depth, -1, -1))
     body = "".join(parts) + f"--b{depth}\r\nContent-Type: text/plain\r\n\r\njane@acme.example\r\n"
     return ("\r\n".join(head) + "\r\n\r\n" + body + tail).encode()
@@ -291,3 +291,34 @@ def test_parse_header_bounds_a_deep_comment() -> None:
 def test_a_date_outside_any_sane_window_is_dropped() -> None:
     h = parse_header(far_future_date())
     assert h.date is None or h.date.astimezone(UTC) <= datetime(9999, 12, 31, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("bad", ["Data\rEngineer", "Data\u2028Engineer", "Data\nEngineer"])
+def test_a_bad_value_fails_its_own_steps_only(world: World, bad: str) -> None:
+    from agent import report
+
+    globex = add_globex(world)
+    # What the door now refuses may still be in an older database.
+    with world.store.transaction():
+        world.store.conn.execute("UPDATE applications SET role = ? WHERE id = ?", (bad, globex))
+    done = world.cycle("2026-11-16 16:05")
+    assert sorted(s.application_id for s in done.drafted) == [world.app_id] * 2
+    assert len(done.problems) == 2
+    steps = [s for s in world.store.load(globex).steps if s.kind.is_email]
+    assert {s.state.value for s in steps} == {"planned"}  # never left appending
+    failed = [s for s in steps if s.failed]
+    assert len(failed) == 2 and all(s.note.startswith("failed: ") for s in failed)
+    view = report.application_view(world.store.load(globex), world.cfg.policy)
+    assert sum("failed: " in w for w in view.warnings) == 2
+    # Retried each cycle, one event per reason, not one per cycle.
+    world.cycle("2026-11-16 16:10")
+    events = [e for e in world.store.load(globex).events if e.kind == "failed"]
+    assert len(events) == 2
+
+    with world.store.transaction():  # the user's fix (what `edit` does for them)
+        world.store.conn.execute(
+            "UPDATE applications SET role = 'Data Engineer' WHERE id = ?", (globex,)
+        )
+    again = world.cycle("2026-11-16 16:15")
+    assert sorted(s.application_id for s in again.drafted) == [globex] * 2
+    assert not any(s.failed for s in world.store.load(globex).steps)
