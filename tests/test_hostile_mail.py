@@ -136,6 +136,29 @@ def test_an_unreadable_message_is_recorded_once_and_passed(world: World) -> None
     assert [(u.folder, u.uid) for u in got] in ([], [("INBOX", uid)])
 
 
+def test_status_and_health_count_the_unreadable(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent import classify, health
+    from agent.cli_output import health_line
+
+    world.cycle("2026-11-16 16:05")
+    world.server.deliver("INBOX", genuine_reply("<boom@acme.example>"))
+
+    real = classify.classify
+
+    def explode(h: classify.Header, *a: object, **k: object) -> classify.Verdict:
+        if h.message_id == "<boom@acme.example>":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(h, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(classify, "classify", explode)
+    world.cycle("2026-11-18 09:05")
+    got = health.read(world.store)
+    assert got.unreadable == 1
+    assert "1 unreadable message(s) passed over" in health_line(got, BERLIN)
+
+
 def test_a_crash_inside_classification_is_isolated(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
