@@ -25,8 +25,7 @@ from agent.store import Store
 JANE = "Jane Doe <jane@acme.example>"
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def make_world(tmp_path: Path) -> World:
     cfg = config.parse(
         {
             "account": {"kind": "maildir", "path": "unused", "email": ME, "name": "Alex Candidate"},
@@ -40,7 +39,12 @@ def world(tmp_path: Path) -> Iterator[World]:
     interview.write_text(INTERVIEW, encoding="utf-8")
     data, _ = intake.load_file(interview, BERLIN)
     app_id, _ = intake.record(store, data, at("2026-11-16 15:10"))
-    w = World(tmp_path, cfg, MemoryServer(), app_id, store)
+    return World(tmp_path, cfg, MemoryServer(), app_id, store)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    w = make_world(tmp_path)
     yield w
     w.store.close()
 
