@@ -42,8 +42,6 @@ def test_poison_mail_then_a_reply_the_daemon_sees_it_and_keeps_running(
         wait_for(lambda: state(acct) == "responded", timeout=10)
         assert d.proc.poll() is None
         h = health(acct)
-        assert h["running"] is True and not (
-            h["last_error"] and h["last_error_at"] > h["last_ok_at"]
-        )
+        assert h["running"] is True and h["last_error"] is None
         assert "cycle failed" not in d.log_text()
         assert d.stop() == 0
