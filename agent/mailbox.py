@@ -199,3 +199,11 @@ class Mailbox(Protocol):
         cycle after every (re)connect, then wait.
         """
         ...
+
+
+class TokenSource(Protocol):
+    """Bearer tokens for SASL XOAUTH2/OAUTHBEARER, asked for at every login."""
+
+    def access_token(self, *, force_refresh: bool = False) -> str:
+        """A token valid for a while; `force_refresh` after the server refused one."""
+        ...
