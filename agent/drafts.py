@@ -24,13 +24,7 @@ import jinja2
 
 from . import classify, compose, effects, faults, invitestore, lint, policy
 from .config import Config
-from .errors import (
-    LintBlockedError,
-    MailboxError,
-    MailboxFatalError,
-    StateError,
-    TemplateError,
-)
+from .errors import LintBlockedError, MailboxFatalError, StateError, TemplateError
 from .mailbox import DraftIdentity, Folders, FolderStatus, Mailbox
 from .models import (
     Application,
@@ -42,7 +36,7 @@ from .models import (
     StepState,
 )
 from .store import Store
-from .sync import Seen
+from .sync import Seen, message_fault
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +138,9 @@ class Drafts:
                 break
             try:
                 draft, raw = self._write(step, now)
-            except MailboxError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - one step's bad data is that step's alone
+            except Exception as exc:  # one step's bad data is that step's alone
+                if not message_fault(exc):
+                    raise
                 out.problems.append(self._fail(step, exc, now))
                 continue
             if draft.findings and self.cfg.policy.lint == "block":

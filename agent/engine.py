@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,12 +17,11 @@ import jinja2
 from . import effects, invitations, policy
 from .config import Config
 from .drafts import Composer, Drafts
-from .errors import MailboxError
 from .mailbox import FetchedMessage, Folders, Mailbox
 from .models import AppState, FolderRole, Step
 from .planner import Planner
 from .store import Store
-from .sync import FolderSeen, Syncer, SyncReport, unreadable
+from .sync import FolderSeen, Syncer, SyncReport, message_fault, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +45,9 @@ def isolated(folder: FolderSeen, msg: FetchedMessage, now: datetime) -> Iterator
     database's own failure) passes that message over, not the folder."""
     try:
         yield
-    except (MailboxError, sqlite3.OperationalError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - one stranger's message must not stop the cycle
+    except Exception as exc:  # one stranger's message must not stop the cycle
+        if not message_fault(exc):
+            raise
         log.warning("%s UID %d: passed over, cannot apply it: %s", msg.folder, msg.uid, exc)
         folder.unreadable.append(unreadable(msg, folder.status.uidvalidity, exc, now))
 

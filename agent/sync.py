@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -99,6 +100,20 @@ def synthetic_id(msg: FetchedMessage, uidvalidity: int) -> str:
     when = msg.internaldate.isoformat() if msg.internaldate else ""
     basis = f"{msg.folder}|{uidvalidity}|{msg.uid}|{when}"
     return f"<nomid.{hashlib.sha256(basis.encode()).hexdigest()[:20]}@followup.invalid>"
+
+
+def message_fault(exc: Exception) -> bool:
+    """Whether `exc`, raised while handling one message, is that message's fault.
+
+    The mailbox's and the database's own failures (a cut connection, a locked,
+    full or damaged database) are not: they fail the cycle, and the message is
+    read again by the next one.
+    """
+    if isinstance(exc, MailboxError):
+        return False
+    if isinstance(exc, sqlite3.Error):
+        return isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError))
+    return True
 
 
 def unreadable(
@@ -209,19 +224,25 @@ class Syncer:
                 continue  # "N:*" returns the last message even when nothing is new
             report.fetched += 1
             seen.last_uid = max(seen.last_uid, msg.uid)
-            try:
-                if role is FolderRole.INCOMING and may_hold_invitation(msg.calendar, msg.header):
-                    seen.invitations.append(msg)
-                item = self._classify(role, status.uidvalidity, msg, report)
-            except MailboxError:
-                raise  # the connection's problem, not this message's
-            except Exception as exc:  # noqa: BLE001 - anything a stranger's mail can trigger
-                log.warning("%s UID %d: passed over, cannot read it: %s", msg.folder, msg.uid, exc)
-                seen.unreadable.append(unreadable(msg, status.uidvalidity, exc, now))
-                continue
-            if item is not None:
-                seen.messages.append(item)
+            self._take(seen, msg, report, now)
         return seen
+
+    def _take(
+        self, seen: FolderSeen, msg: FetchedMessage, report: SyncReport, now: datetime
+    ) -> None:
+        """One new message into `seen`: classified, or passed over as unreadable."""
+        try:
+            if seen.role is FolderRole.INCOMING and may_hold_invitation(msg.calendar, msg.header):
+                seen.invitations.append(msg)
+            item = self._classify(seen.role, seen.status.uidvalidity, msg, report)
+        except Exception as exc:  # anything a stranger's mail can trigger
+            if not message_fault(exc):
+                raise
+            log.warning("%s UID %d: passed over, cannot read it: %s", msg.folder, msg.uid, exc)
+            seen.unreadable.append(unreadable(msg, seen.status.uidvalidity, exc, now))
+            return
+        if item is not None:
+            seen.messages.append(item)
 
     def _classify(
         self, role: FolderRole, uidvalidity: int, msg: FetchedMessage, report: SyncReport

@@ -7,6 +7,7 @@ still detected (or a machine's mail is still not taken for one).
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,9 +19,11 @@ from test_cycle_memory import BERLIN, INTERVIEW, ME, World, at, mail
 from agent import config, intake
 from agent.classify import failed_addresses, parse_header
 from agent.classify.bodies import body_text
+from agent.errors import ConnectError, FolderError
 from agent.memory import MemoryServer
 from agent.models import AppState
 from agent.store import Store
+from agent.sync import message_fault
 
 JANE = "Jane Doe <jane@acme.example>"
 
@@ -188,6 +191,23 @@ def test_a_crash_inside_classification_is_isolated(
     world.cycle("2026-11-18 09:35")
     assert responded(world)
     assert world.store.folder_sync("INBOX").last_uid == bad + 1  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("exc", "the_message"),
+    [
+        (RecursionError("maximum recursion depth exceeded"), True),
+        (OverflowError("date value out of range"), True),
+        (ValueError("Header values may not contain linefeed"), True),
+        (sqlite3.IntegrityError("UNIQUE constraint failed"), True),
+        (sqlite3.OperationalError("database is locked"), False),
+        (sqlite3.DatabaseError("database disk image is malformed"), False),
+        (ConnectError("connection reset"), False),
+        (FolderError("no such folder"), False),
+    ],
+)
+def test_whose_fault_an_exception_is(exc: Exception, the_message: bool) -> None:
+    assert message_fault(exc) is the_message
 
 
 def test_a_newsletter_then_a_reply_with_the_same_message_id(world: World) -> None:
