@@ -27,6 +27,7 @@ JSON_KEYS = {
     "idle",
     "last_error",
     "last_error_at",
+    "unreadable",  # messages passed over (issue 11)
 }
 
 
