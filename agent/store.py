@@ -407,9 +407,11 @@ class Store(MailState):
         return step_row(row)
 
     def next_due(self) -> datetime | None:
+        # A step whose draft failed is retried by each cycle, not timed: its past
+        # due time must not hide the next step's.
         row = self.conn.execute(
             "SELECT MIN(s.due_at) FROM steps s JOIN applications a ON a.id = s.application_id"
-            " WHERE s.state = 'planned' AND a.state = 'active'"
+            " WHERE s.state = 'planned' AND s.failure = '' AND a.state = 'active'"
             " AND s.kind IN ('thank_you', 'checkin')"
         ).fetchone()
         return parse_ts(row[0]) if row and row[0] else None

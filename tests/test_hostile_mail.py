@@ -370,6 +370,9 @@ def test_a_bad_value_fails_its_own_steps_only(world: World, bad: str) -> None:
     assert len(failed) == 2 and all(s.note.startswith("failed: ") for s in failed)
     view = report.application_view(world.store.load(globex), world.cfg.policy)
     assert sum("failed: " in w for w in view.warnings) == 2
+    # The daemon's exact-time wake-up is for the next step that can be written.
+    next_due = world.store.next_due()
+    assert next_due is not None and next_due > at("2026-11-16 16:05")
     # Retried each cycle, one event per reason, not one per cycle.
     world.cycle("2026-11-16 16:10")
     events = [e for e in world.store.load(globex).events if e.kind == "failed"]
