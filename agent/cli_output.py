@@ -50,6 +50,8 @@ def health_line(h: Health, tz: tzinfo) -> str:
     text += f"; last good cycle {local(h.last_ok_at, tz)}"
     if h.error_is_current:
         text += f"; last error {local(h.last_error_at, tz)}: {h.last_error}"
+    if h.unreadable:
+        text += f"; {h.unreadable} unreadable message(s) passed over (see the log)"
     return text
 
 

@@ -37,7 +37,7 @@ from .models import (
     StepState,
 )
 from .store import Store
-from .sync import BODY_CAP, Seen
+from .sync import BODY_CAP, Seen, message_fault
 
 log = logging.getLogger(__name__)
 
@@ -177,19 +177,37 @@ class Drafts:
             if self.stop is not None and self.stop.is_set():
                 log.info("stopping: the remaining due drafts wait for the next start")
                 break
-            app = self.store.load(step.application_id)
             try:
-                draft = self.composer.compose(app, step, now)
-            except (TemplateError, StateError) as exc:
-                # One broken template must not stop the other drafts.
-                log.error("cannot compose %s: %s", step.key, exc)
-                out.problems.append(f"{step.key}: {exc}")
+                draft, raw = self._write(step, now)
+            except Exception as exc:  # one step's bad data is that step's alone
+                if not message_fault(exc):
+                    raise
+                out.problems.append(self._fail(step, exc, now))
                 continue
             if draft.findings and self.cfg.policy.lint == "block":
                 out.problems.append(self._hold_back(step, draft, now))
-            elif self._append(step, draft, now):
+            elif self._append(step, draft, raw, now):
                 out.drafted.append(self.store.step(step.id))
         return out
+
+    def _write(self, step: Step, now: datetime) -> tuple[compose.Draft, bytes]:
+        """The step's draft and its bytes, before anything is claimed: a value no
+        message can carry (a CR in a role, an address it cannot encode) fails here."""
+        draft = self.composer.compose(self.store.load(step.application_id), step, now)
+        return draft, draft.to_message(now).as_bytes()
+
+    def _fail(self, step: Step, exc: Exception, now: datetime) -> str:
+        """The step stays planned with the reason on record; the next cycle tries again."""
+        why = str(exc) if isinstance(exc, (TemplateError, StateError)) else None
+        reason = " ".join((why or f"{type(exc).__name__}: {exc}").split())[:300]
+        log.error("cannot write the draft of %s: %s", step.key, reason)
+        if step.failure != reason:
+            with self.store.transaction():
+                self.store.set_failure(step.id, reason)
+                self.store.add_event(
+                    step.application_id, "failed", f"{step.key}: draft failed: {reason}", now
+                )
+        return f"{step.key}: {reason}"
 
     def _hold_back(self, step: Step, draft: compose.Draft, now: datetime) -> str:
         """policy.lint = "block": the step stays planned, its findings on record."""
@@ -203,7 +221,7 @@ class Drafts:
                 )
         return f"{step.key}: {LintBlockedError(f'held back by lint: {found}')}"
 
-    def _append(self, step: Step, draft: compose.Draft, now: datetime) -> bool:
+    def _append(self, step: Step, draft: compose.Draft, raw: bytes, now: datetime) -> bool:
         with self.store.transaction():
             # Recorded before the APPEND: a crash after it is recovered by
             # looking for this Message-ID in Drafts, never by appending again.
@@ -219,7 +237,6 @@ class Drafts:
                 log.info("step %s was taken by another process", step.key)
                 return False
         faults.hit("claimed")
-        raw = draft.to_message(now).as_bytes()
         uid = self.mailbox.append_draft(self.folders.drafts, raw, now)
         faults.hit("appended")
         found = lint.summary(draft.findings) if draft.findings else ""
@@ -227,6 +244,7 @@ class Drafts:
             self.store.mark_drafted(step.id, uid, now)
             # Findings stay with the step: `status`, `show` and `preview` print them.
             self.store.set_lint(step.id, found, held_back=False)
+            self.store.set_failure(step.id, "")
             self.store.add_event(
                 step.application_id,
                 "drafted",

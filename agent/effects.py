@@ -2,8 +2,11 @@
 
 `apply_incoming` and `apply_user_sent` each run one transaction holding the
 effect and the `messages` row that records the message, so an effect happens
-exactly once: the row's Message-ID is what `Store.message_seen` de-duplicates
-on. Our own drafts, seen in Drafts or Sent, are agent/drafts.py's.
+exactly once: new mail is known by folder, UIDVALIDITY and UID (the row's
+key), and a copy of it in another folder by the same Message-ID from the same
+sender as the same kind (`Store.copy_seen`). A Message-ID alone never hides a
+message: anyone can reuse one. Our own drafts, seen in Drafts or Sent, are
+agent/drafts.py's.
 No function here touches the mailbox.
 """
 
@@ -45,6 +48,28 @@ class StateChange:
     reason: str
 
 
+def seen_message(
+    seen: Seen, kind: MessageKind | None = None, application_id: int | None = None
+) -> SeenMessage:
+    """The `messages` row this message is recorded as."""
+    h, msg, v = seen.header, seen.msg, seen.verdict
+    return SeenMessage(
+        folder=msg.folder,
+        uidvalidity=seen.uidvalidity,
+        uid=msg.uid,
+        message_id=seen.message_id,
+        kind=kind or v.kind,
+        application_id=application_id if application_id is not None else v.application_id,
+        contact_id=v.contact_id,
+        from_addr=h.from_text or h.from_addr,
+        to_addrs=h.recipients,
+        subject=h.subject,
+        sent_at=h.date or msg.internaldate,
+        in_reply_to=h.in_reply_to[0] if h.in_reply_to else None,
+        refs=" ".join(h.references),
+    )
+
+
 def record(
     store: Store,
     seen: Seen,
@@ -53,25 +78,7 @@ def record(
     application_id: int | None = None,
 ) -> bool:
     """The `messages` row for this message; False if this folder/UID was recorded before."""
-    h, msg, v = seen.header, seen.msg, seen.verdict
-    return store.record_message(
-        SeenMessage(
-            folder=msg.folder,
-            uidvalidity=seen.uidvalidity,
-            uid=msg.uid,
-            message_id=seen.message_id,
-            kind=kind or v.kind,
-            application_id=application_id if application_id is not None else v.application_id,
-            contact_id=v.contact_id,
-            from_addr=h.from_text or h.from_addr,
-            to_addrs=h.recipients,
-            subject=h.subject,
-            sent_at=h.date or msg.internaldate,
-            in_reply_to=h.in_reply_to[0] if h.in_reply_to else None,
-            refs=" ".join(h.references),
-        ),
-        now,
-    )
+    return store.record_message(seen_message(seen, kind, application_id), now)
 
 
 def apply_incoming(store: Store, seen: Seen, tz: ZoneInfo, now: datetime) -> list[StateChange]:
@@ -79,7 +86,7 @@ def apply_incoming(store: Store, seen: Seen, tz: ZoneInfo, now: datetime) -> lis
     h, v, msg = seen.header, seen.verdict, seen.msg
     changes: list[StateChange] = []
     with store.transaction():
-        if store.message_seen(seen.message_id, INCOMING_KINDS):
+        if store.copy_seen(seen_message(seen), INCOMING_KINDS):
             # A copy (moved to an archive, or a resynced folder): no second
             # row either, since rows are what `show` and policy count.
             log.info("%s UID %d: %s already handled", msg.folder, msg.uid, seen.message_id)
@@ -102,7 +109,7 @@ def apply_user_sent(store: Store, seen: Seen, now: datetime) -> None:
     if seen.verdict.kind is not MessageKind.USER_SENT:
         return
     with store.transaction():
-        if store.message_seen(seen.message_id, SENT_KINDS):
+        if store.copy_seen(seen_message(seen), SENT_KINDS):
             log.info("%s: %s already handled", seen.msg.folder, seen.message_id)
             return
         user_sent(store, [m.application_id for m in seen.verdict.matches], seen.header, now)

@@ -5,8 +5,10 @@ A cycle is idempotent: running it twice in a row changes nothing the second time
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,11 +17,11 @@ import jinja2
 from . import effects, invitations, policy, twins
 from .config import Config
 from .drafts import Composer, Drafts
-from .mailbox import Folders, Mailbox
+from .mailbox import FetchedMessage, Folders, Mailbox
 from .models import AppState, FolderRole, Step
 from .planner import Planner
 from .store import Store
-from .sync import FolderSeen, Syncer, SyncReport
+from .sync import FolderSeen, Syncer, SyncReport, message_fault, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,19 @@ class CycleReport:
     rejected: list[Step] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     invitations: list[invitations.Outcome] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def isolated(folder: FolderSeen, msg: FetchedMessage, now: datetime) -> Iterator[None]:
+    """Applying one message: whatever it raises (short of the mailbox's or the
+    database's own failure) passes that message over, not the folder."""
+    try:
+        yield
+    except Exception as exc:  # one stranger's message must not stop the cycle
+        if not message_fault(exc):
+            raise
+        log.warning("%s UID %d: passed over, cannot apply it: %s", msg.folder, msg.uid, exc)
+        folder.unreadable.append(unreadable(msg, folder.status.uidvalidity, exc, now))
 
 
 class Engine:
@@ -114,22 +129,27 @@ class Engine:
         for folder in seen.folders:
             if folder.role is FolderRole.INCOMING:
                 for item in folder.messages:
-                    changes = effects.apply_incoming(self.store, item, self.cal.tz, now)
-                    report.state_changes += [(c.application_id, c.state, c.reason) for c in changes]
+                    with isolated(folder, item.msg, now):
+                        changes = effects.apply_incoming(self.store, item, self.cal.tz, now)
+                        report.state_changes += [
+                            (c.application_id, c.state, c.reason) for c in changes
+                        ]
                 # After the messages' own effects: an invitation to a later round
                 # is also the company's answer, and the new round must outlive it.
                 for msg in folder.invitations:
-                    got = invitations.from_mail(
-                        self.store, self.mailbox, msg, self.cfg, self.cal.tz, now
-                    )
-                    report.invitations += got.outcomes
+                    with isolated(folder, msg, now):
+                        got = invitations.from_mail(
+                            self.store, self.mailbox, msg, self.cfg, self.cal.tz, now
+                        )
+                        report.invitations += got.outcomes
             elif folder.role is FolderRole.SENT:
                 for item in folder.messages:
-                    step = drafts.sent_copy_of(item)
-                    if step is None:
-                        effects.apply_user_sent(self.store, item, now)
-                    elif drafts.record_sent(step, item, now):
-                        report.sent.append(step)
+                    with isolated(folder, item.msg, now):
+                        step = drafts.sent_copy_of(item)
+                        if step is None:
+                            effects.apply_user_sent(self.store, item, now)
+                        elif drafts.record_sent(step, item, now):
+                            report.sent.append(step)
             else:
                 continue  # Drafts: observe_drafts
             self.record(folder, now)
@@ -151,4 +171,6 @@ class Engine:
         if not folder.changed:
             return
         with self.store.transaction():
+            for bad in folder.unreadable:
+                self.store.record_unreadable(bad)
             self.store.save_folder_sync(folder.state, now)

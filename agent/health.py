@@ -89,6 +89,7 @@ class Health:
     idle: bool
     last_error: str | None
     last_error_at: datetime | None
+    unreadable: int = 0  # messages passed over because they could not be read
 
     @property
     def error_is_current(self) -> bool:
@@ -117,4 +118,5 @@ def read(store: Store) -> Health:
         idle=running and raw["idle"] == "yes",
         last_error=raw["last_error"] or None,
         last_error_at=parse_ts(raw["last_error_at"]),
+        unreadable=store.unreadable_count(),
     )

@@ -8,10 +8,22 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from .models import DraftWatch, FolderSync, SeenMessage
 from .rows import draft_watch_row, req_ts, seen_row, ts
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A message passed over because reading, parsing or classifying it failed."""
+
+    folder: str
+    uidvalidity: int
+    uid: int
+    reason: str
+    seen_at: datetime
 
 
 class MailState:
@@ -40,6 +52,27 @@ class MailState:
             " synced_at = excluded.synced_at",
             (s.folder, s.uidvalidity, s.last_uid, s.highestmodseq, s.messages, ts(now)),
         )
+
+    # -- messages that could not be read -------------------------------------
+
+    def record_unreadable(self, u: Unreadable) -> bool:
+        """Remember one unreadable message; False if it was recorded before."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO unreadable (folder, uidvalidity, uid, reason, seen_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (u.folder, u.uidvalidity, u.uid, u.reason, ts(u.seen_at)),
+        )
+        return cur.rowcount == 1
+
+    def unreadable(self) -> list[Unreadable]:
+        rows = self.conn.execute("SELECT * FROM unreadable ORDER BY id")
+        return [
+            Unreadable(r["folder"], r["uidvalidity"], r["uid"], r["reason"], req_ts(r["seen_at"]))
+            for r in rows
+        ]
+
+    def unreadable_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM unreadable").fetchone()[0])
 
     # -- our drafts in Drafts (agent/drafts.py owns what these mean) ---------
 
@@ -134,6 +167,27 @@ class MailState:
                 f"SELECT 1 FROM messages WHERE message_id = ? AND kind IN ({marks}) LIMIT 1",
                 (message_id, *kinds),
             ).fetchone()
+        return row is not None
+
+    def copy_seen(self, m: SeenMessage, kinds: Sequence[str]) -> bool:
+        """True if this very message was recorded before: at its folder, UIDVALIDITY and
+        UID, or as a copy elsewhere (same Message-ID, same sender, same kind).
+
+        Message-IDs are chosen by senders: one shared by another sender, or by
+        another kind of mail, is a different message.
+        """
+        row = self.conn.execute(
+            "SELECT 1 FROM messages WHERE folder = ? AND uidvalidity = ? AND uid = ?",
+            (m.folder, m.uidvalidity, m.uid),
+        ).fetchone()
+        if row is not None:
+            return True
+        if m.kind.value not in kinds:
+            return False
+        row = self.conn.execute(
+            "SELECT 1 FROM messages WHERE message_id = ? AND from_addr = ? AND kind = ? LIMIT 1",
+            (m.message_id, m.from_addr, m.kind.value),
+        ).fetchone()
         return row is not None
 
     def user_sent_times(self, app_ids: Sequence[int]) -> dict[int, list[datetime]]:

@@ -163,6 +163,9 @@ class Step:
     end_reason: str = ""  # why it ended (skipped, cancelled, withdrawn, done)
     lint_findings: str = ""  # lint's summary of the draft as last composed
     held_back: bool = False  # policy.lint = "block" kept it from being appended
+    # Why its draft could not be composed or appended; it stays planned and is
+    # retried each cycle, so fixing the data (`edit`) is all it takes.
+    failure: str = ""
     in_reply_to: str | None = None  # threading headers the draft was written with
     refs: str = ""
     body_digest: str = ""  # fingerprint of the draft's body (classify.drafts.body_fingerprint)
@@ -182,6 +185,8 @@ class Step:
         """The one line `show` prints about this step, most important fact first."""
         if self.end_reason:
             return self.end_reason
+        if self.failed:
+            return f"failed: {self.failure}"
         if self.draft_left:
             return self.draft_left
         if self.draft_edited:
@@ -189,10 +194,15 @@ class Step:
         return self.lint_note
 
     @property
+    def failed(self) -> bool:
+        """Its draft could not be written: shown as `failed` until a cycle writes it."""
+        return bool(self.failure) and self.state is StepState.PLANNED
+
+    @property
     def lint_shown(self) -> bool:
         """Lint findings are what `show` says about this step (a warning in `status`)."""
         return bool(self.lint_findings) and not (
-            self.end_reason or self.draft_left or self.draft_edited
+            self.end_reason or self.draft_left or self.draft_edited or self.failed
         )
 
     @property

@@ -203,6 +203,7 @@ def warnings(app: Application) -> tuple[str, ...]:
         for s in app.steps
         if s.late and s.state is not StepState.PLANNED
     ]
+    found += [f"step {s.id} ({s.kind.value}): {s.note}" for s in app.steps if s.failed]
     found += [f"step {s.id} ({s.kind.value}): {s.note}" for s in app.steps if s.lint_shown]
     return tuple(found)
 

@@ -132,6 +132,7 @@ def step_row(r: sqlite3.Row) -> Step:
         end_reason=r["end_reason"],
         lint_findings=r["lint_findings"],
         held_back=bool(r["held_back"]),
+        failure=r["failure"],
         in_reply_to=r["in_reply_to"],
         refs=r["refs"],
         body_digest=r["body_digest"],

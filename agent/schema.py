@@ -226,6 +226,21 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE steps ADD COLUMN body_digest TEXT NOT NULL DEFAULT '';
     """,
+    # v9 (issue 11): a message that cannot be read, parsed or classified is passed
+    # over once, and remembered (per folder and UIDVALIDITY) so status can count it.
+    """
+    CREATE TABLE unreadable (
+        id INTEGER PRIMARY KEY,
+        folder TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        uid INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        seen_at TEXT NOT NULL,
+        UNIQUE (folder, uidvalidity, uid)
+    );
+    -- A step whose draft cannot be composed or appended: why (it is retried each cycle).
+    ALTER TABLE steps ADD COLUMN failure TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

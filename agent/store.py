@@ -389,6 +389,10 @@ class Store(MailState):
             (findings, int(held_back), step_id),
         )
 
+    def set_failure(self, step_id: int, reason: str) -> None:
+        """Why the step's draft could not be written ('' once it was)."""
+        self.conn.execute("UPDATE steps SET failure = ? WHERE id = ?", (reason, step_id))
+
     def steps_in_state(self, *states: StepState) -> list[Step]:
         marks = ",".join("?" * len(states))
         rows = self.conn.execute(
@@ -404,9 +408,11 @@ class Store(MailState):
         return step_row(row)
 
     def next_due(self) -> datetime | None:
+        # A step whose draft failed is retried by each cycle, not timed: its past
+        # due time must not hide the next step's.
         row = self.conn.execute(
             "SELECT MIN(s.due_at) FROM steps s JOIN applications a ON a.id = s.application_id"
-            " WHERE s.state = 'planned' AND a.state = 'active'"
+            " WHERE s.state = 'planned' AND s.failure = '' AND a.state = 'active'"
             " AND s.kind IN ('thank_you', 'checkin')"
         ).fetchone()
         return parse_ts(row[0]) if row and row[0] else None

@@ -10,22 +10,29 @@ cycles, one NOOP; Sent, Drafts and extra folders one STATUS each (cheap while
 they are small; STATUS of a big unselected folder costs as much as EXAMINE); a changed one gets
 `UID FETCH` of the new headers only, a body (capped) only when classification
 needs it. A new UIDVALIDITY resyncs that folder; the `messages` table keeps
-effects from repeating (by Message-ID).
+effects from repeating (a copy is the same Message-ID from the same sender).
+
+Anyone can send mail: whatever goes wrong reading, parsing or classifying one
+message is that message's alone. It is listed in `FolderSeen.unreadable`
+(recorded with the folder's new cursor, so it is passed over exactly once)
+and the folder goes on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from . import classify
 from .classify import Header, Verdict
 from .config import Config, InvitationMode
-from .errors import FolderError, MailboxFatalError
+from .errors import FolderError, MailboxError, MailboxFatalError
 from .invites.structure import may_hold_invitation
 from .mailbox import FetchedMessage, Folders, FolderStatus, Mailbox
+from .mailstate import Unreadable
 from .models import AppState, FolderRole, FolderSync, MessageKind
 from .store import Store
 
@@ -62,6 +69,8 @@ class FolderSeen:
     messages: list[Seen] = field(default_factory=list)
     # New incoming mail that may hold a calendar invitation, whatever its verdict.
     invitations: list[FetchedMessage] = field(default_factory=list)
+    # Messages passed over: recorded with the folder's sync state.
+    unreadable: list[Unreadable] = field(default_factory=list)
 
     @property
     def state(self) -> FolderSync:
@@ -81,14 +90,38 @@ class SyncReport:
         return next((f for f in self.folders if f.role is role), None)
 
 
-def synthetic_id(h: Header, msg: FetchedMessage) -> str:
-    """A stable stand-in for a missing Message-ID, so effects still happen once."""
-    basis = "|".join(
-        (h.from_addr, h.date.isoformat() if h.date else "", h.subject, ",".join(h.recipients))
-    )
-    if not (h.from_addr or h.date or h.subject):
-        basis += f"|{msg.folder}|{msg.uid}|{msg.size}"
+def synthetic_id(msg: FetchedMessage, uidvalidity: int) -> str:
+    """A stand-in for a missing Message-ID: this one message, never another like it.
+
+    Built from where the message is (folder, UIDVALIDITY, UID) and when the
+    server took it, not from its header: two messages without Message-ID or
+    Date from one sender are still two messages.
+    """
+    when = msg.internaldate.isoformat() if msg.internaldate else ""
+    basis = f"{msg.folder}|{uidvalidity}|{msg.uid}|{when}"
     return f"<nomid.{hashlib.sha256(basis.encode()).hexdigest()[:20]}@followup.invalid>"
+
+
+def message_fault(exc: Exception) -> bool:
+    """Whether `exc`, raised while handling one message, is that message's fault.
+
+    The mailbox's and the database's own failures (a cut connection, a locked,
+    full or damaged database) are not: they fail the cycle, and the message is
+    read again by the next one.
+    """
+    if isinstance(exc, MailboxError):
+        return False
+    if isinstance(exc, sqlite3.Error):
+        return isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError))
+    return True
+
+
+def unreadable(
+    msg: FetchedMessage, uidvalidity: int, exc: BaseException, now: datetime
+) -> Unreadable:
+    """The record of a message passed over, with a one-line reason."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    return Unreadable(msg.folder, uidvalidity, msg.uid, reason, now)
 
 
 class Syncer:
@@ -151,7 +184,7 @@ class Syncer:
                     report.problems.append(f"folder {name}: {exc}")
                     continue
                 raise
-            report.folders.append(self._read_folder(role, name, status, since, report))
+            report.folders.append(self._read_folder(role, name, status, since, report, now))
         return report
 
     # -- one folder -----------------------------------------------------------------
@@ -163,6 +196,7 @@ class Syncer:
         status: FolderStatus,
         since: date | None,
         report: SyncReport,
+        now: datetime,
     ) -> FolderSeen:
         """What is new in `name` since the recorded sync state."""
         prev = self.store.folder_sync(name)
@@ -190,31 +224,40 @@ class Syncer:
                 continue  # "N:*" returns the last message even when nothing is new
             report.fetched += 1
             seen.last_uid = max(seen.last_uid, msg.uid)
-            if role is FolderRole.INCOMING and may_hold_invitation(msg.calendar, msg.header):
-                seen.invitations.append(msg)
-            item = self._classify(role, status.uidvalidity, msg, report)
-            if item is not None:
-                seen.messages.append(item)
+            self._take(seen, msg, report, now)
         return seen
+
+    def _take(
+        self, seen: FolderSeen, msg: FetchedMessage, report: SyncReport, now: datetime
+    ) -> None:
+        """One new message into `seen`: classified, or passed over as unreadable."""
+        try:
+            if seen.role is FolderRole.INCOMING and may_hold_invitation(msg.calendar, msg.header):
+                seen.invitations.append(msg)
+            item = self._classify(seen.role, seen.status.uidvalidity, msg, report)
+        except Exception as exc:  # anything a stranger's mail can trigger
+            if not message_fault(exc):
+                raise
+            log.warning("%s UID %d: passed over, cannot read it: %s", msg.folder, msg.uid, exc)
+            seen.unreadable.append(unreadable(msg, seen.status.uidvalidity, exc, now))
+            return
+        if item is not None:
+            seen.messages.append(item)
 
     def _classify(
         self, role: FolderRole, uidvalidity: int, msg: FetchedMessage, report: SyncReport
     ) -> Seen | None:
-        # The boundary where broken mail stops: logged and skipped, never fatal.
-        try:
-            h = classify.parse_header(msg.header)
-            v = classify.classify(h, role, self.index, received=msg.internaldate)
-            if v.needs_body:
-                body = self.mailbox.fetch_body(msg.folder, msg.uid, BODY_CAP)
-                if body is None:
-                    return None
-                report.bodies += 1
-                v = classify.classify(h, role, self.index, received=msg.internaldate, body=body)
-        except (ValueError, TypeError, LookupError, AttributeError, UnicodeError) as exc:
-            log.warning("skipping %s UID %d: cannot classify it: %s", msg.folder, msg.uid, exc)
-            return None
+        # Any exception here is the message's: the caller passes it over.
+        h = classify.parse_header(msg.header)
+        v = classify.classify(h, role, self.index, received=msg.internaldate)
+        if v.needs_body:
+            body = self.mailbox.fetch_body(msg.folder, msg.uid, BODY_CAP)
+            if body is None:
+                return None
+            report.bodies += 1
+            v = classify.classify(h, role, self.index, received=msg.internaldate, body=body)
         # In Sent an unrelated-looking message may still be one of our drafts.
         if v.kind is MessageKind.UNRELATED and role is not FolderRole.SENT:
             return None
         log.debug("%s UID %d: %s (%s)", msg.folder, msg.uid, v.kind.value, v.reason)
-        return Seen(msg, uidvalidity, h, v, h.message_id or synthetic_id(h, msg))
+        return Seen(msg, uidvalidity, h, v, h.message_id or synthetic_id(msg, uidvalidity))

@@ -1,4 +1,7 @@
-"""Bounces: recognising a delivery failure, and which addresses it reports as failed."""
+"""Bounces: recognising a delivery failure, and which addresses it reports as failed.
+
+Anyone can send a bounce: every scan here is linear in the body's size.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from collections.abc import Iterable
 
 from ..models import normalise_address
 from .bodies import body_text
-from .headers import Header
+from .headers import Header, find_addresses
 
 _DAEMON_LOCALPARTS = frozenset(
     {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mail-delivery-subsystem"}
@@ -24,11 +27,10 @@ _FINAL_RECIPIENT = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _ACTION = re.compile(r"^action:\s*(\w+)", re.IGNORECASE | re.MULTILINE)
-_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 # Where a non-standard bounce starts quoting the original message.
 _QUOTE_START = re.compile(
     r"^(?:-+ ?(?:this is a copy|below this line|original message|the original message)"
-    r"|\s*original message follows|return-path:|received:|message-id:|from:)",
+    r"|[ \t]*original message follows|return-path:|received:|message-id:|from:)",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -63,7 +65,7 @@ def failed_addresses(body: bytes, known: Iterable[str] = ()) -> list[str]:
     if not text.strip():
         text = body.decode("utf-8", "replace")
     wanted = {normalise_address(k) for k in known}
-    named = [normalise_address(a) for a in _ADDRESS.findall(_notice_text(text))]
+    named = [normalise_address(a) for a in find_addresses(_notice_text(text), dotted=True)]
     return list(dict.fromkeys(a for a in named if a in wanted))
 
 

@@ -1,7 +1,9 @@
 """Header decoding: a raw header block → the `Header` record, and subject normalisation.
 
 Every input may be broken (bad encodings, missing headers, unbalanced
-quotes): parsing returns a best-effort record and never raises.
+quotes) or hostile (deep comment nesting, huge headers, thousands of
+addresses): parsing is bounded, linear in its input, returns a best-effort
+record and never raises.
 """
 
 from __future__ import annotations
@@ -17,9 +19,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
 
-from ..models import ADDRESS_PATTERN, normalise_address
+from ..models import normalise_address
 
 _MSGID = re.compile(r"<[^<>\s]+>")
+
+# Bounds on what anyone can send: far above real mail, far below a stack or CPU problem.
+MAX_HEADER_BYTES = 256 * 1024  # the header block parsed at all
+MAX_VALUE_CHARS = 16 * 1024  # one header field's decoded text
+MAX_ADDRESSES = 200  # addresses read from one field
+MAX_COMMENT_DEPTH = 8  # nested (comments) the stdlib parser may see: it recurses on each
+# A Date outside these years is a broken clock, not a time: the server's date is used.
+SANE_YEARS = range(1990, 2200)
+_FREE_ADDRESS = re.compile(r"(?<![\w.+'-])[\w.+'-]++@[\w.-]++")
 
 
 def domain_of(addr: str) -> str:
@@ -34,8 +45,8 @@ def _to_text(value: object) -> str:
             chunks = email.header.decode_header(value)
         except (email.errors.HeaderParseError, ValueError):
             chunks = [(str(value), None)]
-        return _squash(_join_decoded(chunks))
-    raw = _unescape(str(value) if value is not None else "")
+        return _squash(_join_decoded(chunks))[:MAX_VALUE_CHARS]
+    raw = _unescape(str(value)[: 4 * MAX_VALUE_CHARS] if value is not None else "")
     parts: list[tuple[bytes | str, str | None]] = []
     try:
         parts = email.header.decode_header(raw)
@@ -43,7 +54,7 @@ def _to_text(value: object) -> str:
     except (email.errors.HeaderParseError, LookupError, UnicodeError, ValueError):
         # Unknown charset or bytes that are not what they claim: decode piecewise.
         text = _join_decoded(parts) if parts else raw
-    return _squash(text)
+    return _squash(text[:MAX_VALUE_CHARS])
 
 
 def _unescape(raw: str) -> str:
@@ -115,18 +126,72 @@ class Header:
         return self.in_reply_to + self.references
 
 
+def find_addresses(text: str, *, dotted: bool = False) -> list[str]:
+    """Every 'local@domain' in free text, linear in its length.
+
+    A match starts only where a run of address characters starts, and its
+    runs are possessive: a long run with no '@' is scanned once, not once per
+    character. `dotted` asks for a domain with a dot (bounce texts).
+    """
+    out: list[str] = []
+    for found in _FREE_ADDRESS.finditer(text):
+        local, _, domain = found.group(0).partition("@")
+        domain = domain.rstrip(".-")
+        if domain and (not dotted or "." in domain.strip(".")):
+            out.append(f"{local}@{domain}")
+            if len(out) >= MAX_ADDRESSES:
+                break
+    return out
+
+
+def _shallow_comments(text: str) -> str:
+    """`text` itself, or without its (comments) when they nest deeper than the stdlib can take.
+
+    One linear scan; quotes and backslash escapes are honoured as RFC 5322 has them.
+    """
+    depth = deepest = 0
+    quoted = escaped = False
+    for ch in text:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"' and depth == 0:
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif ch == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == ")" and depth:
+            depth -= 1
+    if deepest <= MAX_COMMENT_DEPTH:
+        return text
+    kept: list[str] = []
+    depth = 0
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+            kept.append(" ")
+        elif depth == 0:
+            kept.append(ch)
+    return "".join(kept)
+
+
 def _addresses(values: Iterable[object]) -> list[tuple[str, str]]:
-    texts = [_to_text(v) for v in values]
+    texts = [_shallow_comments(_to_text(v)) for v in list(values)[:MAX_ADDRESSES]]
     try:
-        pairs = email.utils.getaddresses(texts)
-    except (ValueError, IndexError, TypeError):
+        pairs = email.utils.getaddresses(texts)[:MAX_ADDRESSES]
+    except (ValueError, IndexError, TypeError, RecursionError):
         pairs = []
     out = [(name, normalise_address(addr)) for name, addr in pairs if "@" in addr]
     if not out:
         # Mangled lists ("jane@acme.com; bob@x.com" or unbalanced quotes).
         for text in texts:
-            out += [("", normalise_address(a)) for a in ADDRESS_PATTERN.findall(text)]
-    return out
+            out += [("", normalise_address(a)) for a in find_addresses(text)]
+    return out[:MAX_ADDRESSES]
 
 
 def _parse_date(text: str) -> datetime | None:
@@ -135,9 +200,12 @@ def _parse_date(text: str) -> datetime | None:
         return None
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when
+        # Year 9999 at -0100 is past datetime's range once in UTC, as the store keeps it.
+        when.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+    return when if when.year in SANE_YEARS else None
 
 
 class _Fields:
@@ -163,9 +231,16 @@ class _Fields:
         return any(self.all(n) for n in names)
 
 
+def header_block(raw: bytes) -> bytes:
+    """The header block of a message (or the whole of a header-only fetch), bounded."""
+    raw = raw[:MAX_HEADER_BYTES]
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i != -1]
+    return raw[: min(ends)] + b"\r\n\r\n" if ends else raw
+
+
 def parse_header(raw: bytes) -> Header:
     """Parse a header block (or a whole message); never raises on malformed input."""
-    f = _Fields(email.message_from_bytes(raw, policy=email.policy.compat32))
+    f = _Fields(email.message_from_bytes(header_block(raw), policy=email.policy.compat32))
     mid = f.ids("Message-ID")
     sender = f.addresses("From")
     rp = f.all("Return-Path")
@@ -215,6 +290,7 @@ __all__ = [
     "Header",
     "decode_bytes",
     "domain_of",
+    "find_addresses",
     "fold_subject",
     "normalise_address",
     "normalise_subject",

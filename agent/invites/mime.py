@@ -43,7 +43,7 @@ def calendar_parts(raw: bytes) -> tuple[CalendarPart, ...]:
         return ()
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    except (ValueError, TypeError, IndexError, LookupError, UnicodeError) as exc:
+    except (ValueError, TypeError, IndexError, LookupError, UnicodeError, RecursionError) as exc:
         log.info("unparsable message skipped for invitations: %s", exc)
         return ()
     found: list[CalendarPart] = []
