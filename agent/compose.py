@@ -135,7 +135,9 @@ def lint_kind(template: str) -> lint.NoteKind:
 
 
 def person_vars(name: str, email: str) -> dict[str, str]:
-    parts = name.split()
+    # "Doe, Jane" (a directory's order) is greeted as Jane, not as "Doe,".
+    family, comma, given = name.partition(",")
+    parts = (given if comma and given.strip() else family).split()
     return {"name": name, "first_name": parts[0] if parts else name, "email": email}
 
 

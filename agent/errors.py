@@ -4,7 +4,8 @@ FollowupError
 ├── ConfigError            bad or missing config (exit 2)
 ├── UsageError             bad command-line input (exit 2)
 │   ├── NotFoundError           no such application or step
-│   └── IntakeError             a bad interview file (`add --from`), naming it
+│   ├── IntakeError             a bad interview file (`add --from`), naming it
+│   └── AddressError            an address typed at the door that cannot be used
 ├── CredentialError        no password could be found (exit 3)
 ├── MailboxError           anything from the mail store
 │   ├── MailboxTransientError   worth retrying: network, timeouts, server restarts
@@ -57,6 +58,10 @@ class IntakeError(UsageError):
         self.key = key
         self.problem = problem
         super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")
+
+
+class AddressError(UsageError):
+    """One address could not be read; the message says why and what to do."""
 
 
 class CredentialError(FollowupError):

@@ -238,6 +238,7 @@ class Services:
 
     def edit(self, req: EditRequest, now: datetime) -> Edited:
         """Correct what `add` recorded; drafts not yet written use the new text."""
+        _check_edit(req)
         app = self.store.load(req.application_id)
         iv = app.latest_interview
         if req.round is not None:
@@ -359,6 +360,16 @@ class Services:
             if contact is not None:
                 recipients[s.id] = contact.email
         return Cycle(rep, recipients)
+
+
+def _check_edit(req: EditRequest) -> None:
+    """The notes `edit` changes obey the same door rules as `add`'s."""
+    notes = (("--learned", req.learned), ("--highlight", req.highlight), ("--note", req.note))
+    for flag, text in notes:
+        if text is not None:
+            intake.check_note(text, flag)
+    for _, text in req.discussed:
+        intake.check_note(text, "--discussed")
 
 
 def _discussed_by_contact(app: Application, pairs: Sequence[tuple[str, str]]) -> dict[int, str]:

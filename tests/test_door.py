@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agent import compose, fields
+from agent.errors import AddressError
 from tests.test_cli_local import init_noninteractive, run
 
 AT = "2026-11-20 14:00"
@@ -61,17 +62,24 @@ def test_add_refuses_bad_input_naming_the_field(
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_an_interview_file_refuses_a_role_with_a_line_separator(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("role", "name", "key", "words"),
+    [
+        ("Data\\u2028Engineer", "Jane", "role", "U+2028"),
+        ("Data Engineer", "Jane\\r\\nBcc: x@evil.test", "interviewers[0].name", "(CR)"),
+    ],
+)
+def test_an_interview_file_refuses_control_characters_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], role: str, name: str, key: str, words: str
 ) -> None:
     cfg = init_noninteractive(tmp_path, capsys)
     path = tmp_path / "iv.toml"
     path.write_text(
-        'company = "Acme"\nrole = "Data\\u2028Engineer"\n[interview]\nat = "2026-11-20 10:00"\n'
-        '[[interviewers]]\nname = "Jane\\r\\nBcc: x@evil.test"\nemail = "jane@acme.test"\n'
+        f'company = "Acme"\nrole = "{role}"\n[interview]\nat = "2026-11-20 10:00"\n'
+        f'[[interviewers]]\nname = "{name}"\nemail = "jane@acme.test"\n'
     )
     code, _, err = run(capsys, "--config", str(cfg), "add", "--from", str(path))
-    assert code == 2 and str(path) in err and "role" in err and "U+2028" in err
+    assert code == 2 and f"{path}: {key}: " in err and words in err, err
 
 
 def test_notes_keep_their_line_breaks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -126,7 +134,7 @@ def test_any_accepted_address_is_ascii_and_single(name: str, domain: str) -> Non
     text = f"{name} <jane@{domain}>"
     try:
         parsed = fields.parse_one(text)
-    except fields.AddressProblem:
+    except AddressError:
         return
     assert parsed.email.isascii() and parsed.email.count("@") == 1
     assert fields.line_problem(parsed.name) is None
