@@ -17,6 +17,7 @@ FollowupError
 ├── TemplateError          a draft could not be rendered
 ├── LintBlockedError            a draft failed lint with lint = "block"
 ├── StateError             the database is unusable or inconsistent
+│   └── DatabaseError           damaged, disk full, cannot be written (exit 6)
 └── AlreadyRunningError         another daemon holds the lock (exit 5)
 """
 
@@ -106,6 +107,12 @@ class LintBlockedError(FollowupError):
 
 class StateError(FollowupError):
     pass
+
+
+class DatabaseError(StateError):
+    """The database file cannot be used; the message says how to recover."""
+
+    exit_code = 6
 
 
 class AlreadyRunningError(FollowupError):
