@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from agent import credentials
+from agent import config, credentials, intake
 from agent.config import AccountConfig
+from agent.engine import Engine
+from agent.memory import MemoryMailbox, MemoryServer
 from agent.errors import CredentialError, DatabaseError
 from agent.store import Store
 from tests.test_cli_local import init_noninteractive, run
@@ -131,7 +133,7 @@ def test_an_unbalanced_quote_in_password_command_is_one_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("FOLLOWUP_PASSWORD", raising=False)
-    with pytest.raises(CredentialError, match="account.password_command.*quot"):
+    with pytest.raises(CredentialError, match=r"account\.password_command.*quot"):
         credentials.get_password(_account("pass show 'mail"))
 
 
@@ -156,8 +158,8 @@ def test_a_damaged_database_says_so_and_how_to_recover(
     cfg, db = _filled(tmp_path, capsys)
     size = sqlite3.connect(db).execute("PRAGMA page_size").fetchone()[0]
     with db.open("r+b") as f:
-        f.seek((page - 1) * size + 40)
-        f.write(b"\xa5" * 200)
+        f.seek((page - 1) * size)  # the b-tree page header: no reader can skip it
+        f.write(b"\xa5" * 16)
     for argv in (("status",), ("run", "--once")):
         code, _, err = run(capsys, "--config", str(cfg), *argv)
         assert code == EXIT_DATABASE, (argv, err)
@@ -170,9 +172,8 @@ def test_a_full_disk_is_one_error_and_nothing_half_written(tmp_path: Path) -> No
     pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
     store.conn.execute(f"PRAGMA max_page_count = {pages}")
     now = datetime(2026, 11, 20, tzinfo=UTC)
-    with pytest.raises(DatabaseError, match="full"):
-        with store.transaction():
-            store.add_application("Acme", "R" * 100_000, now)
+    with pytest.raises(DatabaseError, match="full"), store.transaction():
+        store.add_application("Acme", "R" * 100_000, now)
     assert store.conn.execute("SELECT count(*) FROM applications").fetchone()[0] == 0
 
 
@@ -210,3 +211,42 @@ def test_a_log_file_is_private(tmp_path: Path, capsys: pytest.CaptureFixture[str
     logging.shutdown()
     assert code == 0, err
     assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+
+
+# -- templates -----------------------------------------------------------------------------
+
+
+def test_a_template_that_is_not_utf8_fails_its_own_drafts_only(tmp_path: Path) -> None:
+    from tests.test_cycle_memory import ME, at
+
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    (mine / "thank_you.txt.j2").write_bytes(
+        "Subject: Merci\n\nCh\xe8re {{ person.name }}\n".encode("latin-1")
+    )
+    cfg = config.parse(
+        {
+            "account": {"kind": "maildir", "path": "unused", "email": ME, "name": "Alex"},
+            "schedule": {"timezone": "Europe/Berlin"},
+            "storage": {"database": str(tmp_path / "state.sqlite3")},
+            "templates": {"dir": str(mine)},
+        },
+        tmp_path / "config.toml",
+    )
+    store = Store.open(tmp_path / "state.sqlite3")
+    data = intake.InterviewIn(
+        company="Acme",
+        role="Data Engineer",
+        at=at("2026-11-16 14:00"),
+        interviewers=(intake.PersonIn("Jane Doe", "jane@acme.example"),),
+        recruiter=intake.PersonIn("Rita Agent", "rita@agency.example"),
+        agency=True,
+    )
+    intake.record(store, data, at("2026-11-16 15:10"))
+    server = MemoryServer()
+    report = Engine(cfg, store, MemoryMailbox(server)).run_cycle(at("2026-11-16 16:05"))
+    assert [s.contact_id for s in report.drafted] and len(report.drafted) == 1
+    assert len(report.problems) == 1
+    assert "thank_you.txt.j2" in report.problems[0] and "UTF-8" in report.problems[0]
+    assert len(server.messages("Drafts")) == 1
+    store.close()
