@@ -110,6 +110,11 @@ def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> t
         raise TemplateError(f"{template}: {exc.message}") from exc
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name!r} not found") from exc
+    except UnicodeDecodeError as exc:
+        # Jinja2 reads the file here: a Latin-1 file fails this draft, not the cycle.
+        raise TemplateError(
+            f"{template}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{template}: {exc}") from exc
     return split_subject(text, template)
