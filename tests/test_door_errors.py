@@ -250,3 +250,18 @@ def test_a_template_that_is_not_utf8_fails_its_own_drafts_only(tmp_path: Path) -
     assert "thank_you.txt.j2" in report.problems[0] and "UTF-8" in report.problems[0]
     assert len(server.messages("Drafts")) == 1
     store.close()
+
+
+@pytest.mark.parametrize("argv", [("check",), ("run", "--once")])
+def test_password_command_output_reaches_no_screen_or_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    cfg = init_noninteractive(tmp_path, capsys)
+    command = f"sh -c 'echo {SECRET}; echo {SECRET} >&2; exit 1'"
+    text = cfg.read_text().replace("[account]\n", f'[account]\npassword_command = "{command}"\n', 1)
+    cfg.write_text(text)
+    done = _cli("--config", str(cfg), "-v", "-v", *argv)
+    assert done.returncode == 3, done.stderr
+    assert SECRET not in done.stdout + done.stderr
+    for path in tmp_path.glob("db.sqlite3*"):
+        assert SECRET.encode() not in path.read_bytes()
