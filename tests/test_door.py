@@ -103,6 +103,8 @@ def test_an_idn_domain_is_encoded(tmp_path: Path, capsys: pytest.CaptureFixture[
     code, out, err = run(capsys, "--config", str(cfg), "show", "1", "--json")
     assert code == 0, err
     assert "someone@xn--bcher-kva.test" in json.dumps(json.loads(out))
+    out, _ = _drafted_to(cfg, capsys)
+    assert "To: Jo Brun <someone@xn--bcher-kva.test>" in out
 
 
 def test_a_name_with_a_comma_is_quoted_and_greeted_by_the_given_name(
@@ -113,6 +115,7 @@ def test_a_name_with_a_comma_is_quoted_and_greeted_by_the_given_name(
     assert code == 0, err
     out, _ = _drafted_to(cfg, capsys)
     assert "Jane," in out and "Doe,," not in out and "Thank you, Doe" not in out
+    assert '"Doe, Jane" <jane@acme.test>' in out
 
 
 @pytest.mark.parametrize(
