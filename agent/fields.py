@@ -92,3 +92,17 @@ def parse_one(text: str, *, utf8_local: bool = False, flag: str = "") -> ParsedA
     if "." not in checked.ascii_domain:
         raise AddressError(f"{addr!r} has no domain with a dot")
     return ParsedAddress(name=name.strip(), email=f"{checked.local_part}@{checked.ascii_domain}")
+
+
+def ascii_domain(text: str) -> str:
+    """A company's mail domain as headers carry it: lower case, IDNA-encoded."""
+    domain = text.strip().removeprefix("@")
+    if problem := line_problem(domain):
+        raise AddressError(problem)
+    try:
+        checked = validate_email(
+            f"postmaster@{domain}", check_deliverability=False, test_environment=True
+        )
+    except EmailNotValidError as exc:
+        raise AddressError(f"{text!r} is not a mail domain: {exc}") from None
+    return checked.ascii_domain

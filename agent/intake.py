@@ -95,6 +95,14 @@ def check_note(text: str, what: str) -> None:
         raise UsageError(f"{what}: {problem}")
 
 
+def ascii_domains(domains: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """The company's domains as incoming mail spells them (IDNA, lower case)."""
+    try:
+        return tuple(fields.ascii_domain(d) for d in domains)
+    except AddressError as exc:
+        raise UsageError(f"{what}: {exc}") from None
+
+
 def check_text(data: InterviewIn, names: Mapping[str, str]) -> None:
     """Refuse a control character where it would break a header, naming the field."""
     for key in _ONE_LINE:
@@ -102,9 +110,7 @@ def check_text(data: InterviewIn, names: Mapping[str, str]) -> None:
             raise UsageError(f"{names[key]}: {problem}")
     for key in _NOTES:
         check_note(getattr(data, key), names[key])
-    for domain in data.domains:
-        if problem := fields.line_problem(domain):
-            raise UsageError(f"{names['domains']}: {problem}")
+    ascii_domains(data.domains, names["domains"])
     for person, _, _ in data.people():
         check_note(person.discussed, "discussed")
 
@@ -275,6 +281,7 @@ def record(
 ) -> tuple[int, int]:
     """Store one interview (a new application, or a later round of one); returns ids."""
     validate(data)
+    data = replace(data, domains=ascii_domains(data.domains, FLAG_OF["domains"]))
     with store.transaction():
         if application_id is None:
             app_id = store.add_application(data.company, data.role, now, data.domains)

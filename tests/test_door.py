@@ -141,3 +141,30 @@ def test_any_accepted_address_is_ascii_and_single(name: str, domain: str) -> Non
         return
     assert parsed.email.isascii() and parsed.email.count("@") == 1
     assert fields.line_problem(parsed.name) is None
+
+
+@pytest.mark.parametrize(
+    ("domain", "stored"),
+    [
+        ("bücher.test", "xn--bcher-kva.test"),
+        ("Acme.Test", "acme.test"),
+        ("@acme.test", "acme.test"),
+    ],
+)
+def test_a_company_domain_is_stored_as_mail_carries_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], domain: str, stored: str
+) -> None:
+    cfg = init_noninteractive(tmp_path, capsys)
+    code, _, err = _add(cfg, capsys, "--domain", domain)
+    assert code == 0, err
+    code, out, err = run(capsys, "--config", str(cfg), "show", "1", "--json")
+    assert code == 0 and stored in json.loads(out)["domains"], out
+
+
+@pytest.mark.parametrize("domain", ["acme", "a b.test", "acme..test"])
+def test_a_domain_that_mail_cannot_carry_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], domain: str
+) -> None:
+    cfg = init_noninteractive(tmp_path, capsys)
+    code, _, err = _add(cfg, capsys, "--domain", domain)
+    assert code == 2 and "--domain" in err, err

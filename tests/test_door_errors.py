@@ -20,8 +20,8 @@ import pytest
 from agent import config, credentials, intake
 from agent.config import AccountConfig
 from agent.engine import Engine
-from agent.memory import MemoryMailbox, MemoryServer
 from agent.errors import CredentialError, DatabaseError
+from agent.memory import MemoryMailbox, MemoryServer
 from agent.store import Store
 from tests.test_cli_local import init_noninteractive, run
 
