@@ -7,14 +7,15 @@ and one line naming the field, or (for addresses) normalised correctly.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent import compose, fields
-from agent.errors import AddressError
+from agent import compose, fields, intake
+from agent.errors import AddressError, UsageError
 from tests.test_cli_local import init_noninteractive, run
 
 AT = "2026-11-20 14:00"
@@ -168,3 +169,24 @@ def test_a_domain_that_mail_cannot_carry_is_refused(
     cfg = init_noninteractive(tmp_path, capsys)
     code, _, err = _add(cfg, capsys, "--domain", domain)
     assert code == 2 and "--domain" in err, err
+
+
+@pytest.mark.parametrize(
+    ("person", "words"),
+    [
+        (intake.PersonIn("Jane\r\nBcc: x@evil.test", "jane@acme.test"), "carriage return"),
+        (intake.PersonIn("Jane", "jane@acme.test\r\nBcc: x@evil.test"), "carriage return"),
+        (intake.PersonIn("Jane", "jane@acme.test, x@evil.test"), "2 addresses"),
+        (intake.PersonIn("Jane\u2028Doe", "jane@acme.test"), "U+2028"),
+    ],
+)
+def test_people_recorded_without_the_flags_are_checked_too(
+    person: intake.PersonIn, words: str
+) -> None:
+    """An invitation's attendees reach `intake.record` without `parse_person`."""
+    data = intake.InterviewIn(
+        company="Acme", role="R", at=datetime(2026, 11, 20, 10, tzinfo=UTC), interviewers=(person,)
+    )
+    with pytest.raises(UsageError, match="--interviewer") as err:
+        intake.validate(data)
+    assert words in str(err.value)
