@@ -85,6 +85,11 @@ FILE_KEY_OF = {
     "note": "interview.note",
     "domains": "domains",
 }
+ROLE_FLAG = {
+    Role.INTERVIEWER: "--interviewer",
+    Role.HIRING_MANAGER: "--hiring-manager",
+    Role.RECRUITER: "--recruiter",
+}
 _ONE_LINE = ("company", "role")
 _NOTES = ("learned", "highlight", "note")
 
@@ -111,8 +116,19 @@ def check_text(data: InterviewIn, names: Mapping[str, str]) -> None:
     for key in _NOTES:
         check_note(getattr(data, key), names[key])
     ascii_domains(data.domains, names["domains"])
-    for person, _, _ in data.people():
-        check_note(person.discussed, "discussed")
+    for person, role, _ in data.people():
+        check_person(person, ROLE_FLAG[role])
+
+
+def check_person(person: PersonIn, flag: str) -> None:
+    """Name and address as they will reach a header; an invitation's people come this way."""
+    if problem := fields.line_problem(person.name):
+        raise UsageError(f"{flag}: the name {problem}")
+    try:
+        fields.parse_one(person.email, flag=flag)
+    except AddressError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
+    check_note(person.discussed, "discussed")
 
 
 def parse_when(text: str, tz: ZoneInfo, what: str = "--at") -> datetime:
