@@ -272,6 +272,28 @@ def _reader_left() -> int:
     return EXIT_BROKEN_PIPE
 
 
+def _explain(exc: Exception, ctx: Context) -> tuple[str, int]:
+    """Any error a user can meet as one line and its documented exit code."""
+    if isinstance(exc, ConfigError):
+        where = f" in {ctx.config_path}" if exc.key else ""
+        return f"config error{where}: {exc}", exc.exit_code
+    if isinstance(exc, FollowupError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, sqlite3.Error):
+        # A read outside a transaction met a damaged page or a failing disk.
+        error = database_error(ctx.cfg.storage.database, exc)
+        return str(error), error.exit_code
+    if isinstance(exc, EOFError):
+        # A prompt met a closed stdin (`followup init </dev/null`, cron, a pipe).
+        command = ctx.args.command
+        hint = _WITHOUT_TERMINAL.get(command, "run it at a terminal")
+        return f"{command}: no answer: standard input is closed; {hint}", EXIT_USAGE
+    assert isinstance(exc, OSError)
+    # The disk filled or a file vanished under a command: say which, not how.
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}", 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -293,32 +315,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except BrokenPipeError:
         return _reader_left()
-    except ConfigError as exc:
-        where = f" in {ctx.config_path}" if exc.key else ""
-        print(f"followup: config error{where}: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except FollowupError as exc:
-        print(f"followup: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except sqlite3.Error as exc:
-        # A read outside a transaction met a damaged page or a failing disk.
-        error = database_error(ctx.cfg.storage.database, exc)
-        print(f"followup: {error}", file=sys.stderr)
-        return error.exit_code
-    except OSError as exc:
-        # The disk filled or a file vanished under a command: say which, not how.
-        where = f" ({exc.filename})" if exc.filename else ""
-        print(f"followup: {exc.strerror or exc}{where}", file=sys.stderr)
-        return 1
-    except EOFError:
-        # A prompt met a closed stdin (`followup init </dev/null`, cron, a pipe).
-        hint = _WITHOUT_TERMINAL.get(args.command, "run it at a terminal")
-        print(
-            f"followup {args.command}: no answer: standard input is closed; {hint}", file=sys.stderr
-        )
-        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except (FollowupError, sqlite3.Error, OSError, EOFError) as exc:
+        message, code = _explain(exc, ctx)
+        print(f"followup: {message}", file=sys.stderr)
+        return code
     finally:
         ctx.close()
 

@@ -6,6 +6,7 @@ full or unwritable database, log files, and commands that need a terminal.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sqlite3
@@ -265,3 +266,17 @@ def test_password_command_output_reaches_no_screen_or_database(
     assert SECRET not in done.stdout + done.stderr
     for path in tmp_path.glob("db.sqlite3*"):
         assert SECRET.encode() not in path.read_bytes()
+
+
+def test_a_full_disk_while_taking_the_lock_is_one_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = init_noninteractive(tmp_path, capsys)
+
+    def full(fd: int, data: bytes, offset: int) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("agent.lock.os.pwrite", full)
+    code, _, err = run(capsys, "--config", str(cfg), "run", "--once")
+    assert code == EXIT_DATABASE and "No space left" in err and "lock" in err, err
+    _one_line(err)
