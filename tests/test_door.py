@@ -190,3 +190,15 @@ def test_people_recorded_without_the_flags_are_checked_too(
     with pytest.raises(UsageError, match="--interviewer") as err:
         intake.validate(data)
     assert words in str(err.value)
+
+
+@given(st.text(max_size=60))
+def test_parse_person_refuses_or_returns_one_clean_address(text: str) -> None:
+    try:
+        person = intake.parse_person(text, "--interviewer")
+    except UsageError as exc:
+        assert str(exc).startswith("--interviewer: ") and "\n" not in str(exc)
+        return
+    assert person.email.isascii() and person.email.count("@") == 1
+    assert fields.line_problem(person.name) is None and fields.line_problem(person.email) is None
+    assert "," not in person.email and " " not in person.email
