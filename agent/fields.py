@@ -87,7 +87,10 @@ def parse_one(text: str, *, utf8_local: bool = False, flag: str = "") -> ParsedA
     except EmailNotValidError as exc:
         hint = ""
         if not utf8_local and not addr.partition("@")[0].isascii():
-            hint = " (your mail server must announce UTF8=ACCEPT for such addresses)"
+            hint = (
+                "; such an address needs a server that announces UTF8=ACCEPT, "
+                "so give this person's ASCII address"
+            )
         raise AddressError(f"{text!r} is not 'Name <address>': {exc}{hint}") from None
     if "." not in checked.ascii_domain:
         raise AddressError(f"{addr!r} has no domain with a dot")
