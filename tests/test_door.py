@@ -202,3 +202,15 @@ def test_parse_person_refuses_or_returns_one_clean_address(text: str) -> None:
     assert person.email.isascii() and person.email.count("@") == 1
     assert fields.line_problem(person.name) is None and fields.line_problem(person.email) is None
     assert "," not in person.email and " " not in person.email
+
+
+def test_edit_finds_a_person_by_the_address_as_typed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = init_noninteractive(tmp_path, capsys)
+    code, _, err = _add(cfg, capsys, "--interviewer", "Jo Brun <someone@Bücher.test>")
+    assert code == 0, err
+    code, _, err = run(
+        capsys, "--config", str(cfg), "edit", "1", "--discussed", "someone@bücher.test=the data"
+    )
+    assert code == 0, err
