@@ -67,6 +67,14 @@ def parse_person(text: str, what: str) -> PersonIn:
     return PersonIn(name=name, email=parsed.email)
 
 
+def as_stored(address: str) -> str:
+    """An address typed later (`edit --discussed`) spelled as `add` stored it (IDNA)."""
+    try:
+        return fields.parse_one(address).email
+    except AddressError:
+        return address.strip()  # not an address: the caller's lookup says so
+
+
 # The flag each field of `add` comes from, for errors that name it.
 FLAG_OF = {
     "company": "--company",

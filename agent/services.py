@@ -376,7 +376,8 @@ def _discussed_by_contact(app: Application, pairs: Sequence[tuple[str, str]]) ->
     """(address, text) pairs → contact id → text; every address must be a contact's."""
     out: dict[int, str] = {}
     for addr, text in pairs:
-        match = [c for c in app.contacts if c.email.lower() == addr.strip().lower()]
+        wanted = intake.as_stored(addr).lower()
+        match = [c for c in app.contacts if c.email.lower() == wanted]
         if not match:
             addresses = ", ".join(sorted({c.email for c in app.contacts}))
             raise UsageError(f"--discussed {addr!r}: expected ADDRESS=TEXT with one of {addresses}")
