@@ -11,6 +11,7 @@ import logging
 import os
 import shlex
 import signal
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -26,11 +27,21 @@ from .jsonview import to_json
 from .lock import InstanceLock
 from .services import EditRequest
 from .services import mailbox_for as _mailbox_for
+from .store import database_error
 
 log = logging.getLogger("followup")
 
 # What a shell reports for a program killed by SIGPIPE (`followup status | head`).
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+EXIT_USAGE = UsageError.exit_code
+
+# What to do instead when a command that asks questions finds its input closed.
+_WITHOUT_TERMINAL = {
+    "init": "run it at a terminal, or answer with options: followup init --no-input "
+    "--email ADDRESS --name NAME --host HOST",
+    "set-password": "run it at a terminal, or set FOLLOWUP_PASSWORD or "
+    "account.password_command instead",
+}
 
 
 # -- changing the plan -------------------------------------------------------
@@ -224,12 +235,27 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
 # -- the entry point ---------------------------------------------------------
 
 
+def _private_log_file(path: str) -> logging.Handler:
+    """A log file only its owner can read: with -v -v it holds header traces of the INBOX."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # tighten one the user created before, too
+    except OSError as exc:
+        where = Path(path).expanduser().parent
+        raise UsageError(
+            f"--log-file {path}: cannot write it ({exc.strerror}); "
+            f"check that {where} exists and is writable"
+        ) from None
+    os.close(fd)
+    return logging.FileHandler(path, encoding="utf-8")
+
+
 def setup_logging(verbosity: int, log_file: str | None) -> None:
     level = logging.DEBUG if verbosity > 1 else logging.INFO if verbosity == 1 else logging.WARNING
     fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        handlers.append(_private_log_file(log_file))
     logging.basicConfig(level=level, format=fmt, handlers=handlers, force=True)
 
 
@@ -246,6 +272,28 @@ def _reader_left() -> int:
     return EXIT_BROKEN_PIPE
 
 
+def _explain(exc: Exception, ctx: Context) -> tuple[str, int]:
+    """Any error a user can meet as one line and its documented exit code."""
+    if isinstance(exc, ConfigError):
+        where = f" in {ctx.config_path}" if exc.key else ""
+        return f"config error{where}: {exc}", exc.exit_code
+    if isinstance(exc, FollowupError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, sqlite3.Error):
+        # A read outside a transaction met a damaged page or a failing disk.
+        error = database_error(ctx.cfg.storage.database, exc)
+        return str(error), error.exit_code
+    if isinstance(exc, EOFError):
+        # A prompt met a closed stdin (`followup init </dev/null`, cron, a pipe).
+        command = ctx.args.command
+        hint = _WITHOUT_TERMINAL.get(command, "run it at a terminal")
+        return f"{command}: no answer: standard input is closed; {hint}", EXIT_USAGE
+    assert isinstance(exc, OSError)
+    # The disk filled or a file vanished under a command: say which, not how.
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}", 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -253,7 +301,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     verbosity = args.verbose + (1 if args.command == "run" and not args.once else 0)
-    setup_logging(verbosity, args.log_file)
+    try:
+        setup_logging(verbosity, args.log_file)
+    except UsageError as exc:
+        print(f"followup: {exc}", file=sys.stderr)
+        return exc.exit_code
     ctx = Context(args, main)
     try:
         if args.now:
@@ -263,15 +315,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except BrokenPipeError:
         return _reader_left()
-    except ConfigError as exc:
-        where = f" in {ctx.config_path}" if exc.key else ""
-        print(f"followup: config error{where}: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except FollowupError as exc:
-        print(f"followup: {exc}", file=sys.stderr)
-        return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except (FollowupError, sqlite3.Error, OSError, EOFError) as exc:
+        message, code = _explain(exc, ctx)
+        print(f"followup: {message}", file=sys.stderr)
+        return code
     finally:
         ctx.close()
 

@@ -99,6 +99,11 @@ def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> t
         raise TemplateError(f"{template}: {exc.message}") from exc
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name!r} not found") from exc
+    except UnicodeDecodeError as exc:
+        # Jinja2 reads the file here: a Latin-1 file fails this draft, not the cycle.
+        raise TemplateError(
+            f"{template}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{template}: {exc}") from exc
     return split_subject(text, template)
@@ -124,7 +129,9 @@ def lint_kind(template: str) -> lint.NoteKind:
 
 
 def person_vars(name: str, email: str) -> dict[str, str]:
-    parts = name.split()
+    # "Doe, Jane" (a directory's order) is greeted as Jane, not as "Doe,".
+    family, comma, given = name.partition(",")
+    parts = (given if comma and given.strip() else family).split()
     return {"name": name, "first_name": parts[0] if parts else name, "email": email}
 
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar, cast, get_type_hints
 
+from .fields import line_problem
 from .tomltable import REQUIRED, TableReader
 
 if TYPE_CHECKING:
@@ -161,11 +162,20 @@ def read_section(r: TableReader, cls: type[S], base: Path | None) -> S:
             r.used.add(f.name)  # the section's rules read it
             continue
         value = _read_value(r, f, spec, hint, base)
+        _refuse_controls(r, f.name, value)
         if spec.nonempty and (value is None or not str(value).strip() or value == ()):
             extra = f" ({spec.why})" if spec.why else ""
             raise r.fail(f.name, f"must not be empty{extra}")
         values[f.name] = value
     return cls(**values)
+
+
+def _refuse_controls(r: TableReader, name: str, value: object) -> None:
+    """Every text setting is one line: names and addresses reach headers, the rest paths."""
+    texts = value if isinstance(value, tuple) else (value,)
+    for text in texts:
+        if isinstance(text, str | Path) and (problem := line_problem(str(text))):
+            raise r.fail(name, problem)
 
 
 def resolve_path(value: str | None, base: Path | None) -> Path | None:

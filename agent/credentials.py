@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 ENV_VAR = "FOLLOWUP_PASSWORD"
 SECRET_ENV_VAR = "FOLLOWUP_OAUTH_CLIENT_SECRET"
+COMMAND_TIMEOUT = 60.0  # seconds: a prompt (gpg-agent, a hardware key) may need a human
 
 
 def _keyring_service(account: AccountConfig) -> str:
@@ -35,15 +36,27 @@ def get_password(account: AccountConfig) -> str:
 
 
 def _from_command(command: str, key: str = "account.password_command") -> str:
+    # Neither stdout nor stderr is ever shown, logged or stored: either may hold
+    # the secret (a half-printed password, a tool echoing its input).
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise CredentialError(f"{key} cannot be read as a command: {exc}") from None
+    if not argv:
+        raise CredentialError(f"{key} is empty")
     try:
         done = subprocess.run(
-            shlex.split(command), capture_output=True, text=True, timeout=60, check=False
+            argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise CredentialError(f"{key} failed to run: {exc}") from exc
+    except subprocess.TimeoutExpired:
+        raise CredentialError(f"{key} did not finish within {COMMAND_TIMEOUT:g} s") from None
+    except OSError as exc:
+        raise CredentialError(f"{key} failed to run {argv[0]!r}: {exc.strerror}") from None
     if done.returncode != 0:
-        # stderr may help; stdout might be a partial secret and is never shown.
-        raise CredentialError(f"{key} exited with {done.returncode}: {done.stderr.strip()[:200]}")
+        raise CredentialError(
+            f"{key} exited with {done.returncode}; its output is not shown, as it may hold "
+            "the secret: run the command yourself to see why"
+        )
     password = done.stdout.splitlines()[0] if done.stdout else ""
     if not password:
         raise CredentialError(f"{key} printed nothing")

@@ -4,7 +4,8 @@ FollowupError
 ├── ConfigError            bad or missing config (exit 2)
 ├── UsageError             bad command-line input (exit 2)
 │   ├── NotFoundError           no such application or step
-│   └── IntakeError             a bad interview file (`add --from`), naming it
+│   ├── IntakeError             a bad interview file (`add --from`), naming it
+│   └── AddressError            an address typed at the door that cannot be used
 ├── CredentialError        no password could be found (exit 3)
 ├── MailboxError           anything from the mail store
 │   ├── MailboxTransientError   worth retrying: network, timeouts, server restarts
@@ -16,6 +17,7 @@ FollowupError
 ├── TemplateError          a draft could not be rendered
 ├── LintBlockedError            a draft failed lint with lint = "block"
 ├── StateError             the database is unusable or inconsistent
+│   └── DatabaseError           damaged, disk full, cannot be written (exit 6)
 └── AlreadyRunningError         another daemon holds the lock (exit 5)
 """
 
@@ -57,6 +59,10 @@ class IntakeError(UsageError):
         self.key = key
         self.problem = problem
         super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")
+
+
+class AddressError(UsageError):
+    """One address could not be read; the message says why and what to do."""
 
 
 class CredentialError(FollowupError):
@@ -101,6 +107,12 @@ class LintBlockedError(FollowupError):
 
 class StateError(FollowupError):
     pass
+
+
+class DatabaseError(StateError):
+    """The database file cannot be used; the message says how to recover."""
+
+    exit_code = 6
 
 
 class AlreadyRunningError(FollowupError):

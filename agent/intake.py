@@ -7,11 +7,11 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .errors import IntakeError, StateError, UsageError
+from . import fields
+from .errors import AddressError, IntakeError, StateError, UsageError
 from .models import AppState, Contact, Interview, InterviewKind, Role
 from .store import Store
 from .tomltable import TableReader
@@ -58,14 +58,85 @@ class InterviewIn:
 
 
 def parse_person(text: str, what: str) -> PersonIn:
-    """'Jane Doe <jane@acme.com>' (or a bare address) → PersonIn."""
-    name, addr = parseaddr(text)
-    local, at, domain = addr.partition("@")
-    if not at or not local or "." not in domain:
-        raise UsageError(f"{what}: {text!r} is not 'Name <address>'")
-    if not name:
-        name = local.replace(".", " ").title()
-    return PersonIn(name=name.strip(), email=addr.strip())
+    """'Jane Doe <jane@acme.com>' (or a bare address) → PersonIn; one address only."""
+    try:
+        parsed = fields.parse_one(text, flag=what if what.startswith("--") else "")
+    except AddressError as exc:
+        raise UsageError(f"{what}: {exc}") from None
+    name = parsed.name or parsed.email.partition("@")[0].replace(".", " ").title()
+    return PersonIn(name=name, email=parsed.email)
+
+
+def as_stored(address: str) -> str:
+    """An address typed later (`edit --discussed`) spelled as `add` stored it (IDNA)."""
+    try:
+        return fields.parse_one(address).email
+    except AddressError:
+        return address.strip()  # not an address: the caller's lookup says so
+
+
+# The flag each field of `add` comes from, for errors that name it.
+FLAG_OF = {
+    "company": "--company",
+    "role": "--role",
+    "learned": "--learned",
+    "highlight": "--highlight",
+    "note": "--note",
+    "domains": "--domain",
+}
+# The same fields' keys in an interview file.
+FILE_KEY_OF = {
+    "company": "company",
+    "role": "role",
+    "learned": "interview.learned",
+    "highlight": "interview.highlight",
+    "note": "interview.note",
+    "domains": "domains",
+}
+ROLE_FLAG = {
+    Role.INTERVIEWER: "--interviewer",
+    Role.HIRING_MANAGER: "--hiring-manager",
+    Role.RECRUITER: "--recruiter",
+}
+_ONE_LINE = ("company", "role")
+_NOTES = ("learned", "highlight", "note")
+
+
+def check_note(text: str, what: str) -> None:
+    """A free-text note may hold line breaks (it stays in a draft's body), no other control."""
+    if problem := fields.note_problem(text):
+        raise UsageError(f"{what}: {problem}")
+
+
+def ascii_domains(domains: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """The company's domains as incoming mail spells them (IDNA, lower case)."""
+    try:
+        return tuple(fields.ascii_domain(d) for d in domains)
+    except AddressError as exc:
+        raise UsageError(f"{what}: {exc}") from None
+
+
+def check_text(data: InterviewIn, names: Mapping[str, str]) -> None:
+    """Refuse a control character where it would break a header, naming the field."""
+    for key in _ONE_LINE:
+        if problem := fields.line_problem(getattr(data, key)):
+            raise UsageError(f"{names[key]}: {problem}")
+    for key in _NOTES:
+        check_note(getattr(data, key), names[key])
+    ascii_domains(data.domains, names["domains"])
+    for person, role, _ in data.people():
+        check_person(person, ROLE_FLAG[role])
+
+
+def check_person(person: PersonIn, flag: str) -> None:
+    """Name and address as they will reach a header; an invitation's people come this way."""
+    if problem := fields.line_problem(person.name):
+        raise UsageError(f"{flag}: the name {problem}")
+    try:
+        fields.parse_one(person.email, flag=flag)
+    except AddressError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
+    check_note(person.discussed, "discussed")
 
 
 def parse_when(text: str, tz: ZoneInfo, what: str = "--at") -> datetime:
@@ -87,12 +158,17 @@ def parse_day(text: str, what: str) -> date:
 
 
 def _person_from(t: TableReader) -> PersonIn:
-    email = t.text("email")
+    email, name = t.text("email"), t.text("name", "")
+    if problem := fields.line_problem(name):
+        raise t.fail("name", problem)
     try:
-        person = parse_person(f"{t.text('name', '')} <{email}>", t.path)
-    except UsageError:
-        raise t.fail("email", f"{email!r} is not an email address") from None
-    return PersonIn(person.name, person.email, t.text("discussed", ""))
+        person = parse_person(email, t.path)
+    except UsageError as exc:
+        raise t.fail("email", str(exc).removeprefix(f"{t.path}: ")) from None
+    discussed = t.text("discussed", "")
+    if problem := fields.note_problem(discussed):
+        raise t.fail("discussed", problem)
+    return PersonIn(name.strip() or person.name, person.email, discussed)
 
 
 def _person_table(r: TableReader, name: str) -> tuple[PersonIn | None, TableReader | None]:
@@ -156,6 +232,10 @@ def load_file(path: Path, tz: ZoneInfo) -> tuple[InterviewIn, bool]:
         recruiter=recruiter,
         agency=agency,
     )
+    try:
+        check_text(interview, FILE_KEY_OF)
+    except UsageError as exc:
+        raise IntakeError(path, "", str(exc)) from None
     return interview, agency
 
 
@@ -201,6 +281,7 @@ def refuse_flags_with_file(file: str, options: Mapping[str, object]) -> None:
 
 
 def validate(data: InterviewIn) -> None:
+    check_text(data, FLAG_OF)
     if not data.company.strip():
         raise UsageError("--company must not be empty")
     if not data.role.strip():
@@ -224,6 +305,7 @@ def record(
 ) -> tuple[int, int]:
     """Store one interview (a new application, or a later round of one); returns ids."""
     validate(data)
+    data = replace(data, domains=ascii_domains(data.domains, FLAG_OF["domains"]))
     with store.transaction():
         if application_id is None:
             app_id = store.add_application(data.company, data.role, now, data.domains)

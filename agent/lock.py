@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from .errors import AlreadyRunningError
+from .errors import AlreadyRunningError, DatabaseError
 
 
 class InstanceLock:
@@ -18,6 +18,15 @@ class InstanceLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
+        try:
+            self._acquire()
+        except OSError as exc:
+            raise DatabaseError(
+                f"cannot write the lock file {self.path} ({exc.strerror}); check that its "
+                "directory exists and is writable and the disk is not full"
+            ) from None
+
+    def _acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -29,8 +38,12 @@ class InstanceLock:
             raise AlreadyRunningError(
                 f"another followup is already running on {self.path.with_suffix('')}{who}"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            os.close(fd)  # a full disk: the lock is not ours after all
+            raise
         self._fd = fd
 
     def release(self) -> None:

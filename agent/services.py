@@ -238,6 +238,7 @@ class Services:
 
     def edit(self, req: EditRequest, now: datetime) -> Edited:
         """Correct what `add` recorded; drafts not yet written use the new text."""
+        _check_edit(req)
         app = self.store.load(req.application_id)
         iv = app.latest_interview
         if req.round is not None:
@@ -362,11 +363,22 @@ class Services:
         return Cycle(rep, recipients)
 
 
+def _check_edit(req: EditRequest) -> None:
+    """The notes `edit` changes obey the same door rules as `add`'s."""
+    notes = (("--learned", req.learned), ("--highlight", req.highlight), ("--note", req.note))
+    for flag, text in notes:
+        if text is not None:
+            intake.check_note(text, flag)
+    for _, text in req.discussed:
+        intake.check_note(text, "--discussed")
+
+
 def _discussed_by_contact(app: Application, pairs: Sequence[tuple[str, str]]) -> dict[int, str]:
     """(address, text) pairs → contact id → text; every address must be a contact's."""
     out: dict[int, str] = {}
     for addr, text in pairs:
-        match = [c for c in app.contacts if c.email.lower() == addr.strip().lower()]
+        wanted = intake.as_stored(addr).lower()
+        match = [c for c in app.contacts if c.email.lower() == wanted]
         if not match:
             addresses = ", ".join(sorted({c.email for c in app.contacts}))
             raise UsageError(f"--discussed {addr!r}: expected ADDRESS=TEXT with one of {addresses}")

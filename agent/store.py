@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
-from .errors import NotFoundError, StateError
+from .errors import DatabaseError, NotFoundError, StateError
 from .mailstate import MailState
 from .models import (
     Application,
@@ -45,6 +45,49 @@ log = logging.getLogger(__name__)
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Store", "parse_ts", "ts"]
 
 
+_DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+_UNWRITABLE = ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_PERM")
+
+
+def unwritable(path: Path, why: str) -> DatabaseError:
+    return DatabaseError(
+        f"cannot write the database {path} ({why}); check that its directory exists and "
+        "is writable, or set storage.database to another path"
+    )
+
+
+def database_error(path: Path, exc: sqlite3.Error) -> DatabaseError:
+    """SQLite's failure as one line that says what happened and what to do next."""
+    name = exc.sqlite_errorname
+    if name.startswith(_DAMAGED):
+        return damaged(path, str(exc))
+    if name.startswith("SQLITE_FULL"):
+        return DatabaseError(
+            f"the disk holding the database {path} is full ({exc}); nothing was recorded: "
+            "free some space and run the command again"
+        )
+    if name.startswith(_UNWRITABLE):
+        return unwritable(path, str(exc))
+    return DatabaseError(f"the database {path} failed: {exc} ({name or 'sqlite'})")
+
+
+def damaged(path: Path, why: str) -> DatabaseError:
+    return DatabaseError(
+        f"the database {path} is damaged ({why}): stop followup, move the file aside and "
+        f"restore a backup, or salvage what is left with `sqlite3 {path} .recover | "
+        "sqlite3 recovered.sqlite3`"
+    )
+
+
+def _check_pages(conn: sqlite3.Connection, path: Path) -> None:
+    # quick_check reads every page once (milliseconds for our few hundred KB):
+    # a damaged page must not pass for "nothing due".
+    rows = conn.execute("PRAGMA quick_check(1)").fetchall()
+    if [r[0] for r in rows] != ["ok"]:
+        found = " ".join(str(rows[0][0]).split()) if rows else "quick_check gave no answer"
+        raise damaged(path, found)
+
+
 class Store(MailState):
     """One connection; use `transaction()` around every multi-statement change."""
 
@@ -61,13 +104,17 @@ class Store(MailState):
                 # Create it private before SQLite writes anything into it.
                 fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)
+        except OSError as exc:
+            raise unwritable(path, exc.strerror or str(exc)) from None
+        try:
             conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA synchronous=FULL")
-        except (OSError, sqlite3.Error) as exc:
-            raise StateError(f"cannot open the database {path}: {exc}") from exc
+            _check_pages(conn, path)
+        except sqlite3.Error as exc:
+            raise database_error(path, exc) from None
         store = cls(conn, path)
         store.migrate()
         for suffix in ("", "-wal", "-shm"):
@@ -86,14 +133,27 @@ class Store(MailState):
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StateError(f"database is busy or locked: {exc}") from exc
+            if exc.sqlite_errorname.startswith("SQLITE_BUSY"):
+                raise StateError(f"database is busy or locked: {exc}") from exc
+            raise database_error(self.path, exc) from None
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+        except BaseException as exc:
+            self._rollback()
+            if isinstance(exc, sqlite3.Error):
+                raise database_error(self.path, exc) from None
             raise
         else:
-            self.conn.execute("COMMIT")
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise database_error(self.path, exc) from None
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back on its own (SQLITE_FULL does).
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
     def migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
