@@ -10,6 +10,7 @@ FollowupError
 │   └── MailboxFatalError       retrying will not help
 │       ├── AuthError           login refused (exit 3)
 │       └── FolderError         a needed folder is missing
+│           └── FolderSetupError    ...and the config or the account must change (exit 2)
 ├── TemplateError          a draft could not be rendered
 ├── LintBlockedError            a draft failed lint with lint = "block"
 ├── StateError             the database is unusable or inconsistent
@@ -70,6 +71,12 @@ class AuthError(MailboxFatalError):
 
 class FolderError(MailboxFatalError):
     pass
+
+
+class FolderSetupError(FolderError):
+    """A role's folder is missing or a configured name matches none: the user must act."""
+
+    exit_code = 2
 
 
 class TemplateError(FollowupError):

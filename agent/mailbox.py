@@ -42,6 +42,14 @@ HEADER_FIELDS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
+class FolderInfo:
+    """One folder as the server lists it: name (Unicode) and LIST attributes."""
+
+    name: str
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Folders:
     """Folder names on this account, and how each was found."""
 
@@ -53,6 +61,13 @@ class Folders:
     # role -> "special-use" | "name" | "config"
     found_by: dict[str, str] = field(default_factory=dict)
     delimiter: str = "/"
+    # The personal namespace prefix ("INBOX." on Courier-style servers), "" if none.
+    prefix: str = ""
+    # Every folder listed, for `check` to show when a role is missing.
+    existing: tuple[FolderInfo, ...] = ()
+    # Folders recognised and never synced (Gmail's All Mail, Important, Starred):
+    # name -> why.
+    ignored: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
