@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import imapclient
 
@@ -47,6 +48,39 @@ class Layout:
         return (self.inbox, self.drafts, self.sent, self.trash, self.archive)
 
 
+class CompatServer(Protocol):
+    """What the suite needs from any of the servers (Dovecot-based or not)."""
+
+    name: str
+    version: str
+    host: str
+    security: str
+    idle: bool
+    layout: Layout
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def ca_file(self) -> Path | None: ...
+
+    def start(self) -> None: ...
+
+    def cleanup(self) -> None: ...
+
+    def add_user(self, name: str, password: str) -> MailUser: ...
+
+    def client(self, user: MailUser) -> imapclient.IMAPClient: ...
+
+    def deliver(self, user: MailUser, mailbox: str, raw: bytes, *flags: str) -> None: ...
+
+    def add_flags(self, user: MailUser, mailbox: str, uid: int, *flags: str) -> None: ...
+
+    def expunge(self, user: MailUser, mailbox: str, uid: int) -> None: ...
+
+    def messages(self, user: MailUser, mailbox: str) -> list[StoredMessage]: ...
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -54,7 +88,9 @@ def free_port() -> int:
         return port
 
 
-def wait_listening(port: int, proc: subprocess.Popen[bytes] | None, log: Path, timeout: float = 15) -> None:
+def wait_listening(
+    port: int, proc: subprocess.Popen[bytes] | None, log: Path, timeout: float = 15
+) -> None:
     """Until `port` accepts connections; ServerError with the log if the process died."""
     deadline = time.monotonic() + timeout
     while True:
@@ -80,7 +116,9 @@ def tail(path: Path, lines: int = 20) -> str:
 def run(cmd: Sequence[str], **kw: object) -> bytes:
     proc = subprocess.run(list(cmd), capture_output=True, timeout=60, check=False, **kw)  # type: ignore[call-overload]
     if proc.returncode != 0:
-        raise ServerError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode(errors='replace')}")
+        raise ServerError(
+            f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode(errors='replace')}"
+        )
     out: bytes = proc.stdout
     return out
 

@@ -74,7 +74,7 @@ class Courier(ImapServer):
             "THREAD=REFERENCES SORT QUOTA IDLE AUTH=PLAIN",
             "IMAP_KEYWORDS": "1",
             "IMAP_IDLE_TIMEOUT": "60",
-            "IMAP_ENHANCEDIDLE": "0",
+            "IMAP_ENHANCEDIDLE": "1",
             "IMAP_TRASHFOLDERNAME": "Trash",
             "IMAP_EMPTYTRASH": "",
             "IMAP_MOVE_EXPUNGE_TO_TRASH": "0",
@@ -127,7 +127,7 @@ exec {shlex.join(tcpd)}
         with self.log.open("ab") as out:
             self._proc = subprocess.Popen(
                 ["unshare", "--mount", "--propagation", "private", "--pid", "--fork",
-                 "sh", str(self.root / "start.sh")],
+                 "--kill-child", "sh", str(self.root / "start.sh")],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip

@@ -10,7 +10,15 @@ from pathlib import Path
 from pysasl.hashing import BuiltinHash
 
 from tests.dovecot import MailUser
-from tests.servers.base import ImapServer, Layout, ServerError, free_port, make_cert, stop_process, wait_listening
+from tests.servers.base import (
+    ImapServer,
+    Layout,
+    ServerError,
+    free_port,
+    make_cert,
+    stop_process,
+    wait_listening,
+)
 
 
 def pymap_binary() -> str | None:
