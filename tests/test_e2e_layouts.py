@@ -1,0 +1,107 @@
+"""Accounts whose folders are not all there, and servers that refuse a plain login.
+
+On pymap (which has no SPECIAL-USE and creates no folder for a new user) and
+Cyrus's plain port (LOGINDISABLED), through the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import pytest
+
+from tests.dovecot import MailUser
+from tests.servers.base import CompatServer
+from tests.servers.fixtures import ServerPool
+from tests.servers.pymapd import Pymap
+from tests.test_e2e_servers import Session, add, init, reply, steps
+from tests.support import parse
+
+pytestmark = pytest.mark.compat
+
+
+@pytest.fixture
+def pymap_server(server_pool: ServerPool) -> CompatServer:
+    return server_pool.get("pymap")
+
+
+def pymap_user(server: CompatServer, folders: tuple[str, ...]) -> MailUser:
+    assert isinstance(server, Pymap)
+    user = server.add_user(f"p{secrets.token_hex(4)}", secrets.token_hex(8), folders=False)
+    server.create_folders(user, folders)
+    return user
+
+
+@pytest.fixture
+def session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> object:
+    def make(server: CompatServer, user: MailUser) -> Session:
+        s = Session(server, user, tmp_path, capsys, monkeypatch)
+        init(s, tmp_path)
+        return s
+
+    return make
+
+
+@pytest.mark.parametrize(
+    ("folders", "missing"),
+    [((), "Drafts"), (("Drafts",), "Sent")],
+    ids=["brand-new", "no-sent"],
+)
+def test_check_on_an_account_without_drafts_or_sent_says_what_to_create(
+    pymap_server: CompatServer, session: object, folders: tuple[str, ...], missing: str
+) -> None:
+    s = session(pymap_server, pymap_user(pymap_server, folders))  # type: ignore[operator]
+    code, out = s.run("check")
+    assert code == 2, out
+    assert f"no {missing} folder" in out and f'Create one named "{missing}"' in out
+    assert f'{missing.lower()} = "..."' in out and "INBOX" in out  # what exists
+
+
+def test_without_trash_a_withdrawn_draft_is_kept_and_the_user_told(
+    pymap_server: CompatServer, session: object
+) -> None:
+    user = pymap_user(pymap_server, ("Drafts", "Sent"))
+    s = session(pymap_server, user)  # type: ignore[operator]
+    checked = s.ok("check")
+    assert "no Trash folder" in checked and 'trash = "' in checked
+
+    app_id = add(s, "Acme", "Jane Doe <jane@acme.example>")
+    s.ok("run", "--once", now="2026-11-16 10:05")
+    (draft,) = s.folder("Drafts")
+    jane = parse(draft.raw)
+    pymap_server.deliver(user, "INBOX", reply(jane, "Jane Doe <jane@acme.example>", "me"))
+    out = s.ok("run", "--once", now="2026-11-18 10:00")
+    assert "withdrawn to Trash" not in out
+    assert "left in Drafts" in out and "no Trash" in out
+    # Never deleted for good: the draft is still there, and stays.
+    assert [m.uid for m in s.folder("Drafts")] == [draft.uid]
+    app = s.show(app_id)
+    assert app["state"] == "responded"
+    (step,) = [r for r in app["steps"] if r["kind"] == "thank_you"]  # type: ignore[union-attr]
+    assert "no Trash folder" in str(step["note"]) and "left in Drafts" in str(step["note"])
+    assert steps(app) == {"jane@acme.example": "drafted"}
+    s.ok("run", "--once", now="2026-11-18 11:00")
+    assert [m.uid for m in s.folder("Drafts")] == [draft.uid]
+    assert json.loads(s.ok("status", "--json"))  # still readable
+
+
+def test_login_disabled_on_a_plain_port_is_named_with_the_fix(
+    server_pool: ServerPool, session: object
+) -> None:
+    cyrus = server_pool.get("cyrus")
+    user = cyrus.add_user(f"l{secrets.token_hex(4)}", secrets.token_hex(8))
+    s = session(cyrus, user)  # type: ignore[operator]
+    text = s.config.read_text()
+    s.config.write_text(
+        text.replace(f"port = {cyrus.port}", f"port = {cyrus.port_plain}").replace(  # type: ignore[attr-defined]
+            'security = "tls"', 'security = "insecure"'
+        )
+    )
+    code, out = s.run("check")
+    assert code == 4, out
+    assert "LOGINDISABLED" in out and "only accepts a login over TLS" in out
+    assert 'security = "starttls"' in out and user.password not in out
