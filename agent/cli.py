@@ -18,6 +18,7 @@ from . import __version__, agenda, config, credentials, effects, health, intake,
 from .configfile import AccountAnswers, render_config
 from .engine import Engine
 from .errors import ConfigError, FollowupError, UsageError
+from .folders import folder_notes
 from .lock import InstanceLock
 from .mailbox import Mailbox, open_mailbox
 from .models import Application, AppState, Step, StepState
@@ -196,6 +197,8 @@ def cmd_check(ctx: Context) -> int:
         name = getattr(folders, role)
         how = folders.found_by.get(role, "")
         print(f"  {role:8} {name or '— (none)'}" + (f"  (by {how})" if name else ""))
+    for line in folder_notes(folders):
+        print(line)
     if acct.is_maildir:
         print("  drafts are written to Drafts/cur flagged D (draft) and S (seen); your files")
         print("  are only read, never renamed or re-flagged; new mail is noticed within a second")
@@ -563,7 +566,8 @@ def cmd_stop(ctx: Context) -> int:
     drafted = [s for s in app.steps if s.state is StepState.DRAFTED]
     if drafted:
         print(
-            f"  its {len(drafted)} unsent draft(s) go to Trash at the next cycle (edited ones stay)"
+            f"  its {len(drafted)} unsent draft(s) go to Trash at the next cycle (edited ones "
+            "stay; with no Trash folder they stay in Drafts, and `show` says so)"
         )
     return 0
 

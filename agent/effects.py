@@ -159,7 +159,11 @@ def withdraw_answered(
     drafts_uidvalidity: int | None,
     now: datetime,
 ) -> list[Step]:
-    """Move our unsent, unedited drafts of answered or stopped applications to Trash."""
+    """Move our unsent, unedited drafts of answered or stopped applications to Trash.
+
+    With no Trash folder they stay in Drafts, noted on the step and logged:
+    the other way to withdraw one deletes it for good.
+    """
     # A stopped sequence is as over as an answered one: a draft left behind
     # could still be sent by mistake.
     why = {i: "they replied" for i in store.application_ids([AppState.RESPONDED])}
@@ -177,6 +181,16 @@ def withdraw_answered(
             with store.transaction():
                 store.set_step_note(step.id, f"{reason}; draft left in Drafts (UID unknown)")
                 _mark_edited(store, step, watch, now)
+            continue
+        if trash is None:
+            # Withdrawing means moving to Trash; with none, the only other way
+            # deletes for good. The draft stays, and the note says so.
+            note = f"{reason}; no Trash folder, so the draft was left in Drafts: delete it yourself"
+            log.warning("step %s: %s", step.key, note)
+            with store.transaction():
+                store.set_step_note(step.id, note)
+                _mark_edited(store, step, watch, now)
+                store.add_event(step.application_id, "kept", f"draft {step.key}: {note}", now)
             continue
         validity = watch.uidvalidity if watch is not None else drafts_uidvalidity
         try:

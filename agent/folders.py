@@ -175,6 +175,46 @@ def _ignored(entries: Sequence[_Entry], prefix: str, delimiter: str | None) -> d
     return out
 
 
+def _configured(
+    overrides: dict[str, str],
+    entries: Sequence[_Entry],
+    prefix: str,
+    delimiter: str | None,
+    existing: Sequence[FolderInfo],
+) -> dict[str, str]:
+    unknown = set(overrides) - set(ROLES)
+    if unknown:
+        raise FolderSetupError(
+            f"unknown folder role(s) in config: {', '.join(sorted(unknown))} "
+            f"(known: {', '.join(ROLES)})"
+        )
+    chosen: dict[str, str] = {}
+    for role, wanted in overrides.items():
+        actual = wanted if role == "inbox" and wanted.upper() == "INBOX" else None
+        actual = actual or _lookup(wanted, entries, prefix, delimiter)
+        if actual is None:
+            raise FolderSetupError(
+                f"folder {wanted!r} set for {role} in the config does not exist in the "
+                f"mailbox. Folders on this account:\n{describe(existing)}"
+            )
+        chosen[role] = actual
+    return chosen
+
+
+def _discovered(
+    role: str, candidates: Sequence[_Entry], prefix: str, delimiter: str | None
+) -> tuple[str, str] | None:
+    """(name, how) for a role from its SPECIAL-USE flag, else from its usual names."""
+    flagged = [e for e in candidates if SPECIAL_USE[role] in e.flags]
+    if flagged:
+        # Several folders with one flag happen after client migrations; a
+        # well-known name among them is the likelier one in use.
+        by_name = _by_name(flagged, ROLE_NAMES[role], prefix, delimiter)
+        return by_name or flagged[0].name, "special-use"
+    named = _by_name(candidates, ROLE_NAMES[role], prefix, delimiter)
+    return (named, "name") if named is not None else None
+
+
 def resolve_folders(
     listing: Sequence[ListEntry],
     overrides: dict[str, str] | None,
@@ -185,49 +225,23 @@ def resolve_folders(
 
     `prefix` is the personal namespace (NAMESPACE); inferred from the names when None.
     """
-    overrides = dict(overrides or {})
-    unknown = set(overrides) - set(ROLES)
-    if unknown:
-        raise FolderSetupError(
-            f"unknown folder role(s) in config: {', '.join(sorted(unknown))} "
-            f"(known: {', '.join(ROLES)})"
-        )
     entries, delimiter = _entries(listing)
     if prefix is None:
         prefix = infer_prefix([e.name for e in entries if e.selectable], delimiter)
     existing = tuple(FolderInfo(e.name, e.shown_flags) for e in entries)
 
-    chosen: dict[str, str] = {}
-    found_by: dict[str, str] = {}
-    for role, wanted in overrides.items():
-        actual = wanted if role == "inbox" and wanted.upper() == "INBOX" else None
-        actual = actual or _lookup(wanted, entries, prefix, delimiter)
-        if actual is None:
-            raise FolderSetupError(
-                f"folder {wanted!r} set for {role} in the config does not exist in the "
-                f"mailbox. Folders on this account:\n{describe(existing)}"
-            )
-        chosen[role], found_by[role] = actual, "config"
-
+    chosen = _configured(dict(overrides or {}), entries, prefix, delimiter, existing)
+    found_by = dict.fromkeys(chosen, "config")
     if "inbox" not in chosen:
-        inbox = next((e.name for e in entries if e.name.upper() == "INBOX"), "INBOX")
-        chosen["inbox"], found_by["inbox"] = inbox, "name"
+        chosen["inbox"] = next((e.name for e in entries if e.name.upper() == "INBOX"), "INBOX")
+        found_by["inbox"] = "name"
 
     ignored = _ignored(entries, prefix, delimiter)
     candidates = [e for e in entries if e.name not in ignored and e.selectable]
-    for role, flag in SPECIAL_USE.items():
-        if role in chosen:
-            continue
-        flagged = [e for e in candidates if flag in e.flags]
-        if flagged:
-            # Several folders with one flag happen after client migrations; a
-            # well-known name among them is the likelier one in use.
-            by_name = _by_name(flagged, ROLE_NAMES[role], prefix, delimiter)
-            chosen[role], found_by[role] = by_name or flagged[0].name, "special-use"
-            continue
-        named = _by_name(candidates, ROLE_NAMES[role], prefix, delimiter)
-        if named is not None:
-            chosen[role], found_by[role] = named, "name"
+    for role in SPECIAL_USE:
+        found = None if role in chosen else _discovered(role, candidates, prefix, delimiter)
+        if found is not None:
+            chosen[role], found_by[role] = found
 
     for role in ("drafts", "sent"):
         if role not in chosen:
@@ -245,3 +259,27 @@ def resolve_folders(
         existing=existing,
         ignored=ignored,
     )
+
+
+MAX_LISTED = 40
+
+
+def folder_notes(folders: Folders) -> list[str]:
+    """What `check` adds under the roles: folders skipped, a missing Trash, what exists."""
+    lines: list[str] = []
+    if folders.ignored:
+        skipped = ", ".join(f"{name} ({why})" for name, why in sorted(folders.ignored.items()))
+        lines.append(f"  ignored  {skipped}: never synced")
+    if folders.trash is None:
+        lines += [
+            "  no Trash folder: a draft to withdraw (they replied, or you stopped it) is left",
+            "  in Drafts for you to delete, never deleted for good. To name your Trash:",
+            "    [folders]",
+            f'    trash = "{folders.prefix}Trash"',
+        ]
+    if folders.existing:
+        lines.append(f"  folders on the server (prefix {folders.prefix or 'none'}):")
+        lines += ["  " + line for line in describe(folders.existing[:MAX_LISTED]).splitlines()]
+        if len(folders.existing) > MAX_LISTED:
+            lines.append(f"      ... and {len(folders.existing) - MAX_LISTED} more")
+    return lines

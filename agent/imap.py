@@ -264,6 +264,13 @@ class ImapMailbox:
             raise ConnectError(f"cannot connect to {self._where}: {self._describe(exc)}") from exc
 
     def _login(self, client: imapclient.IMAPClient) -> None:
+        if self.security == "insecure" and client.has_capability("LOGINDISABLED"):
+            # Cyrus's and pymap's plain ports: a login would be refused whatever the password.
+            raise ConnectError(
+                f"{self._where} advertises LOGINDISABLED: this server only accepts a login "
+                'over TLS: use security = "starttls" on this port, or security = "tls" '
+                "with port 993"
+            )
         try:
             if (self.username + self._password).isascii():
                 client.login(self.username, self._password)

@@ -16,8 +16,8 @@ from tests.dovecot import MailUser
 from tests.servers.base import CompatServer
 from tests.servers.fixtures import ServerPool
 from tests.servers.pymapd import Pymap
-from tests.test_e2e_servers import Session, add, init, reply, steps
 from tests.support import parse
+from tests.test_e2e_servers import Session, add, init, reply, steps
 
 pytestmark = pytest.mark.compat
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from imapclient import imap_utf7
 
 from agent.errors import FolderSetupError
-from agent.folders import decode_mutf7, infer_prefix, resolve_folders
+from agent.folders import decode_mutf7, folder_notes, infer_prefix, resolve_folders
 
 HAS = (b"\\HasNoChildren",)
 Listing = list[tuple[tuple[bytes, ...], bytes, str]]
@@ -181,3 +181,19 @@ def test_any_configured_unicode_name_is_found(name: str) -> None:
     listing = [*flat(".", "INBOX", "INBOX.Sent"), (HAS, b".", f"INBOX.{name}")]
     f = resolve_folders(listing, {"drafts": name})
     assert f.drafts == f"INBOX.{name}"
+
+
+@pytest.mark.parametrize(
+    ("listing", "present", "absent"),
+    [
+        (GMAIL, ["ignored  [Gmail]/All Mail (all mail)", "[Gmail]/Drafts  \\HasNoChildren"],
+         ["no Trash folder"]),
+        (flat(".", "INBOX", "INBOX.Entwürfe", "INBOX.Gesendet"),
+         ["no Trash folder", 'trash = "INBOX.Trash"', "prefix INBOX."], ["ignored"]),
+    ],
+    ids=["gmail", "isp-without-trash"],
+)  # fmt: skip
+def test_folder_notes_for_check(listing: Listing, present: list[str], absent: list[str]) -> None:
+    text = "\n".join(folder_notes(resolve_folders(listing, None)))
+    assert all(p in text for p in present), text
+    assert not any(a in text for a in absent), text
