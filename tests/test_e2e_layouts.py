@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from pathlib import Path
 
 import pytest
 
+from tests.daemonproc import DaemonProc, wait_for
 from tests.dovecot import MailUser
 from tests.servers.base import CompatServer
 from tests.servers.fixtures import ServerPool
+from tests.servers.layouts import IspDovecot
 from tests.servers.pymapd import Pymap
 from tests.support import parse
 from tests.test_e2e_servers import Session, add, init, reply, steps
@@ -105,3 +108,20 @@ def test_login_disabled_on_a_plain_port_is_named_with_the_fix(
     assert code == 4, out
     assert "LOGINDISABLED" in out and "only accepts a login over TLS" in out
     assert 'security = "starttls"' in out and user.password not in out
+
+
+def test_without_idle_the_daemon_keeps_one_connection(
+    server_pool: ServerPool, session: object, tmp_path: Path
+) -> None:
+    isp = server_pool.get("dovecot-isp")
+    assert isinstance(isp, IspDovecot) and not isp.idle
+    user = isp.add_user(f"i{secrets.token_hex(4)}", secrets.token_hex(8))
+    s = session(isp, user)  # type: ignore[operator]
+    assert "connections the daemon keeps open: 1" in s.ok("check")
+    with DaemonProc(s.config, tmp_path / "d.log", now="2026-11-19 10:00") as d:
+        wait_for(lambda: s.health()["connected"], timeout=20)
+        d.wait_log("polling every")
+        time.sleep(0.5)
+        assert isp.connections(user) == 1
+        assert s.health()["idle"] is False
+        assert d.stop() == 0

@@ -45,6 +45,11 @@ class DovecotLayout(Dovecot):
             f"{prefix}{boxes}}}\n"
         )
 
+    def connections(self, user: MailUser) -> int:
+        """How many IMAP connections `user` has open now (doveadm who)."""
+        out = self._doveadm("who", "-1", user.name).decode()
+        return sum(1 for line in out.splitlines() if line.split()[:1] == [user.name])
+
     def deliver(self, user: MailUser | str, mailbox: str, raw: bytes, *flags: str) -> None:
         super().deliver(user, mailbox, raw)
         if flags and isinstance(user, MailUser):
