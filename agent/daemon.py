@@ -397,7 +397,7 @@ class Daemon:
                     log.info(
                         "server has no IDLE: polling every %g min", self.cfg.daemon.poll_minutes
                     )
-                    return
+                    break  # and close it: providers count every open connection
                 if not self.idle_up:
                     self.idle_up = True
                     if backoff.ok():
