@@ -125,3 +125,16 @@ def test_without_idle_the_daemon_keeps_one_connection(
         assert isp.connections(user) == 1
         assert s.health()["idle"] is False
         assert d.stop() == 0
+
+
+def test_courier_uidvalidity_churn_on_an_empty_inbox_is_quiet(
+    server_pool: ServerPool, session: object
+) -> None:
+    # Courier writes no UID database for a folder only ever EXAMINEd while
+    # empty, so each session sees a new UIDVALIDITY there: nothing to resync.
+    courier = server_pool.get("courier")
+    user = courier.add_user(f"u{secrets.token_hex(4)}", secrets.token_hex(8))
+    s = session(courier, user)  # type: ignore[operator]
+    add(s, "Acme", "Jane Doe <jane@acme.example>")
+    outs = [s.ok("run", "--once", now=f"2026-11-16 09:1{i}") for i in range(3)]
+    assert not any("UIDVALIDITY" in out for out in outs), outs
