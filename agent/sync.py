@@ -185,7 +185,12 @@ class Syncer:
         resync = prev is not None and not same_validity
         if resync:
             assert prev is not None
-            log.warning(
+            # Courier hands out a new UIDVALIDITY for every session to a folder no
+            # client has SELECTed read-write, with the same messages under the same
+            # UIDs: resynced (nothing repeats), but not worth a warning each cycle.
+            same = status.messages == prev.messages and status.uidnext == prev.last_uid + 1
+            empty = prev.last_uid == 0 and not prev.messages
+            (log.info if same or empty else log.warning)(
                 "%s: UIDVALIDITY changed (%s → %s); resyncing it, no action will repeat",
                 name,
                 prev.uidvalidity,

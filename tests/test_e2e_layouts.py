@@ -16,6 +16,7 @@ import pytest
 from tests.daemonproc import DaemonProc, wait_for
 from tests.dovecot import MailUser
 from tests.servers.base import CompatServer
+from tests.servers.courier import Courier
 from tests.servers.fixtures import ServerPool
 from tests.servers.layouts import IspDovecot
 from tests.servers.pymapd import Pymap
@@ -127,14 +128,17 @@ def test_without_idle_the_daemon_keeps_one_connection(
         assert d.stop() == 0
 
 
-def test_courier_uidvalidity_churn_on_an_empty_inbox_is_quiet(
-    server_pool: ServerPool, session: object
-) -> None:
-    # Courier writes no UID database for a folder only ever EXAMINEd while
-    # empty, so each session sees a new UIDVALIDITY there: nothing to resync.
+def test_courier_uidvalidity_churn_is_quiet(server_pool: ServerPool, session: object) -> None:
+    # Courier writes no UID database for a folder only ever EXAMINEd, so each
+    # session sees a new UIDVALIDITY there, with the same messages and UIDs.
     courier = server_pool.get("courier")
+    assert isinstance(courier, Courier)
     user = courier.add_user(f"u{secrets.token_hex(4)}", secrets.token_hex(8))
     s = session(courier, user)  # type: ignore[operator]
     add(s, "Acme", "Jane Doe <jane@acme.example>")
-    outs = [s.ok("run", "--once", now=f"2026-11-16 09:1{i}") for i in range(3)]
+    outs = [s.ok("run", "--once", now="2026-11-16 09:10")]
+    courier.drop(
+        user, b"From: a@b.example\r\nSubject: hi\r\nMessage-ID: <d1@b.example>\r\n\r\nhi\r\n"
+    )
+    outs += [s.ok("run", "--once", now=f"2026-11-16 09:1{i}") for i in range(1, 4)]
     assert not any("UIDVALIDITY" in out for out in outs), outs

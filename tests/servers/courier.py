@@ -11,9 +11,11 @@ process ends, the kernel ends every process in it. Folders live under the
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from tests.dovecot import MailUser
@@ -136,6 +138,13 @@ exec {shlex.join(tcpd)}
     def cleanup(self) -> None:
         stop_process(self._proc)
         self._proc = None
+
+    def drop(self, user: MailUser, raw: bytes) -> None:
+        """Deliver as an MTA does: a file in Maildir/new, no IMAP session involved."""
+        new = self.root / "mail" / user.name / "Maildir" / "new"
+        path = new / f"{time.time_ns()}.M{secrets.token_hex(4)}.followup-test"
+        path.write_bytes(raw)
+        os.chown(path, MAIL_UID, MAIL_GID)
 
     def add_user(self, name: str, password: str) -> MailUser:
         home = self.root / "mail" / name
