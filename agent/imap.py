@@ -679,6 +679,11 @@ class ImapMailbox:
         except (OSError, imaplib.IMAP4.error) as exc:
             # The connection state is unknown mid-IDLE: start over.
             self._drop()
+            if changed:
+                # The change was seen; what broke came after (pymap's responses to
+                # DONE can trip imaplib's parser). Report it; the next call reconnects.
+                log.info("IDLE on %s ended badly after a change: %s", folder, exc)
+                return True
             raise MailboxTransientError(
                 f"IDLE on {folder} at {self._where} failed: {self._describe(exc)}"
             ) from exc
