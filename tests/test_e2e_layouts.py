@@ -19,7 +19,7 @@ from tests.servers.base import CompatServer
 from tests.servers.courier import Courier
 from tests.servers.fixtures import ServerPool
 from tests.servers.layouts import IspDovecot
-from tests.servers.pymapd import Pymap
+from tests.servers.pymapd import Pymap, pymap_binary
 from tests.support import parse
 from tests.test_e2e_servers import Session, add, init, reply, steps
 
@@ -142,3 +142,22 @@ def test_courier_uidvalidity_churn_is_quiet(server_pool: ServerPool, session: ob
     )
     outs += [s.ok("run", "--once", now=f"2026-11-16 09:1{i}") for i in range(1, 4)]
     assert not any("UIDVALIDITY" in out for out in outs), outs
+
+
+def test_starttls_asked_of_a_server_without_it_is_named_with_the_fix(
+    tmp_path: Path, session: object
+) -> None:
+    if pymap_binary() is None:
+        pytest.skip("pymap not installed")
+    plain = Pymap(tmp_path / "plain", tls=False)
+    plain.start()
+    try:
+        user = plain.add_user(f"s{secrets.token_hex(4)}", secrets.token_hex(8))
+        s = session(plain, user)  # type: ignore[operator]
+        text = s.config.read_text()
+        s.config.write_text(text.replace('security = "insecure"', 'security = "starttls"'))
+        code, out = s.run("check")
+        assert code == 4, out
+        assert "does not offer STARTTLS" in out and "security = tls" in out
+    finally:
+        plain.cleanup()

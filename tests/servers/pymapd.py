@@ -33,8 +33,12 @@ class Pymap(ImapServer):
     security = "starttls"
     layout = Layout(drafts="Drafts", sent="Sent", trash="Trash", archive=None)
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, tls: bool = True) -> None:
         super().__init__(root)
+        # Without TLS: a plain server offering no STARTTLS, for the agent to refuse.
+        self.tls = tls
+        if not tls:
+            self.security = "insecure"
         self._proc: subprocess.Popen[bytes] | None = None
         from importlib.metadata import version
 
@@ -61,8 +65,9 @@ class Pymap(ImapServer):
         self.port = free_port()
         with self.log.open("ab") as out:
             self._proc = subprocess.Popen(
-                [binary, "--host", "127.0.0.1", "--port", str(self.port), "--cert", str(cert),
-                 "--key", str(key), "--no-service", "admin", "maildir", str(self.base)],
+                [binary, "--host", "127.0.0.1", "--port", str(self.port),
+                 *(["--cert", str(cert), "--key", str(key)] if self.tls else ["--no-tls"]),
+                 "--no-service", "admin", "maildir", str(self.base)],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
