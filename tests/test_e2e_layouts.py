@@ -17,6 +17,7 @@ from tests.daemonproc import DaemonProc, wait_for
 from tests.dovecot import MailUser
 from tests.servers.base import CompatServer
 from tests.servers.courier import Courier
+from tests.servers.cyrus import Cyrus
 from tests.servers.fixtures import ServerPool
 from tests.servers.layouts import IspDovecot
 from tests.servers.pymapd import Pymap, pymap_binary
@@ -161,3 +162,27 @@ def test_starttls_asked_of_a_server_without_it_is_named_with_the_fix(
         assert "does not offer STARTTLS" in out and "security = tls" in out
     finally:
         plain.cleanup()
+
+
+def test_a_full_mailbox_does_not_end_the_daemon(
+    server_pool: ServerPool, session: object, tmp_path: Path
+) -> None:
+    # Cyrus answers NO [OVERQUOTA] to the very first APPEND: the daemon must
+    # retry with backoff and say so in health, not exit.
+    cyrus = server_pool.get("cyrus")
+    assert isinstance(cyrus, Cyrus)
+    user = cyrus.add_user(f"q{secrets.token_hex(4)}", secrets.token_hex(8))
+    cyrus.set_quota(user, 0)
+    s = session(cyrus, user)  # type: ignore[operator]
+    add(s, "Acme", "Jane Doe <jane@acme.example>", day="2026-11-19")
+    with DaemonProc(s.config, tmp_path / "d.log", now="2026-11-19 10:00") as d:
+        wait_for(lambda: s.health()["last_error"], timeout=20)
+        time.sleep(1.0)
+        assert d.proc.poll() is None, d.log_text()
+        h = s.health()
+        assert h["running"] is True and not h["crashed"]
+        assert "quota" in str(h["last_error"]).lower()
+        assert d.stop() == 0
+    assert s.folder("Drafts") == []
+    app = s.show(1)
+    assert {str(r["state"]) for r in app["steps"]} <= {"planned", "due"}  # type: ignore[union-attr]

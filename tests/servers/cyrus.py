@@ -13,6 +13,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from imapclient.imapclient import Quota
+
 from tests.dovecot import MailUser
 from tests.servers.base import (
     ImapServer,
@@ -28,6 +30,7 @@ from tests.servers.base import (
 
 SERVERS = Path(os.environ.get("FOLLOWUP_SERVERS", "/var/cache/followup-servers"))
 REALM = "followup-test"
+ADMIN = MailUser("cyrusadmin", "admin-secret")
 
 
 def cyrus_available() -> bool:
@@ -125,6 +128,7 @@ DAEMON {{
             )  # fmt: skip
         wait_listening(self.port, self._proc, self.log)
         wait_listening(self.port_plain, self._proc, self.log)
+        self._sasl(ADMIN)
 
     def _own(self, path: Path) -> None:
         cyrus = pwd.getpwnam("cyrus")
@@ -136,12 +140,25 @@ DAEMON {{
         stop_process(self._proc)
         self._proc = None
 
-    def add_user(self, name: str, password: str) -> MailUser:
+    def _sasl(self, user: MailUser) -> None:
         run(
-            ["saslpasswd2", "-p", "-c", "-f", str(self.sasldb), "-u", REALM, name],
-            input=password.encode(),
+            ["saslpasswd2", "-p", "-c", "-f", str(self.sasldb), "-u", REALM, user.name],
+            input=user.password.encode(),
         )
+
+    def set_quota(self, user: MailUser, kib: int | None) -> None:
+        """Limit the user's storage (None: no limit), as the admin does with SETQUOTA."""
+        admin = self.client(ADMIN)
+        try:
+            admin.set_quota(
+                [Quota(f"user/{user.name}", "STORAGE", 0, kib if kib is not None else -1)]
+            )
+        finally:
+            admin.logout()
+
+    def add_user(self, name: str, password: str) -> MailUser:
         user = MailUser(name, password)
+        self._sasl(user)
         # The first login creates INBOX and the flagged folders.
         self.client(user).logout()
         return user
