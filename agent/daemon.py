@@ -46,7 +46,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from . import config, faults, health
 from .config import Config
 from .engine import Engine
-from .errors import ConfigError, FollowupError, MailboxFatalError, MailboxTransientError
+from .errors import (
+    AuthError,
+    ConfigError,
+    FolderError,
+    FollowupError,
+    MailboxFatalError,
+    MailboxTransientError,
+)
 from .mailbox import Mailbox
 from .store import Store
 
@@ -357,9 +364,11 @@ class Daemon:
             self.mailbox.close()
         wait, first = self.backoff.fail()
         if isinstance(exc, MailboxFatalError):
-            if not self.ever_ok:
-                # Wrong password, missing Drafts...: tell the user now, not in a log.
+            if not self.ever_ok and isinstance(exc, (AuthError, FolderError)):
+                # Wrong password, missing Drafts: only the user can fix those, so
+                # say it now, not in a log. Any other answer is retried.
                 log.error("%s", exc)
+                self._record_failure(now, exc)
                 self.exit_code = exc.exit_code
                 self.stop.set()
                 return
@@ -368,11 +377,14 @@ class Daemon:
             log.warning("cycle failed, retrying with backoff (logged once until it works): %s", exc)
         else:
             log.debug("cycle failed again, next try in %.0f s: %s", wait, exc)
+        self._record_failure(now, exc)
+        self._at(self.now() + timedelta(seconds=wait), "retry")
+
+    def _record_failure(self, now: datetime, exc: BaseException) -> None:
         try:
             health.cycle_failed(self.store, now, str(exc))
         except FollowupError as err:
             log.warning("cannot record the failure: %s", err)
-        self._at(self.now() + timedelta(seconds=wait), "retry")
 
     # -- IDLE watcher -------------------------------------------------------
 

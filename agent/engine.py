@@ -16,7 +16,7 @@ import jinja2
 
 from . import compose, faults, lint, policy
 from .config import Config
-from .errors import LintBlockedError, StateError, TemplateError
+from .errors import LintBlockedError, MailboxFatalError, StateError, TemplateError
 from .mailbox import Folders, Mailbox
 from .models import Application, AppState, Person, Step, StepState
 from .planner import Planner
@@ -168,7 +168,15 @@ class Engine:
                 return
         faults.hit("claimed")
         raw = draft.to_message(now).as_bytes()
-        uid = self.mailbox.append_draft(self.folders.drafts, raw, now)
+        try:
+            uid = self.mailbox.append_draft(self.folders.drafts, raw, now)
+        except MailboxFatalError as exc:
+            # The server answered NO (over quota, read-only...): nothing was
+            # stored, so the step is planned again rather than left "appending".
+            with self.store.transaction():
+                self.store.unclaim_step(step.id, now)
+                self.store.set_step_note(step.id, f"the server refused the draft: {exc}")
+            raise
         faults.hit("appended")
         with self.store.transaction():
             self.store.mark_drafted(step.id, uid, now)
