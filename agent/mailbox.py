@@ -65,8 +65,8 @@ class Folders:
     prefix: str = ""
     # Every folder listed, for `check` to show when a role is missing.
     existing: tuple[FolderInfo, ...] = ()
-    # Folders recognised and never synced (Gmail's All Mail, Important, Starred):
-    # name -> why.
+    # Folders recognised as no role (Gmail's All Mail, Important, Starred, junk):
+    # name -> why. All Mail is never synced, even when listed in `watch`.
     ignored: dict[str, str] = field(default_factory=dict)
 
 

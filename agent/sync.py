@@ -104,6 +104,10 @@ class Syncer:
         seen: set[str] = set()
         unique = []
         for role, name in out:
+            if f.ignored.get(name) == "all mail":
+                # Gmail's All Mail holds a copy of every message: never read it.
+                log.warning("not watching %r: it repeats every message of the account", name)
+                continue
             if name not in seen:
                 seen.add(name)
                 unique.append((role, name))

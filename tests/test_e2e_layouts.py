@@ -186,3 +186,24 @@ def test_a_full_mailbox_does_not_end_the_daemon(
     assert s.folder("Drafts") == []
     app = s.show(1)
     assert {str(r["state"]) for r in app["steps"]} <= {"planned", "due"}  # type: ignore[union-attr]
+
+
+def test_gmail_all_mail_is_never_synced_even_when_watched(
+    server_pool: ServerPool, session: object
+) -> None:
+    gmail = server_pool.get("dovecot-gmail")
+    user = gmail.add_user(f"g{secrets.token_hex(4)}", secrets.token_hex(8))
+    s = session(gmail, user)  # type: ignore[operator]
+    text = s.config.read_text()
+    assert "\nwatch = []" in text
+    s.config.write_text(text.replace("\nwatch = []", '\nwatch = ["[Gmail]/All Mail"]'))
+    checked = s.ok("check")
+    assert "[Gmail]/All Mail (all mail)" in checked and "never synced" in checked
+    add(s, "Acme", "Jane Doe <jane@acme.example>")
+    # Jane's answer, only in All Mail: read there, it would end the sequence.
+    answer = b"From: Jane Doe <jane@acme.example>\r\nSubject: Your interview\r\n"
+    answer += b"Message-ID: <am1@acme.example>\r\n\r\nThanks for coming in.\r\n"
+    gmail.deliver(user, "[Gmail]/All Mail", answer)
+    code, out = s.run("run", "--once", now="2026-11-16 09:20")
+    assert code == 0 and "not watching '[Gmail]/All Mail'" in out
+    assert s.show(1)["state"] == "active"
