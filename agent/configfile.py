@@ -133,7 +133,7 @@ layout = {_q(a.layout)}
 
 [folders]
 # Drafts, Sent, Trash and Archive are found by name (Drafts, Sent, Sent Items,
-# Trash, Archive, [Gmail].Drafts, ...). Name them here if yours differ,
+# Entwürfe, Corbeille, [Gmail].Drafts, ...). Name them here if yours differ,
 # without the leading dot of Maildir++.
 # drafts = "Drafts"
 # sent = "Sent"
@@ -166,7 +166,11 @@ timeout_seconds = 30
 
 [folders]
 # Drafts, Sent, Trash and Archive are found by their SPECIAL-USE flags
-# (RFC 6154). Name them here only if your server has no such flags.
+# (RFC 6154), else by their usual names in ten languages (Entwürfe, Sent Items,
+# Corbeille, ...; `followup check` shows what it found and every folder there
+# is). Name them here only if it guessed wrong: as your mail client shows them,
+# with or without an "INBOX." prefix. Without a Trash, drafts to withdraw stay
+# in Drafts for you to delete.
 # drafts = "Drafts"
 # sent = "Sent"
 # trash = "Trash"
