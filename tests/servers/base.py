@@ -253,7 +253,7 @@ def stop_process(proc: subprocess.Popen[bytes] | None, timeout: float = 5) -> No
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=timeout)
+        proc.wait(timeout=10)
     except ProcessLookupError:
         pass
 

@@ -136,7 +136,9 @@ exec {shlex.join(tcpd)}
         wait_listening(self.port, self._proc, self.log)
 
     def cleanup(self) -> None:
-        stop_process(self._proc)
+        # The namespace's first process ignores SIGTERM; SIGKILL soon ends it all
+        # (maildirs are crash-safe).
+        stop_process(self._proc, timeout=0.5)
         self._proc = None
 
     def drop(self, user: MailUser, raw: bytes) -> None:
