@@ -389,7 +389,15 @@ class ImapMailbox:
 
     def folders(self) -> Folders:
         listing = self._run("LIST", lambda c: c.list_folders())
-        return resolve_folders(listing, self.folder_overrides)
+        return resolve_folders(listing, self.folder_overrides, prefix=self._personal_prefix())
+
+    def _personal_prefix(self) -> str | None:
+        """The personal namespace's prefix ("INBOX." on Courier); None: let names tell."""
+        if "NAMESPACE" not in self._caps:
+            return None
+        spaces = self._run("NAMESPACE", lambda c: c.namespace())
+        personal = spaces.personal or ()
+        return _text(personal[0][0]) if personal else None
 
     def status(self, folder: str, *, keep_selected: bool = False) -> FolderStatus:
         """MESSAGES, UIDNEXT, UIDVALIDITY (and HIGHESTMODSEQ) of `folder`.
