@@ -14,6 +14,7 @@ import socket
 import ssl
 import subprocess
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -113,8 +114,9 @@ def tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
-def run(cmd: Sequence[str], **kw: object) -> bytes:
-    proc = subprocess.run(list(cmd), capture_output=True, timeout=60, check=False, **kw)  # type: ignore[call-overload]
+def run(cmd: Sequence[str], input: bytes | None = None) -> bytes:
+    """Run a setup command; ServerError with its stderr if it fails."""
+    proc = subprocess.run(list(cmd), input=input, capture_output=True, timeout=60, check=False)
     if proc.returncode != 0:
         raise ServerError(
             f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode(errors='replace')}"
@@ -123,7 +125,7 @@ def run(cmd: Sequence[str], **kw: object) -> bytes:
     return out
 
 
-class ImapServer:
+class ImapServer(ABC):
     """Base of the test servers: connection details, and mail in and out over IMAP."""
 
     name = "imap"
@@ -142,15 +144,17 @@ class ImapServer:
     def ca_file(self) -> Path | None:
         return None
 
+    @abstractmethod
     def start(self) -> None:
-        raise NotImplementedError
+        """Start on free ports of 127.0.0.1; ServerError with the log if it fails."""
 
+    @abstractmethod
     def cleanup(self) -> None:
-        raise NotImplementedError
+        """Stop every process the server started."""
 
+    @abstractmethod
     def add_user(self, name: str, password: str) -> MailUser:
         """A new account with the folders of `layout`."""
-        raise NotImplementedError
 
     # -- over IMAP, as the user ---------------------------------------------
 
