@@ -30,7 +30,11 @@ id cyrus >/dev/null 2>&1 || useradd --system --gid mail --no-create-home \
 unpack() {  # name, packages...
   local name=$1; shift
   [ -f "$DEST/$name/.done" ] && return 0
-  (cd "$DEST/debs" && apt-get download -qq "$@" 2>/dev/null)
+  # As root apt warns that it downloads unsandboxed: noise, but keep real errors.
+  (cd "$DEST/debs" && apt-get download -qq "$@" 2>&1 | grep -v "unsandboxed" >&2 || true)
+  for p in "$@"; do
+    ls "$DEST"/debs/"${p}"_*.deb >/dev/null 2>&1 || { echo "install.sh: could not download $p" >&2; exit 1; }
+  done
   rm -rf "$DEST/$name" && mkdir -p "$DEST/$name"
   for p in "$@"; do dpkg-deb -x "$DEST"/debs/"${p}"_*.deb "$DEST/$name"; done
   touch "$DEST/$name/.done"
