@@ -12,7 +12,7 @@ mkdir -p "$DEST/debs"
 
 # Shared libraries and tools the unpacked binaries link against or call.
 LIBS="libclamav12 libical3 libicu72 libjansson4 libxapian30 libzephyr4 libpq5 libwrap0
-      libpcre3 libsasl2-modules sasl2-bin libcourier-unicode4 libgamin0 libgdbm6 libidn12
+      libpcre3 libsasl2-modules sasl2-bin libcourier-unicode4 libgamin0 gamin libgdbm6 libidn12
       courier-authlib courier-authlib-userdb courier-authdaemon
       libxml2 libldap-2.5-0 libsqlite3-0 libgnutls30 libkrb5-3 libssl3 libstdc++6"
 missing=""
