@@ -214,3 +214,23 @@ def test_gmail_all_mail_is_never_synced_even_when_watched(
     code, out = s.run("run", "--once", now="2026-11-16 09:20")
     assert code == 0 and "not watching '[Gmail]/All Mail'" in out
     assert s.show(1)["state"] == "active"
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "shown"),
+    [
+        ('drafts = "Entwürfe"', 0, "drafts   INBOX.Entwürfe  (by config)"),
+        ('drafts = "Entw&APw-rfe"', 0, "drafts   INBOX.Entwürfe  (by config)"),
+        ('sent = "Gesendet"', 2, "INBOX.Gesendete Elemente"),
+    ],
+    ids=["as-the-client-shows-it", "modified-utf7", "not-there"],
+)
+def test_isp_folder_names_from_the_config(
+    server_pool: ServerPool, session: MakeSession, line: str, code: int, shown: str
+) -> None:
+    isp = server_pool.get("dovecot-isp")
+    s = session(isp, isp.add_user(f"n{secrets.token_hex(4)}", secrets.token_hex(8)))
+    text = s.config.read_text()
+    s.config.write_text(text.replace("\nwatch = []", f"\nwatch = []\n{line}"))
+    got, out = s.run("check")
+    assert got == code and shown in out, out
