@@ -43,6 +43,10 @@ class Cyrus(ImapServer):
     security = "tls"
     layout = Layout(drafts="Drafts", sent="Sent", trash="Trash", archive="Archive")
 
+    separator = "/"
+    # Extra imapd.conf lines (the INBOX. variant turns Cyrus 3's defaults off).
+    namespace_conf = ""
+
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.port_plain = 0
@@ -90,7 +94,7 @@ idlesocket: {r}/lib/socket/idle
 lmtpsocket: {r}/lib/socket/lmtp
 notifysocket: {r}/lib/socket/notify
 syslog_prefix: cyrus-followup-test
-"""
+{self.namespace_conf}"""
 
     def _cyrus_conf(self) -> str:
         bin_dir = self.home / "usr" / "lib" / "cyrus" / "bin"
@@ -162,3 +166,14 @@ DAEMON {{
         # The first login creates INBOX and the flagged folders.
         self.client(user).logout()
         return user
+
+
+class CyrusInbox(Cyrus):
+    """Cyrus with the traditional namespace: folders below `INBOX.` (Fastmail's older layout)."""
+
+    name = "cyrus-inbox"
+    separator = "."
+    namespace_conf = "altnamespace: 0\nunixhierarchysep: 0\n"
+    layout = Layout(
+        drafts="INBOX.Drafts", sent="INBOX.Sent", trash="INBOX.Trash", archive="INBOX.Archive"
+    )

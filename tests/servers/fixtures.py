@@ -20,7 +20,7 @@ import pytest
 from tests.dovecot import MailUser, dovecot_available
 from tests.servers.base import CompatServer
 from tests.servers.courier import Courier, courier_available
-from tests.servers.cyrus import Cyrus, cyrus_available
+from tests.servers.cyrus import Cyrus, CyrusInbox, cyrus_available
 from tests.servers.layouts import GmailDovecot, IspDovecot
 from tests.servers.pymapd import Pymap, pymap_binary
 
@@ -32,6 +32,7 @@ SERVERS: dict[str, tuple[Callable[[Path], CompatServer], Callable[[], bool]]] = 
     "dovecot-isp": (IspDovecot, dovecot_available),
     "pymap": (Pymap, lambda: pymap_binary() is not None),
     "cyrus": (Cyrus, cyrus_available),
+    "cyrus-inbox": (CyrusInbox, cyrus_available),
     "courier": (Courier, courier_available),
 }
 
