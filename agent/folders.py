@@ -145,9 +145,15 @@ def _lookup(wanted: str, entries: Sequence[_Entry], prefix: str, delim: str | No
     return None
 
 
+# Accounts with thousands of folders exist: show the first ones only.
+MAX_LISTED = 40
+
+
 def describe(existing: Sequence[FolderInfo]) -> str:
-    """The folders that exist, with their attributes, one per line."""
-    lines = [f"  {f.name}  {' '.join(f.flags)}".rstrip() for f in existing]
+    """The folders that exist, with their attributes, one per line (the first MAX_LISTED)."""
+    lines = [f"  {f.name}  {' '.join(f.flags)}".rstrip() for f in existing[:MAX_LISTED]]
+    if len(existing) > MAX_LISTED:
+        lines.append(f"  ... and {len(existing) - MAX_LISTED} more")
     return "\n".join(lines) or "  (none)"
 
 
@@ -261,9 +267,6 @@ def resolve_folders(
     )
 
 
-MAX_LISTED = 40
-
-
 def folder_notes(folders: Folders) -> list[str]:
     """What `check` adds under the roles: folders skipped, a missing Trash, what exists."""
     lines: list[str] = []
@@ -279,7 +282,5 @@ def folder_notes(folders: Folders) -> list[str]:
         ]
     if folders.existing:
         lines.append(f"  folders on the server (prefix {folders.prefix or 'none'}):")
-        lines += ["  " + line for line in describe(folders.existing[:MAX_LISTED]).splitlines()]
-        if len(folders.existing) > MAX_LISTED:
-            lines.append(f"      ... and {len(folders.existing) - MAX_LISTED} more")
+        lines += ["  " + line for line in describe(folders.existing).splitlines()]
     return lines

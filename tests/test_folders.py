@@ -197,3 +197,9 @@ def test_folder_notes_for_check(listing: Listing, present: list[str], absent: li
     text = "\n".join(folder_notes(resolve_folders(listing, None)))
     assert all(p in text for p in present), text
     assert not any(a in text for a in absent), text
+
+
+def test_a_long_folder_list_is_cut_short() -> None:
+    listing = flat("/", "INBOX", "Drafts", "Sent", *(f"Project {i}" for i in range(100)))
+    text = "\n".join(folder_notes(resolve_folders(listing, None)))
+    assert "Project 36" in text and "Project 37" not in text and "... and 63 more" in text
