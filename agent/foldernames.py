@@ -111,7 +111,8 @@ ROLE_NAMES: dict[str, tuple[str, ...]] = {
 
 # Folders that exist only as views of other mail (Gmail's labels) or hold
 # what the user does not want read: recognised, so that nothing mistakes them
-# for a role, and never synced. \All repeats every message of the account.
+# for a role; read only when listed in `watch`, and \All (which repeats every
+# message of the account) not even then.
 IGNORED_FLAGS: dict[str, str] = {
     "\\all": "all mail",
     "\\important": "important",

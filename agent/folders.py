@@ -272,7 +272,9 @@ def folder_notes(folders: Folders) -> list[str]:
     lines: list[str] = []
     if folders.ignored:
         skipped = ", ".join(f"{name} ({why})" for name, why in sorted(folders.ignored.items()))
-        lines.append(f"  ignored  {skipped}: never synced")
+        lines.append(f"  not read {skipped}")
+        if "all mail" in folders.ignored.values():
+            lines.append("  (All Mail repeats every message: never read, even if listed in watch)")
     if folders.trash is None:
         lines += [
             "  no Trash folder: a draft to withdraw (they replied, or you stopped it) is left",

@@ -205,7 +205,7 @@ def test_gmail_all_mail_is_never_synced_even_when_watched(
     assert "\nwatch = []" in text
     s.config.write_text(text.replace("\nwatch = []", '\nwatch = ["[Gmail]/All Mail"]'))
     checked = s.ok("check")
-    assert "[Gmail]/All Mail (all mail)" in checked and "never synced" in checked
+    assert "[Gmail]/All Mail (all mail)" in checked and "never read" in checked
     add(s, "Acme", "Jane Doe <jane@acme.example>")
     # Jane's answer, only in All Mail: read there, it would end the sequence.
     answer = b"From: Jane Doe <jane@acme.example>\r\nSubject: Your interview\r\n"

@@ -186,10 +186,10 @@ def test_any_configured_unicode_name_is_found(name: str) -> None:
 @pytest.mark.parametrize(
     ("listing", "present", "absent"),
     [
-        (GMAIL, ["ignored  [Gmail]/All Mail (all mail)", "[Gmail]/Drafts  \\HasNoChildren"],
+        (GMAIL, ["not read [Gmail]/All Mail (all mail)", "[Gmail]/Drafts  \\HasNoChildren"],
          ["no Trash folder"]),
         (flat(".", "INBOX", "INBOX.Entwürfe", "INBOX.Gesendet"),
-         ["no Trash folder", 'trash = "INBOX.Trash"', "prefix INBOX."], ["ignored"]),
+         ["no Trash folder", 'trash = "INBOX.Trash"', "prefix INBOX."], ["not read"]),
     ],
     ids=["gmail", "isp-without-trash"],
 )  # fmt: skip
