@@ -16,6 +16,8 @@ import pytest
 from tests.dovecot import Dovecot, MailUser, dovecot_available
 from tests.support import Account, make_account
 
+pytest_plugins = ["tests.servers.fixtures"]
+
 _user_seq = itertools.count(1)
 
 
