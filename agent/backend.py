@@ -219,6 +219,9 @@ class BaseMailbox(ABC):
     ) -> Withdrawn:
         """Move one of our own drafts to `trash`, or delete it when there is none.
 
+        The agent never asks for the delete: with no Trash, drafts.py keeps the
+        draft and tells the user (the one place that rule lives).
+
         Refuses (MailboxFatalError) unless `uidvalidity` is the folder's (a UID
         from before a change may name the user's mail), the message carries
         \\Draft and its header matches `identity`.

@@ -84,8 +84,8 @@ def print_stopped(r: Stopped) -> None:
     print(f"stopped #{app.id} {app.company}: {r.reason}")
     if r.unsent_drafts:
         print(
-            f"  its {r.unsent_drafts} unsent draft(s) go to Trash at the next cycle"
-            " (edited ones stay)"
+            f"  its {r.unsent_drafts} unsent draft(s) go to Trash at the next cycle (edited ones "
+            "stay; with no Trash folder they stay in Drafts, and `show` says so)"
         )
 
 

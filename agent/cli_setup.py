@@ -16,6 +16,7 @@ from . import config, credentials, providers
 from .cli_context import Context
 from .configfile import AccountAnswers, render_config
 from .errors import UsageError
+from .folders import folder_notes
 from .services import check_account
 
 
@@ -178,6 +179,8 @@ def cmd_check(ctx: Context) -> int:
         name = getattr(folders, role)
         how = folders.found_by.get(role, "")
         print(f"  {role:8} {name or '— (none)'}" + (f"  (by {how})" if name else ""))
+    for line in folder_notes(folders):
+        print(line)
     if acct.is_maildir:
         print("  drafts are written to Drafts/cur flagged D (draft) and S (seen); your files")
         print("  are only read, never renamed or re-flagged; new mail is noticed within a second")

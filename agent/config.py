@@ -196,9 +196,12 @@ class AccountConfig:
 
 _FOLDER_DOC = (
     "Drafts, Sent, Trash and Archive are found by their SPECIAL-USE flags\n"
-    "(RFC 6154) on a server and by name (Drafts, Sent, Sent Items, Trash,\n"
-    "[Gmail].Drafts, ...) in a Maildir. Name them here only if that fails\n"
-    "(without the leading dot of Maildir++)."
+    "(RFC 6154) on a server, else by their usual names in ten languages\n"
+    "(Entwürfe, Sent Items, Corbeille, [Gmail].Drafts, ...; `followup check`\n"
+    "shows what it found and every folder there is). Name them here only if\n"
+    "it guessed wrong: as your mail client shows them, with or without an\n"
+    '"INBOX." prefix (and without the leading dot of Maildir++). Without a\n'
+    "Trash, drafts to withdraw stay in Drafts for you to delete."
 )
 
 

@@ -41,7 +41,14 @@ from types import FrameType
 from . import config, faults, health
 from .config import Config
 from .engine import CycleReport, Engine
-from .errors import ConfigError, FollowupError, MailboxFatalError, MailboxTransientError
+from .errors import (
+    AuthError,
+    ConfigError,
+    FolderError,
+    FollowupError,
+    MailboxFatalError,
+    MailboxTransientError,
+)
 from .mailbox import Mailbox
 from .store import Store
 from .timers import Clock, Monotonic, PipeWaker, Timers, Waker, system_clock
@@ -388,9 +395,11 @@ class Daemon:
             self.mailbox.close()
         wait, first = self.backoff.fail()
         if isinstance(exc, MailboxFatalError):
-            if not self.ever_ok:
-                # Wrong password, missing Drafts...: tell the user now, not in a log.
+            if not self.ever_ok and isinstance(exc, (AuthError, FolderError)):
+                # Wrong password, missing Drafts: only the user can fix those, so
+                # say it now, not in a log. Any other answer is retried.
                 log.error("%s", exc)
+                self._record_failure(now, exc)
                 self.exit_code = exc.exit_code
                 self.stop.set()
                 return
@@ -399,11 +408,14 @@ class Daemon:
             log.warning("cycle failed, retrying with backoff (logged once until it works): %s", exc)
         else:
             log.debug("cycle failed again, next try in %.0f s: %s", wait, exc)
+        self._record_failure(now, exc)
+        self.timers.set("retry", self.now() + timedelta(seconds=wait))
+
+    def _record_failure(self, now: datetime, exc: BaseException) -> None:
         try:
             health.cycle_failed(self.store, now, str(exc))
         except FollowupError as err:
             log.warning("cannot record the failure: %s", err)
-        self.timers.set("retry", self.now() + timedelta(seconds=wait))
 
     # -- IDLE watcher -------------------------------------------------------
 
@@ -442,6 +454,8 @@ class Daemon:
         """Connect if needed and wait for one change; False if the server has no IDLE."""
         box.connect()
         if not box.info().idle:
+            # False ends the watcher, which closes this connection: providers
+            # count every open one.
             log.info("server has no IDLE: polling every %g min", self.cfg.daemon.poll_minutes)
             return False
         if self.watch.set_up(True):

@@ -4,8 +4,10 @@ A step's draft goes: claimed (PLANNED → APPENDING, its Message-ID recorded
 before any APPEND) → appended → DRAFTED; then the mailbox shows what became
 of it: sent (its copy in Sent), edited (the user's words now: never touched
 again), gone from Drafts unsent (SKIPPED after GONE_GRACE), or withdrawn to
-Trash when its sequence ended. A crash between claim and record is settled by
-looking for the Message-ID, never by appending again (invariant 3).
+Trash when its sequence ended (with no Trash folder it is left in Drafts, for
+the user to delete). A NO to the APPEND puts the step back to planned. A crash
+between claim and record is settled by looking for the Message-ID, never by
+appending again (invariant 3).
 
 No mailbox call here runs inside a database transaction: a slow or failing
 server never holds the write lock, and a crash leaves a state the next cycle
@@ -237,7 +239,14 @@ class Drafts:
                 log.info("step %s was taken by another process", step.key)
                 return False
         faults.hit("claimed")
-        uid = self.mailbox.append_draft(self.folders.drafts, raw, now)
+        try:
+            uid = self.mailbox.append_draft(self.folders.drafts, raw, now)
+        except MailboxFatalError as exc:
+            # The server answered NO (over quota, read-only...): nothing was
+            # stored, so the step is planned again rather than left "appending".
+            with self.store.transaction():
+                self.store.unclaim_step(step.id, now, reason=f"the server refused the draft: {exc}")
+            raise
         faults.hit("appended")
         found = lint.summary(draft.findings) if draft.findings else ""
         with self.store.transaction():
@@ -481,6 +490,15 @@ class Drafts:
         uid = uid_now(step, watch)
         if uid is None:
             self._leave(step, watch, f"{reason}; draft left in Drafts (UID unknown)", now)
+            return False
+        if self.folders.trash is None:
+            # The one rule for an account without Trash: withdrawing would mean
+            # deleting for good, so the draft stays and the user is told.
+            why = f"{reason}; no Trash folder, so the draft was left in Drafts: delete it yourself"
+            log.warning("step %s: %s", step.key, why)
+            self._leave(step, watch, why, now)
+            with self.store.transaction():
+                self.store.add_event(step.application_id, "kept", f"draft {step.key}: {why}", now)
             return False
         validity = watch.uidvalidity if watch is not None else drafts_uidvalidity
         try:

@@ -14,6 +14,7 @@ FollowupError
 │       ├── AuthError           login refused (exit 3)
 │       │   └── OAuthGrantError     the authorization server refused (exit 3)
 │       └── FolderError         a needed folder is missing
+│           └── FolderSetupError    ...and the config or the account must change (exit 2)
 ├── TemplateError          a draft could not be rendered
 ├── LintBlockedError            a draft failed lint with lint = "block"
 ├── StateError             the database is unusable or inconsistent
@@ -95,6 +96,12 @@ class OAuthGrantError(AuthError):
 
 class FolderError(MailboxFatalError):
     pass
+
+
+class FolderSetupError(FolderError):
+    """A role's folder is missing or a configured name matches none: the user must act."""
+
+    exit_code = 2
 
 
 class TemplateError(FollowupError):

@@ -201,6 +201,13 @@ class ImapMailbox(BaseMailbox):
         if self._bearer is not None:
             self._bearer_login(client, self._bearer)
             return
+        if self.security == "insecure" and client.has_capability("LOGINDISABLED"):
+            # Cyrus's and pymap's plain ports: a login would be refused whatever the password.
+            raise ConnectError(
+                f"{self._where} advertises LOGINDISABLED: this server only accepts a login "
+                'over TLS: use security = "starttls" on this port, or security = "tls" '
+                "with port 993"
+            )
         try:
             if (self.username + self._password).isascii():
                 client.login(self.username, self._password)
@@ -346,7 +353,15 @@ class ImapMailbox(BaseMailbox):
 
     def _list_folders(self) -> Folders:
         listing = self._run("LIST", lambda c: c.list_folders())
-        return resolve_folders(listing, self.folder_overrides)
+        return resolve_folders(listing, self.folder_overrides, prefix=self._personal_prefix())
+
+    def _personal_prefix(self) -> str | None:
+        """The personal namespace's prefix ("INBOX." on Courier); None: let names tell."""
+        if "NAMESPACE" not in self._caps:
+            return None
+        spaces = self._run("NAMESPACE", lambda c: c.namespace())
+        personal = spaces.personal or ()
+        return as_text(personal[0][0]) if personal else None
 
     def status(self, folder: str, *, keep_selected: bool = False) -> FolderStatus:
         """MESSAGES, UIDNEXT, UIDVALIDITY (and HIGHESTMODSEQ) of `folder`.
@@ -514,12 +529,18 @@ class ImapMailbox(BaseMailbox):
         if self._client is None or not (self._selected == folder and self._readonly):
             return
         client = self._client
-        with self._guard(f"leave {folder}"):
-            self._selected, self._known = None, None
-            if "UNSELECT" in self._caps:
+        self._selected, self._known = None, None
+        if "UNSELECT" in self._caps:
+            with self._guard(f"leave {folder}"):
                 client.unselect_folder()
-            else:
+            return
+        try:
+            with self._guard(f"leave {folder}"):
                 client.close_folder()
+        except MailboxFatalError as exc:
+            # pymap answers NO to CLOSE on a folder selected read-only, and
+            # appends there anyway: carry on; the APPEND reports a real refusal.
+            log.debug("%s; appending anyway", exc)
 
     def _append(
         self, folder: str, message: bytes, when: datetime, flags: tuple[str, ...]
@@ -640,6 +661,11 @@ class ImapMailbox(BaseMailbox):
         except (OSError, imaplib.IMAP4.error) as exc:
             # The connection state is unknown mid-IDLE: start over.
             self._drop()
+            if changed:
+                # The change was seen; what broke came after (pymap's responses to
+                # DONE can trip imaplib's parser). Report it; the next call reconnects.
+                log.info("IDLE on %s ended badly after a change: %s", folder, exc)
+                return True
             raise MailboxTransientError(
                 f"IDLE on {folder} at {self._where} failed: {self._describe(exc)}"
             ) from exc

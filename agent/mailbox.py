@@ -41,6 +41,14 @@ HEADER_FIELDS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
+class FolderInfo:
+    """One folder as the server lists it: name (Unicode) and LIST attributes."""
+
+    name: str
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Folders:
     """Folder names on this account, and how each was found."""
 
@@ -52,6 +60,13 @@ class Folders:
     # role -> "special-use" | "name" | "config"
     found_by: dict[str, str] = field(default_factory=dict)
     delimiter: str = "/"
+    # The personal namespace prefix ("INBOX." on Courier-style servers), "" if none.
+    prefix: str = ""
+    # Every folder listed, for `check` to show when a role is missing.
+    existing: tuple[FolderInfo, ...] = ()
+    # Folders recognised as no role (Gmail's All Mail, Important, Starred, junk):
+    # name -> why. All Mail is never synced, even when listed in `watch`.
+    ignored: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -414,17 +414,19 @@ class Store(MailState):
 
     def mark_drafted(self, step_id: int, uid: int | None, now: datetime) -> None:
         self.conn.execute(
-            "UPDATE steps SET state = 'drafted', draft_uid = ?, drafted_at = ?, updated_at = ?"
-            " WHERE id = ? AND state = 'appending'",
+            # A drafted step has not ended: a refusal noted on an earlier try is over.
+            "UPDATE steps SET state = 'drafted', draft_uid = ?, drafted_at = ?, updated_at = ?,"
+            " end_reason = '' WHERE id = ? AND state = 'appending'",
             (uid, ts(now), ts(now), step_id),
         )
 
-    def unclaim_step(self, step_id: int, now: datetime) -> None:
-        """APPENDING → PLANNED when the draft is known not to exist."""
+    def unclaim_step(self, step_id: int, now: datetime, reason: str = "") -> None:
+        """APPENDING → PLANNED when the draft is known not to exist; `reason` says why."""
         self.conn.execute(
-            "UPDATE steps SET state = 'planned', updated_at = ?"
+            "UPDATE steps SET state = 'planned', updated_at = ?,"
+            " end_reason = CASE WHEN ? = '' THEN end_reason ELSE ? END"
             " WHERE id = ? AND state = 'appending'",
-            (ts(now), step_id),
+            (ts(now), reason, reason, step_id),
         )
 
     def set_step_state(

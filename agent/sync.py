@@ -147,6 +147,10 @@ class Syncer:
         seen: set[str] = set()
         unique = []
         for role, name in out:
+            if f.ignored.get(name) == "all mail":
+                # Gmail's All Mail holds a copy of every message: never read it.
+                log.warning("not watching %r: it repeats every message of the account", name)
+                continue
             if name not in seen:
                 seen.add(name)
                 unique.append((role, name))
@@ -210,12 +214,7 @@ class Syncer:
         resync = prev is not None and not same_validity
         if resync:
             assert prev is not None
-            log.warning(
-                "%s: UIDVALIDITY changed (%s → %s); resyncing it, no action will repeat",
-                name,
-                prev.uidvalidity,
-                status.uidvalidity,
-            )
+            _log_resync(name, prev, status)
         after = prev.last_uid if prev is not None and same_validity else 0
         fetched = self.mailbox.fetch_new(name, after_uid=after, since=since if after == 0 else None)
         seen = FolderSeen(role, name, status, max(after, status.uidnext - 1), True, resync)
@@ -261,3 +260,20 @@ class Syncer:
             return None
         log.debug("%s UID %d: %s (%s)", msg.folder, msg.uid, v.kind.value, v.reason)
         return Seen(msg, uidvalidity, h, v, h.message_id or synthetic_id(msg, uidvalidity))
+
+
+def _log_resync(name: str, prev: FolderSync, status: FolderStatus) -> None:
+    """A new UIDVALIDITY: a warning, unless the folder looks the same or was empty.
+
+    Courier hands out a new UIDVALIDITY for every session to a folder no client
+    has SELECTed read-write, with the same messages under the same UIDs:
+    resynced (nothing repeats), but not worth a warning each cycle.
+    """
+    same = status.messages == prev.messages and status.uidnext == prev.last_uid + 1
+    empty = prev.last_uid == 0 and not prev.messages
+    (log.info if same or empty else log.warning)(
+        "%s: UIDVALIDITY changed (%s → %s); resyncing it, no action will repeat",
+        name,
+        prev.uidvalidity,
+        status.uidvalidity,
+    )

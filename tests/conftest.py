@@ -17,6 +17,8 @@ from tests import audit
 from tests.dovecot import Dovecot, MailUser, dovecot_available
 from tests.support import Account, make_account
 
+pytest_plugins = ["tests.servers.fixtures"]
+
 _user_seq = itertools.count(1)
 
 

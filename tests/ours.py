@@ -16,7 +16,9 @@ from email.message import Message
 from pathlib import Path
 
 # Words that would tell a recipient a tool wrote the note.
-_TOOL = re.compile(r"follow_?up|python|jinja|\bagent\b", re.IGNORECASE)
+# The tool is "followup" and is written in Python with Jinja; "agent" (its package
+# name) is left out: it is an ordinary word in a recruiter's title or a subject.
+_TOOL = re.compile(r"follow_?up|python|jinja", re.IGNORECASE)
 # Headers only software writes, and that name it.
 _SOFTWARE = frozenset({"user-agent", "x-mailer", "x-generator", "x-originating-program"})
 _ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender"})

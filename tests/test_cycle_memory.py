@@ -23,7 +23,8 @@ import pytest
 from agent import config, faults, intake
 from agent.config import Config
 from agent.engine import CycleReport, Engine
-from agent.memory import MemoryMailbox, MemoryServer
+from agent.errors import MailboxFatalError
+from agent.memory import DEFAULT_FOLDERS, MemoryMailbox, MemoryServer
 from agent.models import AppState, StepState
 from agent.store import Store
 from tests.ours import step_key
@@ -355,3 +356,51 @@ def test_a_crash_mid_append_recovers_without_a_duplicate(
     assert len(drafts) == 2 and len({world.key_of(d) for d in drafts}) == 2
     assert all(v[1] is StepState.DRAFTED for v in world.steps().values() if v[0] == "thank_you")
     assert nothing_happened(world.cycle("2026-11-16 16:10"))
+
+
+def test_without_a_trash_folder_an_ended_sequences_drafts_stay(world: World) -> None:
+    # Withdrawing means moving to Trash; with none, the draft is the user's to delete.
+    world.server = MemoryServer([f for f in DEFAULT_FOLDERS if f[0] != "Trash"])
+    world.cycle("2026-11-16 16:05")
+    thanks = world.draft_to("jane@")
+    reply = mail(
+        "Jane Doe <jane@acme.example>",
+        "Re: " + str(thanks["Subject"]),
+        "2026-11-18 09:30",
+        "<r1@acme.example>",
+        In_Reply_To=str(thanks["Message-ID"]),
+    )
+    world.server.deliver("INBOX", reply)
+    report = world.cycle("2026-11-18 10:00")
+
+    assert report.withdrawn == []
+    assert len(world.server.messages("Drafts")) == 2
+    app = world.store.load(world.app_id)
+    left = [s for s in app.steps if s.state is StepState.DRAFTED]
+    assert len(left) == 2
+    assert all("no Trash folder" in s.note and "left in Drafts" in s.note for s in left)
+    kept = [e for e in app.events if e.kind == "kept"]
+    assert len(kept) == 2
+    # Left for the user: not tried again, not deleted later.
+    assert nothing_happened(world.cycle("2026-11-18 10:05"))
+    assert len(world.server.messages("Drafts")) == 2
+
+
+def test_an_append_the_server_refuses_leaves_the_step_planned(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> int | None:
+        raise MailboxFatalError("APPEND Drafts: NO [OVERQUOTA] mailbox is full")
+
+    monkeypatch.setattr(MemoryMailbox, "_append", refuse)
+    with pytest.raises(MailboxFatalError, match="OVERQUOTA"):
+        world.cycle("2026-11-16 16:05")
+    app = world.store.load(world.app_id)
+    refused = [s for s in app.steps if s.kind.value == "thank_you"]
+    assert [s.state for s in refused][:1] == [StepState.PLANNED]
+    assert "the server refused the draft" in refused[0].note
+
+    monkeypatch.undo()
+    report = world.cycle("2026-11-16 16:10")
+    assert sorted(s.kind.value for s in report.drafted) == ["thank_you", "thank_you"]
+    assert all(s.note == "" for s in report.drafted)

@@ -68,6 +68,7 @@ def test_an_old_scheme_message_id_is_never_reused_for_a_new_draft() -> None:
         ("Subject: Sent with Python", True),
         ("To: Follow_Up Bot <jane@acme.example>", True),  # a display name is ours to write
         ("To: Jane Doe <followup-jobs@acme.example>", False),  # her address is hers
+        ("To: Rita Agent <rita@agency.example>", False),  # an ordinary word, not the tool
         ("Subject: Following up on the Data Engineer role", False),
         ("Message-ID: <10ad1eb0-6e18-4d3e-830a-f310d74b4403@example.net>", False),
     ],

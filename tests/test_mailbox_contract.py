@@ -3,7 +3,9 @@
 Each case runs against `ImapMailbox`, `MaildirMailbox` (Maildir++ and
 plain-directory layouts) and `MemoryMailbox` through the same small harness:
 deliver a message as the user's mail system would, look at what is stored,
-reopen the mailbox.
+reopen the mailbox. The IMAP cases run against the suite's Dovecot and every
+compatibility server (tests/servers: Cyrus, Courier, pymap, Dovecot as Gmail
+and as an old ISP), each with its own folder names.
 """
 
 from __future__ import annotations
@@ -22,14 +24,17 @@ from agent import maildir
 from agent.classify import parse_header
 from agent.draftid import DraftIds
 from agent.errors import MailboxFatalError
-from agent.imap import ImapMailbox
+from agent.imap import NOOP_POLL_SECONDS, ImapMailbox
 from agent.mailbox import DraftIdentity, Mailbox, Withdrawn
 from agent.maildir import MaildirMailbox
 from agent.maildir_files import file_flags
 from agent.memory import MemoryMailbox, MemoryServer
 from tests.dovecot import Dovecot, MailUser
+from tests.servers.base import CompatServer, Layout
+from tests.servers.fixtures import SERVERS, ServerPool, new_user
 
-FOLDERS = ("INBOX", "Drafts", "Sent", "Trash", "Archive")
+DEFAULT = Layout(drafts="Drafts", sent="Sent", trash="Trash", archive="Archive")
+FOLDERS = DEFAULT.roles
 _LETTERS = {"\\Seen": "S", "\\Flagged": "F", "\\Deleted": "T", "\\Draft": "D", "\\Answered": "R"}
 _seq = itertools.count(1)
 
@@ -73,6 +78,11 @@ def lf(raw: bytes) -> bytes:
 
 
 class Backend(Protocol):
+    name: str
+    names: Layout
+    # False when the server has no IDLE: the mailbox then polls.
+    idle: bool
+
     def open(self) -> Mailbox: ...
 
     def deliver(self, folder: str, raw: bytes, *flags: str) -> None: ...
@@ -85,37 +95,52 @@ class Backend(Protocol):
 
 
 class ImapBackend:
-    def __init__(self, dovecot: Dovecot, user: MailUser) -> None:
-        self.dovecot, self.user = dovecot, user
+    def __init__(self, server: Dovecot | CompatServer, user: MailUser) -> None:
+        self.server, self.user = server, user
+        # The suite's own Dovecot, or a compatibility server with its own layout.
+        self.compat: CompatServer | None = None if type(server) is Dovecot else server  # type: ignore[assignment]
+        self.names = self.compat.layout if self.compat else DEFAULT
+        self.port = self.compat.port if self.compat else server.port_tls  # type: ignore[union-attr]
+        self.security = self.compat.security if self.compat else "tls"
+        self.idle = self.compat.idle if self.compat else True
+        self.name = self.compat.name if self.compat else "dovecot"
 
     def open(self) -> Mailbox:
         box = ImapMailbox(
-            self.dovecot.host,
-            self.dovecot.port_tls,
-            "tls",
+            self.server.host,
+            self.port,
+            self.security,
             self.user.name,
             self.user.password,
-            ca_file=str(self.dovecot.ca_file),
+            ca_file=str(self.server.ca_file),
             timeout=10,
         )
         box.connect()
         return box
 
     def deliver(self, folder: str, raw: bytes, *flags: str) -> None:
-        self.dovecot.deliver(self.user, folder, raw)
+        if self.compat is not None:
+            self.compat.deliver(self.user, folder, raw, *flags)
+            return
+        self.server.deliver(self.user, folder, raw)
         if flags:
-            uid = self.dovecot.messages(self.user, folder)[-1].uid
-            self.dovecot.add_flags(self.user, folder, uid, *flags)
+            uid = self.server.messages(self.user, folder)[-1].uid
+            self.server.add_flags(self.user, folder, uid, *flags)
 
     def stored(self, folder: str) -> list[tuple[frozenset[str], bytes]]:
-        return [(m.flags, m.raw) for m in self.dovecot.messages(self.user, folder)]
+        return [(m.flags, m.raw) for m in self.server.messages(self.user, folder)]
 
     def users_view(self) -> object:
-        return {f: [(m.uid, m.flags) for m in self.dovecot.messages(self.user, f)] for f in FOLDERS}
+        folders = [f for f in self.names.roles if f] + list(self.names.others)
+        return {f: [(m.uid, m.flags) for m in self.server.messages(self.user, f)] for f in folders}
 
 
 class MaildirBackend:
+    names = DEFAULT
+    idle = True  # inotify-free, but it looks every fraction of a second
+
     def __init__(self, root: Path, layout: str) -> None:
+        self.name = layout
         self.root = root / "Mail"
         self.index = root / "state" / "index.sqlite3"
         maildir.create_maildir(self.root, layout)
@@ -156,6 +181,10 @@ class MaildirBackend:
 
 
 class MemoryBackend:
+    name = "memory"
+    names = DEFAULT
+    idle = True
+
     def __init__(self) -> None:
         self.server = MemoryServer()
 
@@ -180,6 +209,7 @@ class MemoryBackend:
 @pytest.fixture(
     params=[
         pytest.param("imap", marks=pytest.mark.dovecot),
+        *(pytest.param(name, marks=pytest.mark.compat) for name in SERVERS),
         "maildir++",
         "fs",
         "memory",
@@ -192,6 +222,10 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
         return ImapBackend(dovecot, user)
     if request.param == "memory":
         return MemoryBackend()
+    if request.param in SERVERS:
+        pool: ServerPool = request.getfixturevalue("server_pool")
+        server = pool.get(request.param)
+        return ImapBackend(server, new_user(server))
     return MaildirBackend(tmp_path, request.param)
 
 
@@ -202,9 +236,10 @@ def mbox(backend: Backend) -> Iterator[Mailbox]:
     box.close()
 
 
-def test_folders_found(mbox: Mailbox) -> None:
+def test_folders_found(backend: Backend, mbox: Mailbox) -> None:
     f = mbox.folders()
-    assert (f.inbox, f.drafts, f.sent, f.trash, f.archive) == FOLDERS
+    assert (f.inbox, f.drafts, f.sent, f.trash, f.archive) == backend.names.roles
+    assert set(backend.names.others) <= set(f.ignored)  # All Mail, Junk...: never synced
 
 
 def test_fetch_new_incremental(backend: Backend, mbox: Mailbox) -> None:
@@ -235,14 +270,15 @@ def test_fetch_new_since_applies_to_a_first_sync_only(backend: Backend, mbox: Ma
 
 
 def test_reads_never_change_the_users_messages(backend: Backend, mbox: Mailbox) -> None:
+    fs = backend.names
     backend.deliver("INBOX", message("unread"))
     backend.deliver("INBOX", message("flagged"), "\\Flagged", "\\Seen")
-    backend.deliver("Sent", message("sent by me"), "\\Seen")
+    backend.deliver(fs.sent, message("sent by me"), "\\Seen")
     before = backend.users_view()
 
     fetched = mbox.fetch_new("INBOX", after_uid=0)
     assert [m.flags for m in fetched] == [frozenset(), frozenset({"\\Flagged", "\\Seen"})]
-    mbox.fetch_new("Sent", after_uid=0)
+    mbox.fetch_new(fs.sent, after_uid=0)
     body = mbox.fetch_body("INBOX", 1, 10_000)
     assert body is not None and b"Body of unread" in body
     assert mbox.fetch_flags("INBOX", [1, 2]) == {
@@ -262,70 +298,78 @@ def test_fetch_body_partial_and_gone(backend: Backend, mbox: Mailbox) -> None:
     raw = message("body")
     backend.deliver("INBOX", raw)
     assert mbox.fetch_body("INBOX", 1, 10) == raw[:10]
-    assert mbox.fetch_body("INBOX", 1, 100_000) == raw
+    # Some servers (pymap) store lines with LF: the same message either way.
+    assert lf(mbox.fetch_body("INBOX", 1, 100_000) or b"") == lf(raw)
     assert mbox.fetch_body("INBOX", 99, 10) is None
     assert mbox.fetch_flags("INBOX", [1, 99]) == {1: frozenset()}
     assert mbox.fetch_flags("INBOX", []) == {}
 
 
 def test_append_draft_is_a_seen_draft_with_a_uid(backend: Backend, mbox: Mailbox) -> None:
+    fs = backend.names
     when = datetime(2026, 11, 20, 16, 30, 15, tzinfo=UTC)
     raw = message("thank you", ours=True)
-    uid = mbox.append_draft("Drafts", raw, when)
+    uid = mbox.append_draft(fs.drafts, raw, when)
     assert uid == 1
-    [(flags, stored)] = backend.stored("Drafts")
+    [(flags, stored)] = backend.stored(fs.drafts)
     assert flags == frozenset({"\\Draft", "\\Seen"})
     assert lf(stored) == lf(raw)
-    [fetched] = mbox.fetch_new("Drafts", after_uid=0)
+    [fetched] = mbox.fetch_new(fs.drafts, after_uid=0)
     assert fetched.uid == uid and fetched.internaldate == when
     assert parse_header(fetched.header).message_id == parse_header(raw).message_id
-    assert mbox.status("Drafts").uidnext == uid + 1
-    assert mbox.append_draft("Drafts", message("second", ours=True), when) == 2
+    assert mbox.status(fs.drafts).uidnext == uid + 1
+    assert mbox.append_draft(fs.drafts, message("second", ours=True), when) == 2
 
 
 def test_withdraw_moves_only_our_draft(backend: Backend, mbox: Mailbox) -> None:
-    backend.deliver("Drafts", message("users own unfinished mail"), "\\Deleted")
+    fs = backend.names
+    trash = fs.trash or "Trash"
+    backend.deliver(fs.drafts, message("users own unfinished mail"), "\\Deleted")
     ours = message("stale check-in", ours=True)
-    uid = mbox.append_draft("Drafts", ours, datetime.now(UTC))
+    uid = mbox.append_draft(fs.drafts, ours, datetime.now(UTC))
     assert uid == 2
-    before = backend.stored("Drafts")[0]
+    before = backend.stored(fs.drafts)[0]
 
-    validity = mbox.status("Drafts").uidvalidity
+    validity = mbox.status(fs.drafts).uidvalidity
     identity = identity_of(ours)
     with pytest.raises(MailboxFatalError):  # not a draft of ours
-        mbox.withdraw("Drafts", 1, "Trash", uidvalidity=validity, identity=identity)
-    done = mbox.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=identity)
+        mbox.withdraw(fs.drafts, 1, trash, uidvalidity=validity, identity=identity)
+    done = mbox.withdraw(fs.drafts, uid, trash, uidvalidity=validity, identity=identity)
 
     assert done is Withdrawn.TO_TRASH
-    assert backend.stored("Drafts") == [before]
-    assert [lf(raw) for _, raw in backend.stored("Trash")] == [lf(ours)]
-    assert [m.uid for m in mbox.fetch_new("Drafts", after_uid=0)] == [1]
+    assert backend.stored(fs.drafts) == [before]
+    assert [lf(raw) for _, raw in backend.stored(trash)] == [lf(ours)]
+    assert [m.uid for m in mbox.fetch_new(fs.drafts, after_uid=0)] == [1]
     # Already gone: nothing to do.
-    again = mbox.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=identity)
+    again = mbox.withdraw(fs.drafts, uid, trash, uidvalidity=validity, identity=identity)
     assert again is Withdrawn.ALREADY_GONE
 
 
 def test_withdraw_without_trash_deletes_and_says_so(backend: Backend, mbox: Mailbox) -> None:
-    backend.deliver("Drafts", message("users own"), "\\Draft", "\\Seen")
+    fs = backend.names
+    trash = fs.trash or "Trash"
+    backend.deliver(fs.drafts, message("users own"), "\\Draft", "\\Seen")
     ours = message("check in", ours=True)
-    uid = mbox.append_draft("Drafts", ours, datetime.now(UTC))
+    uid = mbox.append_draft(fs.drafts, ours, datetime.now(UTC))
     assert uid == 2
-    validity = mbox.status("Drafts").uidvalidity
+    validity = mbox.status(fs.drafts).uidvalidity
     identity = identity_of(ours)
-    done = mbox.withdraw("Drafts", uid, None, uidvalidity=validity, identity=identity)
+    done = mbox.withdraw(fs.drafts, uid, None, uidvalidity=validity, identity=identity)
     assert done is Withdrawn.DELETED
-    assert [b"users own" in raw for _, raw in backend.stored("Drafts")] == [True]
-    assert backend.stored("Trash") == []
+    assert [b"users own" in raw for _, raw in backend.stored(fs.drafts)] == [True]
+    assert backend.stored(trash) == []
 
 
 def test_writes_go_only_to_the_drafts_folder(backend: Backend, mbox: Mailbox) -> None:
+    fs = backend.names
+    trash = fs.trash or "Trash"
     backend.deliver("INBOX", message("from the company"))
     with pytest.raises(MailboxFatalError, match="only to Drafts"):
         mbox.append_draft("INBOX", message("ours", ours=True), datetime.now(UTC))
     validity = mbox.status("INBOX").uidvalidity
     with pytest.raises(MailboxFatalError, match="only to Drafts"):
-        mbox.withdraw("INBOX", 1, "Trash", uidvalidity=validity, identity=DraftIdentity("a1.x"))
-    assert len(backend.stored("INBOX")) == 1 and backend.stored("Trash") == []
+        mbox.withdraw("INBOX", 1, trash, uidvalidity=validity, identity=DraftIdentity("a1.x"))
+    assert len(backend.stored("INBOX")) == 1 and backend.stored(trash) == []
 
 
 def test_status_of_a_kept_folder_follows_every_delivery(backend: Backend, mbox: Mailbox) -> None:
@@ -341,8 +385,8 @@ def test_status_of_a_kept_folder_follows_every_delivery(backend: Backend, mbox: 
         kept = mbox.status("INBOX", keep_selected=True)
         assert (kept.messages, kept.uidnext, kept.uidvalidity) == (n, n + 1, first.uidvalidity)
     assert [m.uid for m in mbox.fetch_new("INBOX", after_uid=1)] == [2, 3]
-    backend.deliver("Sent", message("sent"))
-    assert mbox.status("Sent").messages == 1
+    backend.deliver(backend.names.sent, message("sent"))
+    assert mbox.status(backend.names.sent).messages == 1
     backend.deliver("INBOX", message("m4"))
     kept = mbox.status("INBOX", keep_selected=True)
     assert kept.uidnext == 5 and kept == mbox.status("INBOX")
@@ -379,7 +423,8 @@ def test_wait_wakes_on_delivery(backend: Backend, mbox: Mailbox) -> None:
         assert mbox.wait("INBOX", 10) is True
     finally:
         timer.join()
-    assert time.monotonic() - started < 2.5
+    # Without IDLE the mailbox polls: one poll period later at the most.
+    assert time.monotonic() - started < 2.5 + (0 if backend.idle else NOOP_POLL_SECONDS)
     assert mbox.wait("INBOX", 0.2) is False  # a change is reported once
     assert [m.uid for m in mbox.fetch_new("INBOX", after_uid=0)] == [1]
 
@@ -414,29 +459,33 @@ MINE = identity_of(MINE_RAW)
 def test_withdraw_refuses_when_the_guard_does_not_match(
     backend: Backend, mbox: Mailbox, guard: dict[str, Any], match: str
 ) -> None:
-    uid = mbox.append_draft("Drafts", MINE_RAW, datetime.now(UTC))
+    fs = backend.names
+    trash = fs.trash or "Trash"
+    uid = mbox.append_draft(fs.drafts, MINE_RAW, datetime.now(UTC))
     assert uid is not None
-    args: dict[str, Any] = {"uidvalidity": mbox.status("Drafts").uidvalidity, "identity": MINE}
+    args: dict[str, Any] = {"uidvalidity": mbox.status(fs.drafts).uidvalidity, "identity": MINE}
     with pytest.raises(MailboxFatalError, match=match):
-        mbox.withdraw("Drafts", uid, "Trash", **(args | guard))
-    assert len(backend.stored("Drafts")) == 1 and backend.stored("Trash") == []
+        mbox.withdraw(fs.drafts, uid, trash, **(args | guard))
+    assert len(backend.stored(fs.drafts)) == 1 and backend.stored(trash) == []
 
 
 @pytest.mark.parametrize("brackets", [True, False], ids=["<id>", "bare-id"])
 def test_withdraw_by_message_id_alone(backend: Backend, mbox: Mailbox, brackets: bool) -> None:
+    fs = backend.names
+    trash = fs.trash or "Trash"
     # Our drafts carry no header of ours: the Message-ID is their identity.
-    uid = mbox.append_draft("Drafts", message("by id", ours=True), datetime.now(UTC))
+    uid = mbox.append_draft(fs.drafts, message("by id", ours=True), datetime.now(UTC))
     assert uid is not None
-    [fetched] = mbox.fetch_new("Drafts", after_uid=0)
+    [fetched] = mbox.fetch_new(fs.drafts, after_uid=0)
     mid = next(
         line.partition(b":")[2].strip().decode()
         for line in fetched.header.splitlines()
         if line.lower().startswith(b"message-id:")
     )
     identity = DraftIdentity(message_id=mid if brackets else mid.strip("<>"))
-    validity = mbox.status("Drafts").uidvalidity
-    done = mbox.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=identity)
-    assert done is Withdrawn.TO_TRASH and backend.stored("Drafts") == []
+    validity = mbox.status(fs.drafts).uidvalidity
+    done = mbox.withdraw(fs.drafts, uid, trash, uidvalidity=validity, identity=identity)
+    assert done is Withdrawn.TO_TRASH and backend.stored(fs.drafts) == []
 
 
 @pytest.mark.legacy_drafts
@@ -446,13 +495,15 @@ def test_an_old_scheme_draft_is_still_withdrawn_by_both_its_marks(
     # Drafts written before issue 16 carry X-Followup-Id and a <followup.…> id:
     # the guard still reads the header and wants both to match.
     old = message("old note", legacy=True)
-    uid = mbox.append_draft("Drafts", old, datetime.now(UTC))
+    fs = backend.names
+    trash = fs.trash or "Trash"
+    uid = mbox.append_draft(fs.drafts, old, datetime.now(UTC))
     assert uid is not None
-    [fetched] = mbox.fetch_new("Drafts", after_uid=0)
+    [fetched] = mbox.fetch_new(fs.drafts, after_uid=0)
     assert parse_header(fetched.header).followup_id == "a1.old-note"
-    validity = mbox.status("Drafts").uidvalidity
+    validity = mbox.status(fs.drafts).uidvalidity
     wrong = DraftIdentity(followup_id="a1.other", message_id=identity_of(old).message_id)
     with pytest.raises(MailboxFatalError, match=r"X-Followup-Id is a1\.old-note"):
-        mbox.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=wrong)
-    done = mbox.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=identity_of(old))
-    assert done is Withdrawn.TO_TRASH and backend.stored("Drafts") == []
+        mbox.withdraw(fs.drafts, uid, trash, uidvalidity=validity, identity=wrong)
+    done = mbox.withdraw(fs.drafts, uid, trash, uidvalidity=validity, identity=identity_of(old))
+    assert done is Withdrawn.TO_TRASH and backend.stored(fs.drafts) == []
