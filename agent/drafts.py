@@ -45,7 +45,11 @@ GONE_GRACE = timedelta(days=3)
 # Steps whose draft a message in Sent may be a copy of.
 SENDABLE = (StepState.DRAFTED, StepState.APPENDING, StepState.SKIPPED, StepState.WITHDRAWN)
 # Why an ended application's drafts are withdrawn, by its state.
-ENDED = {AppState.RESPONDED: "they replied", AppState.STOPPED: "you stopped it"}
+ENDED = {
+    AppState.RESPONDED: "they replied",
+    AppState.REJECTED: "they turned the application down",
+    AppState.STOPPED: "you stopped it",
+}
 
 
 def uid_now(step: Step, watch: DraftWatch | None) -> int | None:

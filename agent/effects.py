@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 # States a human reply ends: an exhausted sequence that gets an answer is answered.
 ANSWERABLE = (AppState.ACTIVE, AppState.EXHAUSTED)
+# A rejection also ends an application that was answered before ("we'll get back to you").
+REJECTABLE = (*ANSWERABLE, AppState.RESPONDED)
 INCOMING_KINDS = tuple(
     k.value
     for k in (
@@ -86,7 +88,7 @@ def apply_incoming(store: Store, seen: Seen, tz: ZoneInfo, now: datetime) -> lis
             return changes
         app_ids = [m.application_id for m in v.matches]
         if v.kind is MessageKind.REPLY:
-            changes = reply(store, app_ids, h, v.reason, now)
+            changes = reply(store, app_ids, h, v.reason, now, v.rejection)
         elif v.kind is MessageKind.AUTO_REPLY:
             auto_reply(store, app_ids, h, v.return_date, tz, now)
         elif v.kind is MessageKind.BOUNCE:
@@ -124,27 +126,43 @@ def end_sequence(
 
 
 def reply(
-    store: Store, app_ids: list[int], h: Header, reason: str, now: datetime
+    store: Store,
+    app_ids: list[int],
+    h: Header,
+    reason: str,
+    now: datetime,
+    rejection: str = "",
 ) -> list[StateChange]:
-    """A human answered: the sequence ends; planned steps are cancelled."""
+    """A human (or their ATS) answered: the sequence ends; planned steps are cancelled.
+
+    With `rejection` (the wording found) it ends as `rejected`, else `responded`.
+    """
     changes = []
     who = h.from_text or h.from_addr or "unknown sender"
+    state, allowed = (
+        (AppState.REJECTED, REJECTABLE) if rejection else (AppState.RESPONDED, ANSWERABLE)
+    )
     for app_id in app_ids:
         app = store.load(app_id)
         detail = f"{who}: {h.subject or '(no subject)'}"
         store.add_event(app_id, "reply", detail, now)
-        if app.state not in ANSWERABLE:
+        if app.state not in allowed:
             continue
-        why = f"reply from {who}"
-        cancelled = end_sequence(store, app_id, AppState.RESPONDED, why, "they replied", now)
+        if rejection:
+            why = f'rejected by {who}: "{rejection}"'
+            step_reason = "they turned the application down"
+        else:
+            why, step_reason = f"reply from {who}", "they replied"
+        cancelled = end_sequence(store, app_id, state, why, step_reason, now)
         log.info(
-            "application %s (%s) responded (%s); %d planned step(s) cancelled",
+            "application %s (%s) %s (%s); %d planned step(s) cancelled",
             app_id,
             app.company,
+            state.value,
             reason,
             cancelled,
         )
-        changes.append(StateChange(app_id, AppState.RESPONDED, why))
+        changes.append(StateChange(app_id, state, why))
     return changes
 
 

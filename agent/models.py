@@ -36,6 +36,7 @@ def address_in(text: str) -> str:
 class AppState(StrEnum):
     ACTIVE = "active"
     RESPONDED = "responded"
+    REJECTED = "rejected"  # they turned the application down: over for good
     EXHAUSTED = "exhausted"
     STOPPED = "stopped"
 
