@@ -17,7 +17,7 @@ from .health import Health
 from .jsonview import JSONValue
 from .models import Step, StepState
 from .report import ApplicationView, TimelineEvent
-from .services import Added, Cycle, Done, Edited, Preview, Status, Stopped
+from .services import Added, Cycle, Done, Edited, Preview, Removed, Status, Stopped
 
 
 def local(moment: datetime | str | None, tz: tzinfo) -> str:
@@ -60,6 +60,8 @@ def print_added(r: Added, tz: tzinfo) -> None:
     app = r.application
     print(f"added {app.company} — {app.role} (round {r.round})")
     print_findings(r.findings)
+    for w in r.warnings:
+        print(f"warning: {w}")
     for s in r.planned:
         c = app.contact(s.contact_id)
         who = c.email if c else ""
@@ -85,6 +87,22 @@ def print_stopped(r: Stopped) -> None:
             f"  its {r.unsent_drafts} unsent draft(s) go to Trash at the next cycle"
             " (edited ones stay)"
         )
+
+
+def remove_question(v: ApplicationView) -> str:
+    unsent = sum(1 for s in v.steps if s.state is StepState.DRAFTED)
+    drafts = f"; its {unsent} unsent draft(s) go to Trash" if unsent else ""
+    return f"Remove #{v.id} {v.company} — {v.role} ({v.state.value}) for good{drafts}?"
+
+
+def print_removed(r: Removed) -> None:
+    app = r.application
+    print(f"removed #{app.id} {app.company} — {app.role}")
+    if r.unsent_drafts:
+        kept = r.unsent_drafts - r.withdrawn
+        print(f"  {r.withdrawn} unsent draft(s) moved to Trash")
+        if kept:
+            print(f"  {kept} draft(s) you edited stay in Drafts")
 
 
 def print_done(r: Done) -> None:

@@ -251,7 +251,12 @@ class PolicyConfig:
     )
     checkin_to: tuple[str, ...] = setting(
         CONTACT_ROLES,
-        'Who receives check-ins: "recruiter", "hiring_manager" or both.',
+        'Who receives check-ins, in order: "recruiter", "hiring_manager" or both.\n'
+        "Each check-in goes to ONE person: the first role listed that has someone\n"
+        "with a working address. With both known, only the first listed is written\n"
+        "to (the other is not copied); if that address bounces, the next role takes\n"
+        "over. With neither known, the agency recruiter (they relay to the company),\n"
+        "else the person met: the only interviewer, or the first listed of a panel.",
         choices=CONTACT_ROLES,
         nonempty=True,
     )

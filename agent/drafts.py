@@ -404,6 +404,20 @@ class Drafts:
                 done.append(step)
         return done
 
+    def withdraw_steps(
+        self, steps: list[Step], reason: str, drafts_uidvalidity: int | None, now: datetime
+    ) -> list[Step]:
+        """Withdraw these steps' unsent drafts now (an application being removed)."""
+        watches = self.store.draft_watches([s.id for s in steps]) if steps else {}
+        done = []
+        for step in steps:
+            watch = watches.get(step.id)
+            if watch is not None and (watch.edited or watch.left_for_user):
+                continue  # the user's words now: theirs to keep or delete
+            if self._withdraw(step, watch, reason, drafts_uidvalidity, now):
+                done.append(step)
+        return done
+
     def _withdraw(
         self,
         step: Step,

@@ -19,10 +19,21 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
 
-from . import agenda, compose, credentials, effects, health, intake, invitations, lint, report
+from . import (
+    agenda,
+    compose,
+    credentials,
+    effects,
+    health,
+    intake,
+    invitations,
+    lint,
+    policy,
+    report,
+)
 from .config import Config, InvitationMode
 from .connect import open_mailbox
-from .drafts import Composer
+from .drafts import Composer, Drafts
 from .engine import CycleReport, Engine
 from .errors import UsageError
 from .mailbox import Folders, Mailbox, ServerInfo
@@ -53,6 +64,14 @@ class Added:
     round: int
     planned: tuple[Step, ...]  # the steps planned after the interview was recorded
     findings: tuple[lint.Finding, ...]  # spelling in the user's own notes
+    warnings: tuple[str, ...] = ()  # what will not happen as the user may expect
+
+
+@dataclass(frozen=True)
+class Removed:
+    application: Application  # as it was before it was deleted
+    unsent_drafts: int  # its drafts in Drafts when it was removed
+    withdrawn: int  # of those, moved to Trash (edited ones stay: they are the user's)
 
 
 @dataclass(frozen=True)
@@ -173,15 +192,26 @@ class Services:
     # -- interviews ---------------------------------------------------------
 
     def add(
-        self, data: intake.InterviewIn, now: datetime, application_id: int | None = None
+        self,
+        data: intake.InterviewIn,
+        now: datetime,
+        application_id: int | None = None,
+        *,
+        force: bool = False,
     ) -> Added:
-        """Record an interview: a new application, or a later round of `application_id`."""
+        """Record an interview: a new application, or a later round of `application_id`.
+
+        The same interview entered again (same company, time and people) is
+        refused unless `force`: it would thank everyone twice.
+        """
         if application_id is not None:
             first = self.store.load(application_id)
             # A later round inherits what the first one named.
             data = replace(
                 data, company=data.company or first.company, role=data.role or first.role
             )
+        if not force:
+            self._refuse_duplicate(data)
         app_id, _ = intake.record(self.store, data, now, application_id)
         app = self._replan(app_id, now)
         log.info(
@@ -194,7 +224,34 @@ class Services:
             round=app.interviews[-1].round,
             planned=tuple(s for s in app.steps if s.state is StepState.PLANNED),
             findings=self._spelling(app, texts),
+            warnings=self._add_warnings(app),
         )
+
+    def _refuse_duplicate(self, data: intake.InterviewIn) -> None:
+        key = data.same_interview_key
+        for app in self.store.load_many(events=False):
+            for iv in app.interviews:
+                people = frozenset(c.address for c in app.contacts if c.interview_id == iv.id)
+                other_round = data.round is not None and data.round != iv.round
+                if (
+                    app.company.strip().casefold(),
+                    iv.starts_at,
+                    people,
+                ) == key and not other_round:
+                    raise UsageError(
+                        f"this interview is already #{app.id} round {iv.round} "
+                        f"({app.company}, {iv.starts_at:%Y-%m-%d %H:%M}, same people); "
+                        f"correct it with `followup edit {app.id}`, or add --force to "
+                        "enter it again"
+                    )
+
+    def _add_warnings(self, app: Application) -> tuple[str, ...]:
+        if app.state is AppState.ACTIVE and policy.checkin_recipient(app, self.cfg.policy) is None:
+            return (
+                "no one can receive a check-in (no recruiter, hiring manager or interviewer "
+                "with a working address): only the thank-you notes will be drafted",
+            )
+        return ()
 
     def add_invitation(self, invite_id: int, opts: invitations.AddOptions, now: datetime) -> Added:
         """An invitation becomes an interview: a new application or a later round."""
@@ -259,6 +316,33 @@ class Services:
             )
         drafted = sum(s.state is StepState.DRAFTED for s in app.steps)
         return Stopped(app, reason, already=False, unsent_drafts=drafted)
+
+    def remove(self, app_id: int, now: datetime) -> Removed:
+        """Delete an application entered by mistake; its unsent drafts are withdrawn first.
+
+        Withdrawing needs the mailbox: if it cannot be reached, nothing is removed.
+        """
+        app = self.store.load(app_id)
+        drafted = [s for s in app.steps if s.state is StepState.DRAFTED]
+        withdrawn = self._withdraw_now(drafted, now) if drafted else 0
+        with self.store.transaction():
+            self.store.delete_application(app.id, now)
+            self.store.add_event(
+                None, "removed", f"#{app.id} {app.company} — {app.role} removed by you", now
+            )
+        log.info("application %s (%s) removed", app.id, app.company)
+        return Removed(app, unsent_drafts=len(drafted), withdrawn=withdrawn)
+
+    def _withdraw_now(self, steps: list[Step], now: datetime) -> int:
+        mb = mailbox_for(self.cfg)
+        mb.connect()
+        try:
+            folders = mb.folders()
+            drafts = Drafts(self.cfg, self.store, mb, folders, self.composer)
+            validity = mb.status(folders.drafts).uidvalidity
+            return len(drafts.withdraw_steps(steps, "you removed the application", validity, now))
+        finally:
+            mb.close()
 
     def done(self, step_id: int, now: datetime) -> Done:
         """Tick off a reminder (a call, a card, LinkedIn, references)."""

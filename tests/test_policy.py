@@ -465,7 +465,9 @@ def test_no_checkins_allowed_still_thanks_first() -> None:
         ("imr", ("recruiter", "hiring_manager"), {3}, 2),  # bounced: the next one
         ("ima", ("recruiter", "hiring_manager"), set(), 2),  # the agency is copied instead
         ("iia", ("recruiter", "hiring_manager"), set(), 3),  # only the agency: they relay
-        ("ii", ("recruiter", "hiring_manager"), set(), None),  # never an interviewer
+        ("ii", ("recruiter", "hiring_manager"), set(), 1),  # no one else: the first interviewer
+        ("ii", ("recruiter", "hiring_manager"), {1}, 2),  # ... still reachable
+        ("ii", ("recruiter", "hiring_manager"), {1, 2}, None),  # all bounced: no one
     ],
 )
 def test_checkin_recipient(
