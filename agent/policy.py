@@ -274,9 +274,15 @@ def _after_last(
 
 
 def _all_written(thank_yous: Sequence[Step], desired: Sequence[DesiredStep], iv: Interview) -> bool:
-    """Every thank-you of the round exists and is past planning: only then may it let go."""
-    wanted = sum(1 for d in desired if d.kind is StepKind.THANK_YOU and d.interview_id == iv.id)
-    return len(thank_yous) >= wanted and all(s.state is not StepState.PLANNED for s in thank_yous)
+    """Every thank-you of the round exists and is past planning: only then may it let go.
+
+    A planned one no longer wanted (its address bounced) is about to be
+    cancelled: it does not hold the application open.
+    """
+    wanted = {d.key for d in desired if d.kind is StepKind.THANK_YOU and d.interview_id == iv.id}
+    existing = {s.key for s in thank_yous}
+    pending = [s for s in thank_yous if s.state is StepState.PLANNED and s.key in wanted]
+    return wanted <= existing and not pending
 
 
 def _day(moment: datetime, cal: Calendar) -> str:
