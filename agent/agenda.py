@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
 from .jsonview import JSONValue, to_json
-from .models import Application, AppState, Step, StepKind, StepState
+from .models import GONE_FROM_DRAFTS, Application, AppState, Step, StepKind, StepState
 
 ACTIONS = {
     StepKind.LINKEDIN: "LinkedIn",
@@ -72,6 +72,8 @@ def describe(app: Application, step: Step) -> str:
     who = contact.name if contact else ""
     if step.kind.is_email:
         label = "thank-you" if step.kind is StepKind.THANK_YOU else f"check-in {step.seq}"
+        if step.draft_gone:
+            return f"the {label} draft to {who} is {GONE_FROM_DRAFTS}"
         if step.state is StepState.DRAFTED:
             return f"review and send the {label} draft to {who}: {step.subject}"
         return f"the {label} draft to {who} appears in Drafts"

@@ -40,6 +40,8 @@ from .sync import Seen
 
 log = logging.getLogger(__name__)
 
+_NO_WATCH = DraftWatch(0, None, None, False, None)
+
 # A draft missing this long from Drafts, and not in Sent, was rejected by the user.
 GONE_GRACE = timedelta(days=3)
 # Steps whose draft a message in Sent may be a copy of.
@@ -317,14 +319,20 @@ class Drafts:
             effects.record(self.store, seen, now, MessageKind.OUR_DRAFT, step.application_id)
 
     def watch(self, status: FolderStatus, changed: bool, now: datetime) -> list[Step]:
-        """Notice drafts that left Drafts; after GONE_GRACE unsent, the step is skipped."""
+        """Notice drafts that left Drafts; after GONE_GRACE unsent, the step is skipped.
+
+        A draft the user deleted for sure (flagged \\Deleted, or found in
+        Trash) is skipped at once; one that only vanished waits out the grace
+        period, in case it turns up in Sent.
+        """
         drafted = self.store.steps_in_state(StepState.DRAFTED)
         if not drafted:
             return []
         watches = self.store.draft_watches([s.id for s in drafted])
+        deleted: set[int] = set()
         if changed:
-            self._check_present(drafted, watches, status, now)
-        return self._skip_gone(drafted, watches, now)
+            deleted = self._check_present(drafted, watches, status, now)
+        return self._skip_gone(drafted, watches, deleted, now)
 
     def _check_present(
         self,
@@ -332,16 +340,30 @@ class Drafts:
         watches: dict[int, DraftWatch],
         status: FolderStatus,
         now: datetime,
-    ) -> None:
-        """Record which drafts are still in Drafts (updates `watches` in place)."""
+    ) -> set[int]:
+        """Record which drafts are still in Drafts (updates `watches` in place).
+
+        Returns the steps whose draft the user deleted for sure.
+        """
         uids = {s.id: uid for s in drafted if (uid := uid_now(s, watches.get(s.id))) is not None}
         present = self.mailbox.fetch_flags(self.folders.drafts, list(uids.values()))
+        flagged = {s.id for s in drafted if "\\Deleted" in present.get(uids.get(s.id, -1), ())}
+        newly_gone = [
+            s
+            for s in drafted
+            if s.id in uids
+            and uids[s.id] not in present
+            and not watches.get(s.id, _NO_WATCH).gone_at
+        ]
+        deleted = flagged | self._in_trash(newly_gone, now)
         with self.store.transaction():
             for s in drafted:
                 if s.id not in uids:
                     continue
                 w = watches.get(s.id)
                 gone = None if uids[s.id] in present else (w.gone_at if w and w.gone_at else now)
+                if s.id in flagged:
+                    gone = w.gone_at if w and w.gone_at else now
                 if w is not None and w.gone_at == gone:
                     continue
                 w = (
@@ -353,21 +375,50 @@ class Drafts:
                 watches[s.id] = w
                 if gone is not None:
                     log.info("step %s: draft no longer in Drafts", s.key)
+        return deleted
+
+    def _in_trash(self, steps: list[Step], now: datetime) -> set[int]:
+        """Which of these just-vanished drafts the user moved to Trash (by Message-ID)."""
+        trash = self.folders.trash
+        if not steps or trash is None:
+            return set()
+        since = min(s.drafted_at or now for s in steps).date() - timedelta(days=1)
+        try:
+            found = self.mailbox.fetch_new(trash, after_uid=0, since=since)
+        except MailboxFatalError as exc:
+            log.warning("cannot look for deleted drafts in %s: %s", trash, exc)
+            return set()
+        ids: set[str] = set()
+        for msg in found:
+            h = classify.parse_header(msg.header)
+            ids.update(x for x in (h.message_id, h.followup_id) if x)
+        return {s.id for s in steps if s.message_id in ids or s.key in ids}
 
     def _skip_gone(
-        self, drafted: list[Step], watches: dict[int, DraftWatch], now: datetime
+        self,
+        drafted: list[Step],
+        watches: dict[int, DraftWatch],
+        deleted: set[int],
+        now: datetime,
     ) -> list[Step]:
         skipped = []
         for s in drafted:
             w = watches.get(s.id)
-            if w is None or w.gone_at is None or now - w.gone_at < GONE_GRACE:
+            if w is None or w.gone_at is None:
                 continue
+            if s.id not in deleted and now - w.gone_at < GONE_GRACE:
+                continue
+            why = (
+                "you deleted the draft without sending it"
+                if s.id in deleted
+                else "draft removed from Drafts without being sent"
+            )
             with self.store.transaction():
                 self.store.set_step_state(
                     s.id,
                     StepState.SKIPPED,
                     now,
-                    reason="draft removed from Drafts without being sent; not drafted again",
+                    reason=f"{why}; not drafted again",
                 )
                 self.store.add_event(
                     s.application_id, "skipped", f"{s.key}: you deleted the draft", now

@@ -41,6 +41,10 @@ class AppState(StrEnum):
     STOPPED = "stopped"
 
 
+# What `show`, `agenda` and `status` say of a draft that left Drafts unsent.
+GONE_FROM_DRAFTS = "gone from Drafts: skipped unless it turns up in Sent"
+
+
 class InterviewKind(StrEnum):
     PHONE = "phone"
     VIDEO = "video"
@@ -170,6 +174,12 @@ class Step:
     # `draft_left` says why a draft that should have been withdrawn was not.
     draft_edited: bool = False
     draft_left: str = ""
+    draft_gone_at: datetime | None = None  # the draft vanished from Drafts then
+
+    @property
+    def draft_gone(self) -> bool:
+        """Drafted, but no longer in Drafts: deleted, moved, or sent (Sent tells)."""
+        return self.state is StepState.DRAFTED and self.draft_gone_at is not None
 
     @property
     def lint_note(self) -> str:
@@ -184,6 +194,8 @@ class Step:
             return self.end_reason
         if self.draft_left:
             return self.draft_left
+        if self.draft_gone:
+            return GONE_FROM_DRAFTS
         if self.draft_edited:
             return "edited by you in Drafts"
         return self.lint_note
@@ -192,7 +204,7 @@ class Step:
     def lint_shown(self) -> bool:
         """Lint findings are what `show` says about this step (a warning in `status`)."""
         return bool(self.lint_findings) and not (
-            self.end_reason or self.draft_left or self.draft_edited
+            self.end_reason or self.draft_left or self.draft_edited or self.draft_gone
         )
 
     @property

@@ -15,6 +15,7 @@ from . import agenda, policy
 from .config import PolicyConfig
 from .jsonview import JSONValue, json_name, to_json
 from .models import (
+    GONE_FROM_DRAFTS,
     Application,
     AppState,
     InterviewKind,
@@ -204,6 +205,9 @@ def warnings(app: Application) -> tuple[str, ...]:
         if s.late and s.state is not StepState.PLANNED
     ]
     found += [f"step {s.id} ({s.kind.value}): {s.note}" for s in app.steps if s.lint_shown]
+    found += [
+        f"step {s.id} ({s.kind.value}) draft {GONE_FROM_DRAFTS}" for s in app.steps if s.draft_gone
+    ]
     return tuple(found)
 
 

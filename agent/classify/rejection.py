@@ -94,5 +94,7 @@ def rejection_phrase(text: str) -> str | None:
         before = own[max(0, found.start() - 60) : found.start()]
         if _CONDITION.search(before):
             continue
-        return found.group(0)
+        # Whole words: "other candidate" → "other candidates".
+        tail = re.match(r"\w*", own[found.end() :])
+        return found.group(0) + (tail.group(0) if tail else "")
     return None
