@@ -18,6 +18,7 @@ ACTIONS = {
     StepKind.HANDWRITTEN: "handwritten card",
     StepKind.REFERENCES: "alert references",
     StepKind.CALL: "phone call",
+    StepKind.ANSWER_REJECTION: "answer their rejection graciously",
 }
 
 
@@ -95,9 +96,10 @@ def agenda(apps: Iterable[Application], now: datetime, tz: tzinfo, days: int = 7
     today: list[AgendaItem] = []
     soon: list[AgendaItem] = []
     for app in apps:
-        if app.state is not AppState.ACTIVE:
-            continue
+        ended = app.state is not AppState.ACTIVE
         for s in app.steps:
+            if ended and s.state is not StepState.PLANNED:
+                continue  # an ended application keeps only its last reminder
             if s.kind.is_email and s.state is StepState.DRAFTED:
                 today.append(_item(app, s, day_start))  # waiting in Drafts for the user
             elif s.state is StepState.PLANNED and s.due_at < soon_end:

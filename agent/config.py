@@ -300,6 +300,11 @@ class RemindersConfig:
         True,
         "After a final round (`followup add --final`), tell your references to\nexpect a call.",
     )
+    answer_rejection: bool = setting(
+        True,
+        "After a rejection, a reminder (never a draft) to answer it graciously:\n"
+        "thank them and ask to be kept in mind for future roles.",
+    )
     calls: bool = setting(
         False,
         "Check in by phone instead of by email: check-ins become call reminders\n"

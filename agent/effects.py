@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from . import policy
 from .classify import Header
 from .models import AppState, MessageKind, SeenMessage
 from .store import Store
@@ -76,8 +77,13 @@ def record(
     )
 
 
-def apply_incoming(store: Store, seen: Seen, tz: ZoneInfo, now: datetime) -> list[StateChange]:
-    """A new message in INBOX or a watched folder: its effect, once, with its record."""
+def apply_incoming(
+    store: Store, seen: Seen, tz: ZoneInfo, now: datetime, answer_rejection: bool = True
+) -> list[StateChange]:
+    """A new message in INBOX or a watched folder: its effect, once, with its record.
+
+    `answer_rejection`: a rejection also leaves a reminder to answer it graciously.
+    """
     h, v, msg = seen.header, seen.verdict, seen.msg
     changes: list[StateChange] = []
     with store.transaction():
@@ -88,7 +94,7 @@ def apply_incoming(store: Store, seen: Seen, tz: ZoneInfo, now: datetime) -> lis
             return changes
         app_ids = [m.application_id for m in v.matches]
         if v.kind is MessageKind.REPLY:
-            changes = reply(store, app_ids, h, v.reason, now, v.rejection)
+            changes = reply(store, app_ids, h, v.reason, now, v.rejection, answer_rejection)
         elif v.kind is MessageKind.AUTO_REPLY:
             auto_reply(store, app_ids, h, v.return_date, tz, now)
         elif v.kind is MessageKind.BOUNCE:
@@ -132,6 +138,7 @@ def reply(
     reason: str,
     now: datetime,
     rejection: str = "",
+    answer_rejection: bool = False,
 ) -> list[StateChange]:
     """A human (or their ATS) answered: the sequence ends; planned steps are cancelled.
 
@@ -154,6 +161,9 @@ def reply(
         else:
             why, step_reason = f"reply from {who}", "they replied"
         cancelled = end_sequence(store, app_id, state, why, step_reason, now)
+        if rejection and answer_rejection:
+            sender = next((c.id for c in app.contacts if c.address == h.from_addr), None)
+            store.reconcile_steps(app_id, [policy.answer_rejection(app, sender, now)], now)
         log.info(
             "application %s (%s) %s (%s); %d planned step(s) cancelled",
             app_id,

@@ -108,7 +108,9 @@ class Engine:
         for folder in seen.folders:
             if folder.role is FolderRole.INCOMING:
                 for item in folder.messages:
-                    changes = effects.apply_incoming(self.store, item, self.cal.tz, now)
+                    changes = effects.apply_incoming(
+                        self.store, item, self.cal.tz, now, self.cfg.reminders.answer_rejection
+                    )
                     report.state_changes += [(c.application_id, c.state, c.reason) for c in changes]
                 # After the messages' own effects: an invitation to a later round
                 # is also the company's answer, and the new round must outlive it.

@@ -65,6 +65,7 @@ class StepKind(StrEnum):
     HANDWRITTEN = "handwritten"
     CALL = "call"
     REFERENCES = "references"
+    ANSWER_REJECTION = "answer_rejection"  # thank them graciously after a rejection
 
     @property
     def is_email(self) -> bool:

@@ -381,6 +381,23 @@ def _thank_yous(
     return out
 
 
+def answer_rejection(app: Application, contact_id: int | None, now: datetime) -> DesiredStep:
+    """After a rejection: a reminder, never a draft, to answer it graciously.
+
+    Due at once; the user writes the answer themselves (or ticks it off with
+    `done`). Keeping a good impression leaves the door open for later roles.
+    """
+    return DesiredStep(
+        key=f"a{app.id}.answer_rejection",
+        kind=StepKind.ANSWER_REJECTION,
+        due_at=now,
+        contact_id=contact_id,
+        interview_id=app.latest_interview.id if app.latest_interview else None,
+        seq=0,
+        rule="thank them for their time and ask to be kept in mind for future roles",
+    )
+
+
 def _reminders(
     app: Application,
     iv: Interview,

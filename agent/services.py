@@ -396,7 +396,10 @@ class Services:
         return report.application_view(app, self.cfg.policy, self.store.messages_for(app.id))
 
     def agenda(self, now: datetime, days: int) -> agenda.Agenda:
-        apps = self.store.load_many(self.store.application_ids([AppState.ACTIVE]))
+        # A rejected application may still hold a reminder to answer it.
+        apps = self.store.load_many(
+            self.store.application_ids([AppState.ACTIVE, AppState.REJECTED])
+        )
         return agenda.agenda(apps, now, self.cfg.schedule.tz, days)
 
     # -- the mailbox --------------------------------------------------------

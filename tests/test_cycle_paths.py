@@ -9,7 +9,7 @@ withdrawn; a delay is an ordinary answer (`responded`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -160,6 +160,26 @@ def test_a_rejection_ends_as_rejected_and_withdraws_the_drafts(world: World) -> 
     # The user's mail stays unread in INBOX.
     assert [m.flags for m in world.server.messages("INBOX")] == [set()]
     assert world.cycle("2026-12-20 10:00").drafted == []
+
+    # A reminder, never a draft, to answer graciously: on the agenda until done.
+    svc = Services(world.cfg, world.store)
+    (item,) = svc.agenda(at("2026-11-20 11:05"), 7).today
+    assert item.kind is StepKind.ANSWER_REJECTION and item.to == "maria@acme.example"
+    assert "graciously" in item.what
+    svc.done(item.step, at("2026-11-20 12:00"))
+    assert svc.agenda(at("2026-11-20 12:01"), 7).today == ()
+    assert world.store.load(world.app_id).state is AppState.REJECTED
+
+
+def test_the_answer_reminder_can_be_turned_off(world: World) -> None:
+    world.cfg = replace(world.cfg, reminders=replace(world.cfg.reminders, answer_rejection=False))
+    world.server.deliver(
+        "INBOX",
+        mail("Your application", "The position has been filled.\n", "<filled@acme.example>"),
+    )
+    world.cycle("2026-11-20 11:00")
+    assert world.store.load(world.app_id).state is AppState.REJECTED
+    assert Services(world.cfg, world.store).agenda(at("2026-11-20 11:05"), 7).today == ()
 
 
 def test_a_delay_is_an_answer_not_a_rejection(world: World) -> None:
