@@ -40,7 +40,10 @@ from .sync import Seen
 
 log = logging.getLogger(__name__)
 
-_NO_WATCH = DraftWatch(0, None, None, False, None)
+
+def _gone_at(watch: DraftWatch | None) -> datetime | None:
+    return watch.gone_at if watch is not None else None
+
 
 # A draft missing this long from Drafts, and not in Sent, was rejected by the user.
 GONE_GRACE = timedelta(days=3)
@@ -343,39 +346,43 @@ class Drafts:
     ) -> set[int]:
         """Record which drafts are still in Drafts (updates `watches` in place).
 
-        Returns the steps whose draft the user deleted for sure.
+        Returns the steps whose draft the user deleted for sure. A draft
+        flagged \\Deleted counts as gone from Drafts, though still there.
         """
         uids = {s.id: uid for s in drafted if (uid := uid_now(s, watches.get(s.id))) is not None}
         present = self.mailbox.fetch_flags(self.folders.drafts, list(uids.values()))
         flagged = {s.id for s in drafted if "\\Deleted" in present.get(uids.get(s.id, -1), ())}
-        newly_gone = [
-            s
-            for s in drafted
-            if s.id in uids
-            and uids[s.id] not in present
-            and not watches.get(s.id, _NO_WATCH).gone_at
-        ]
+        away = {i for i, uid in uids.items() if uid not in present} | flagged
+        newly_gone = [s for s in drafted if s.id in away and not _gone_at(watches.get(s.id))]
         deleted = flagged | self._in_trash(newly_gone, now)
         with self.store.transaction():
             for s in drafted:
-                if s.id not in uids:
-                    continue
-                w = watches.get(s.id)
-                gone = None if uids[s.id] in present else (w.gone_at if w and w.gone_at else now)
-                if s.id in flagged:
-                    gone = w.gone_at if w and w.gone_at else now
-                if w is not None and w.gone_at == gone:
-                    continue
-                w = (
-                    replace(w, uid=uids[s.id], gone_at=gone)
-                    if w is not None
-                    else DraftWatch(s.id, status.uidvalidity, uids[s.id], False, gone)
-                )
-                self.store.save_draft_watch(w, now)
-                watches[s.id] = w
-                if gone is not None:
-                    log.info("step %s: draft no longer in Drafts", s.key)
+                if s.id in uids:
+                    self._note_presence(s, watches, uids[s.id], s.id in away, status, now)
         return deleted
+
+    def _note_presence(
+        self,
+        s: Step,
+        watches: dict[int, DraftWatch],
+        uid: int,
+        away: bool,
+        status: FolderStatus,
+        now: datetime,
+    ) -> None:
+        w = watches.get(s.id)
+        gone = (_gone_at(w) or now) if away else None
+        if w is not None and w.gone_at == gone:
+            return
+        w = (
+            replace(w, uid=uid, gone_at=gone)
+            if w is not None
+            else DraftWatch(s.id, status.uidvalidity, uid, False, gone)
+        )
+        self.store.save_draft_watch(w, now)
+        watches[s.id] = w
+        if gone is not None:
+            log.info("step %s: draft no longer in Drafts", s.key)
 
     def _in_trash(self, steps: list[Step], now: datetime) -> set[int]:
         """Which of these just-vanished drafts the user moved to Trash (by Message-ID)."""
@@ -445,26 +452,18 @@ class Drafts:
                 reason = "the interview was cancelled"
             if reason is not None:
                 ended.append((s, reason))
+        return self.withdraw_steps(ended, drafts_uidvalidity, now)
+
+    def withdraw_steps(
+        self, ended: list[tuple[Step, str]], drafts_uidvalidity: int | None, now: datetime
+    ) -> list[Step]:
+        """Withdraw these steps' unsent drafts now, each for its reason; the withdrawn ones."""
         watches = self.store.draft_watches([s.id for s, _ in ended]) if ended else {}
         done = []
         for step, reason in ended:
             watch = watches.get(step.id)
             if watch is not None and (watch.edited or watch.left_for_user):
                 continue  # the user's words now, or already left for the user
-            if self._withdraw(step, watch, reason, drafts_uidvalidity, now):
-                done.append(step)
-        return done
-
-    def withdraw_steps(
-        self, steps: list[Step], reason: str, drafts_uidvalidity: int | None, now: datetime
-    ) -> list[Step]:
-        """Withdraw these steps' unsent drafts now (an application being removed)."""
-        watches = self.store.draft_watches([s.id for s in steps]) if steps else {}
-        done = []
-        for step in steps:
-            watch = watches.get(step.id)
-            if watch is not None and (watch.edited or watch.left_for_user):
-                continue  # the user's words now: theirs to keep or delete
             if self._withdraw(step, watch, reason, drafts_uidvalidity, now):
                 done.append(step)
         return done

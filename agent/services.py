@@ -340,7 +340,8 @@ class Services:
             folders = mb.folders()
             drafts = Drafts(self.cfg, self.store, mb, folders, self.composer)
             validity = mb.status(folders.drafts).uidvalidity
-            return len(drafts.withdraw_steps(steps, "you removed the application", validity, now))
+            why = "you removed the application"
+            return len(drafts.withdraw_steps([(s, why) for s in steps], validity, now))
         finally:
             mb.close()
 
