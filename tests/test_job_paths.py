@@ -7,6 +7,8 @@ rejection ends as `rejected`, mistakes can be undone, `--at` needs a time.
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -201,3 +203,36 @@ def test_at_without_a_time_is_refused_with_an_example(text: str) -> None:
 def test_at_with_a_time_is_taken() -> None:
     assert intake.parse_when("2026-12-20 09:30", TZ) == datetime(2026, 12, 20, 9, 30, tzinfo=TZ)
     assert intake.parse_when("2026-12-20T09:30:00+01:00", TZ).utcoffset() == timedelta(hours=1)
+
+
+# -- the CLI's confirmation -----------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("answer", "code", "left"), [("y\n", 0, 0), ("\n", 1, 1), ("no\n", 1, 1)])
+def test_remove_asks_first_at_a_terminal(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+    code: int,
+    left: int,
+) -> None:
+    from tests.test_cli_local import init_noninteractive, run
+
+    cfg = str(init_noninteractive(tmp_path, capsys))
+    added = run(
+        capsys, "--config", cfg, "add", "--company", "Globex", "--role", "Analyst",
+        "--at", "2026-11-16 10:00", "--interviewer", "Rita Roe <rita@globex.example>",
+    )  # fmt: skip
+    assert added[0] == 0
+    monkeypatch.setattr("sys.stdin", _Terminal(answer))
+    got, out, _ = run(capsys, "--config", cfg, "remove", "1")
+    assert got == code
+    assert "Remove #1 Globex — Analyst (active) for good?" in out
+    status = json.loads(run(capsys, "--config", cfg, "status", "--json")[1])
+    assert len(status) == left
