@@ -19,18 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
 
-from . import (
-    agenda,
-    compose,
-    credentials,
-    effects,
-    health,
-    intake,
-    invitations,
-    lint,
-    policy,
-    report,
-)
+from . import agenda, compose, credentials, effects, health, intake, invitations, lint, report
 from .config import Config, InvitationMode
 from .connect import open_mailbox
 from .drafts import Composer, Drafts
@@ -39,6 +28,7 @@ from .errors import UsageError
 from .mailbox import Folders, Mailbox, ServerInfo
 from .models import Application, AppState, Step, StepState
 from .planner import Planner
+from .policy import checkin_recipient
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -246,7 +236,7 @@ class Services:
                     )
 
     def _add_warnings(self, app: Application) -> tuple[str, ...]:
-        if app.state is AppState.ACTIVE and policy.checkin_recipient(app, self.cfg.policy) is None:
+        if app.state is AppState.ACTIVE and checkin_recipient(app, self.cfg.policy) is None:
             return (
                 "no one can receive a check-in (no recruiter, hiring manager or interviewer "
                 "with a working address): only the thank-you notes will be drafted",
