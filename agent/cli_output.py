@@ -15,7 +15,7 @@ from . import lint
 from .agenda import Agenda
 from .health import Health
 from .jsonview import JSONValue
-from .models import Step, StepState
+from .models import AppState, Step, StepState
 from .report import ApplicationView, TimelineEvent
 from .services import Added, Cycle, Done, Edited, Preview, Removed, Status, Stopped
 
@@ -123,6 +123,12 @@ def print_cycle(r: Cycle, extra: Sequence[str] = ()) -> None:
         print(f"recovered draft for step {step.id} after an interruption")
     for app_id, state, why in rep.state_changes:
         print(f"application {app_id} is now {state.value}: {why}")
+        if state is AppState.RESPONDED:
+            # A reply is usually why there is a later round: say how to enter it.
+            print(
+                f"  invited to a later round? followup add --application {app_id} "
+                "--at 'YYYY-MM-DD HH:MM' --interviewer 'Name <addr>'"
+            )
     for what, steps in (
         ("sent by you", rep.sent),
         ("deleted from Drafts by you, not written again", rep.rejected),

@@ -256,7 +256,8 @@ class PolicyConfig:
         "with a working address. With both known, only the first listed is written\n"
         "to (the other is not copied); if that address bounces, the next role takes\n"
         "over. With neither known, the agency recruiter (they relay to the company),\n"
-        "else the person met: the only interviewer, or the first listed of a panel.",
+        "else the person met: the only interviewer, or the first listed of a panel\n"
+        "(else whoever was met). `followup add` warns when no one can receive one.",
         choices=CONTACT_ROLES,
         nonempty=True,
     )

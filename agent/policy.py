@@ -72,7 +72,8 @@ def checkin_recipient(app: Application, policy: PolicyConfig) -> Contact | None:
     only the first role in `checkin_to` is written to: one person chased, not
     two. Then an agency recruiter (they relay to the company); when none of
     them is known, the person met at the latest round: its only interviewer,
-    or the first listed of a panel (a phone screen is often run by the recruiter).
+    or the first listed of a panel (a phone screen is often run by the recruiter),
+    else anyone met there (a recruiter when `checkin_to` leaves recruiters out).
     """
     for role in policy.checkin_to:
         for c in reversed(app.contacts):
@@ -81,15 +82,19 @@ def checkin_recipient(app: Application, policy: PolicyConfig) -> Contact | None:
     if app.agency_recruiter is not None:
         return app.agency_recruiter
     iv = app.latest_interview
-    met = [
-        c
-        for c in app.contacts
-        if iv is not None
-        and c.interview_id == iv.id
-        and c.role is Role.INTERVIEWER
-        and not c.bounced_at
-    ]
-    return min(met, key=lambda c: c.id, default=None)
+    met = [c for c in app.people_met(iv.id if iv else None) if iv is not None and not c.bounced_at]
+    # Interviewers first, each group in the order entered.
+    return min(met, key=lambda c: (c.role is not Role.INTERVIEWER, c.id), default=None)
+
+
+def no_checkin_warning(app: Application, policy: PolicyConfig) -> str:
+    """What `add` warns of when no one can receive a check-in ("" when someone can)."""
+    if app.state is not AppState.ACTIVE or checkin_recipient(app, policy) is not None:
+        return ""
+    return (
+        "no one can receive a check-in (no recruiter, hiring manager or person met "
+        "with a working address): only the thank-you notes will be drafted"
+    )
 
 
 def max_checkins(app: Application, policy: PolicyConfig) -> int:

@@ -28,7 +28,7 @@ from .errors import UsageError
 from .mailbox import Folders, Mailbox, ServerInfo
 from .models import Application, AppState, Step, StepState
 from .planner import Planner
-from .policy import checkin_recipient
+from .policy import no_checkin_warning
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -236,12 +236,8 @@ class Services:
                     )
 
     def _add_warnings(self, app: Application) -> tuple[str, ...]:
-        if app.state is AppState.ACTIVE and checkin_recipient(app, self.cfg.policy) is None:
-            return (
-                "no one can receive a check-in (no recruiter, hiring manager or interviewer "
-                "with a working address): only the thank-you notes will be drafted",
-            )
-        return ()
+        found = no_checkin_warning(app, self.cfg.policy)
+        return (found,) if found else ()
 
     def add_invitation(self, invite_id: int, opts: invitations.AddOptions, now: datetime) -> Added:
         """An invitation becomes an interview: a new application or a later round."""

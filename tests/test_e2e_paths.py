@@ -98,6 +98,7 @@ def test_a_reply_then_a_later_round_thanks_again_and_checks_in(acct: Account) ->
     )
     out = acct.ok("run", "--once", now="2026-11-18 09:30").out
     assert f"application {app_id} is now responded" in out
+    assert f"followup add --application {app_id}" in out  # the way forward, said
 
     acct.ok(
         "add", "--application", str(app_id), "--kind", "onsite",
