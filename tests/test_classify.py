@@ -112,6 +112,7 @@ def test_incoming_without_body(
     [
         ("rejection_ats.eml", MessageKind.REPLY, "move forward with other candidate"),
         ("rejection_person.eml", MessageKind.REPLY, "position has been filled"),
+        ("rejection_ats_bulk.eml", MessageKind.REPLY, "not be moving forward with your"),
         # Our own "if the position has been filled" quoted back is no rejection.
         ("delay_person.eml", MessageKind.REPLY, ""),
     ],

@@ -65,8 +65,13 @@ def classify(
 
 
 def _rejection(h: Header, v: Verdict, body: bytes | None) -> Verdict:
-    """A reply or an ATS notice that turns the application down: a reply with its wording."""
-    if v.kind not in (MessageKind.REPLY, MessageKind.AUTOMATED):
+    """A reply or an ATS notice that turns the application down: a reply with its wording.
+
+    ATS mail often comes as bulk mail (Precedence: bulk) without list headers:
+    read too; a real mailing list or newsletter is not.
+    """
+    ats_bulk = v.kind is MessageKind.LIST and not h.is_list
+    if v.kind not in (MessageKind.REPLY, MessageKind.AUTOMATED) and not ats_bulk:
         return v
     if body is None:
         return replace(v, needs_body=True)
