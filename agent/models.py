@@ -42,7 +42,7 @@ class AppState(StrEnum):
 
 
 # What `show`, `agenda` and `status` say of a draft that left Drafts unsent.
-GONE_FROM_DRAFTS = "gone from Drafts: skipped unless it turns up in Sent"
+GONE_FROM_DRAFTS = "gone from Drafts"
 
 
 class InterviewKind(StrEnum):
@@ -196,7 +196,7 @@ class Step:
         if self.draft_left:
             return self.draft_left
         if self.draft_gone:
-            return GONE_FROM_DRAFTS
+            return f"{GONE_FROM_DRAFTS}: skipped unless it turns up in Sent"
         if self.draft_edited:
             return "edited by you in Drafts"
         return self.lint_note

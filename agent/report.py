@@ -15,7 +15,6 @@ from . import agenda, policy
 from .config import PolicyConfig
 from .jsonview import JSONValue, json_name, to_json
 from .models import (
-    GONE_FROM_DRAFTS,
     Application,
     AppState,
     InterviewKind,
@@ -205,9 +204,7 @@ def warnings(app: Application) -> tuple[str, ...]:
         if s.late and s.state is not StepState.PLANNED
     ]
     found += [f"step {s.id} ({s.kind.value}): {s.note}" for s in app.steps if s.lint_shown]
-    found += [
-        f"step {s.id} ({s.kind.value}) draft {GONE_FROM_DRAFTS}" for s in app.steps if s.draft_gone
-    ]
+    found += [f"step {s.id} ({s.kind.value}) draft {s.note}" for s in app.steps if s.draft_gone]
     return tuple(found)
 
 

@@ -189,3 +189,37 @@ def test_a_mistake_is_refused_then_removed(acct: Account) -> None:
     assert json.loads(acct.ok("status", "--json", now="2026-11-16 11:33").out) == []
     acct.ok("run", "--once", now="2026-11-17 11:30")
     assert acct.folder("Drafts") == []
+
+
+def test_a_draft_moved_to_trash_is_skipped_at_the_next_run(acct: Account) -> None:
+    app_id = screen(acct)
+    acct.ok("run", "--once", now="2026-11-16 11:30")
+    (ours,) = acct.folder("Drafts")
+    # What a mail client's "delete" does: a copy in Trash, the draft expunged.
+    acct.deliver("Trash", ours.raw)
+    acct.dovecot.expunge(acct.user, "Drafts", ours.uid)
+    agenda = acct.ok("agenda", now="2026-11-16 11:31").out
+    assert "review and send" in agenda  # not looked at yet: no run since
+    acct.ok("run", "--once", now="2026-11-16 11:40")
+    app = app_json(acct, app_id)
+    (note,) = [s for s in app["steps"] if s["kind"] == "thank_you"]
+    assert note["state"] == "skipped" and "you deleted the draft" in str(note["note"])
+    assert "review and send" not in acct.ok("agenda", now="2026-11-16 11:41").out
+    acct.ok("run", "--once", now="2026-11-17 11:40")
+    assert acct.folder("Drafts") == []
+
+
+def test_a_vanished_draft_is_shown_gone_at_once(acct: Account) -> None:
+    app_id = screen(acct)
+    acct.ok("run", "--once", now="2026-11-16 11:30")
+    (ours,) = acct.folder("Drafts")
+    acct.dovecot.expunge(acct.user, "Drafts", ours.uid)
+    acct.ok("run", "--once", now="2026-11-16 11:40")
+    for command in ("agenda", "status"):
+        out = acct.ok(command, now="2026-11-16 11:41").out
+        assert "gone from Drafts" in out and "review and send" not in out, out
+    shown = acct.ok("show", str(app_id), now="2026-11-16 11:41").out
+    assert "gone from Drafts" in shown and "review and send" not in shown
+    acct.ok("run", "--once", now="2026-11-19 11:41")
+    (note,) = [s for s in app_json(acct, app_id)["steps"] if s["kind"] == "thank_you"]
+    assert note["state"] == "skipped"
