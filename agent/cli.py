@@ -20,7 +20,7 @@ from . import cli_output as out
 from . import demo, intake, invitecli
 from .cli_context import Context
 from .cli_parser import build_parser
-from .cli_setup import cmd_check, cmd_init, cmd_set_password
+from .cli_setup import cmd_check, cmd_init, cmd_login, cmd_set_password
 from .errors import ConfigError, FollowupError, UsageError
 from .jsonview import to_json
 from .lock import InstanceLock
@@ -220,6 +220,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "demo": cmd_demo,
     "set-password": cmd_set_password,
     "check": cmd_check,
+    "login": cmd_login,
     "add": cmd_add,
     "run": cmd_run,
     "status": cmd_status,

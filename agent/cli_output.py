@@ -133,6 +133,7 @@ def print_cycle(r: Cycle, extra: Sequence[str] = ()) -> None:
         ("sent by you", rep.sent),
         ("deleted from Drafts by you, not written again", rep.rejected),
         ("withdrawn to Trash", rep.withdrawn),
+        ("sent; its unedited draft left in Drafts was withdrawn", rep.twins),
     ):
         for step in steps:
             print(f"{text(step)} was {what}")
@@ -143,7 +144,17 @@ def print_cycle(r: Cycle, extra: Sequence[str] = ()) -> None:
         print(line)
     for p in rep.problems:
         print(f"problem: {p}", file=sys.stderr)
-    if not (rep.drafted or rep.state_changes or rep.sent or rep.rejected or rep.withdrawn or extra):
+    if (
+        not (
+            rep.drafted
+            or rep.state_changes
+            or rep.sent
+            or rep.rejected
+            or rep.withdrawn
+            or rep.twins
+        )
+        and not extra
+    ):
         print("nothing due")
 
 

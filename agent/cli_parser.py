@@ -56,12 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--subdivision", help="state or province for public holidays, e.g. CA")
     i.add_argument("--database", metavar="PATH", help="where to keep the state (SQLite)")
     i.add_argument("--force", action="store_true", help="overwrite an existing config")
+    i.add_argument("--oauth2-provider", choices=("google", "microsoft"), help="sign in with OAuth2")
+    i.add_argument("--oauth2-client-id", metavar="ID", help="your own registered app's client id")
 
     dm = cmd("demo", "see the whole job on a throwaway local mailbox (no account needed)")
     dm.add_argument("--dir", metavar="PATH", help="where to put it (default: a new temp dir)")
 
     cmd("set-password", "store the IMAP password in the system keyring")
     cmd("check", "log in, find Drafts and Sent, show what the server supports")
+    lg = cmd("login", "sign in with OAuth2 (Gmail, Microsoft 365) and keep the token")
+    lg.add_argument("--flow", choices=("device", "pkce"), help="override the provider's flow")
+    lg.add_argument("--no-browser", action="store_true", help="only print the address")
+    lg.add_argument("--wait", type=float, default=5.0, metavar="MIN", help="how long to wait (5)")
+    lg.add_argument("--store-secret", action="store_true", help="ask for the client secret first")
 
     a = cmd("add", "register an interview")
     a.add_argument(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import os
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from . import config, credentials
+from . import config, credentials, providers
 from .cli_context import Context
 from .configfile import AccountAnswers, render_config
 from .errors import UsageError
@@ -40,13 +44,7 @@ def cmd_init(ctx: Context) -> int:
             raise UsageError(f"--maildir: no such directory: {maildir}")
         store: dict[str, Any] = {"kind": "maildir", "path": str(maildir), "layout": a.layout}
     else:
-        domain = email.rpartition("@")[2] if "@" in email else ""
-        host = ask(a.host, "IMAP server", "imap." + domain if domain else "")
-        security = ask(a.security, "Security (tls, starttls, insecure)", "tls")
-        if security not in config.SECURITY_CHOICES:
-            raise UsageError(f"--security must be one of {', '.join(config.SECURITY_CHOICES)}")
-        port = ask(a.port, "Port", "993" if security == "tls" else "143")
-        store = {"host": host, "port": int(port), "security": security}
+        store = _init_imap(a, email, ask)
     tzname = ask(a.timezone, "Time zone (Area/City)", _system_timezone())
     answers = AccountAnswers(
         email=email,
@@ -62,7 +60,8 @@ def cmd_init(ctx: Context) -> int:
     text = render_config(answers)
     # Validate before writing: a config we cannot load is worse than none.
     cfg = config.parse(tomllib.loads(text), path)
-    if not cfg.account.is_maildir and not a.no_input and not os.environ.get(credentials.ENV_VAR):
+    oauth2 = cfg.account.auth is config.AuthMethod.OAUTH2
+    if not (oauth2 or cfg.account.is_maildir or a.no_input or os.environ.get(credentials.ENV_VAR)):
         password = getpass.getpass(
             f"IMAP password for {cfg.account.login} (stored in the keyring): "
         )
@@ -72,6 +71,75 @@ def cmd_init(ctx: Context) -> int:
     path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
     print(f"wrote {path}")
+    if oauth2 and not a.no_input and input("Sign in now? [Y/n] ").strip().lower() in ("", "y"):
+        return run_login(ctx)
+    print("next: followup login, then followup check" if oauth2 else "next: followup check")
+    return 0
+
+
+def _init_imap(a: argparse.Namespace, email: str, ask: Callable[..., str]) -> dict[str, Any]:
+    domain = email.rpartition("@")[2] if "@" in email else ""
+    oauth = _init_oauth2(a, email, ask)
+    preset_host = providers.IMAP_HOSTS.get(oauth.oauth2_provider, "")
+    host = ask(a.host, "IMAP server", preset_host or ("imap." + domain if domain else ""))
+    security = ask(a.security, "Security (tls, starttls, insecure)", "tls")
+    if security not in config.SECURITY_CHOICES:
+        raise UsageError(f"--security must be one of {', '.join(config.SECURITY_CHOICES)}")
+    port = ask(a.port, "Port", "993" if security == "tls" else "143")
+    return {"host": host, "port": int(port), "security": security, **oauth.fields()}
+
+
+@dataclass(frozen=True)
+class _OAuthAnswers:
+    oauth2_provider: str = ""
+    oauth2_client_id: str = ""
+
+    def fields(self) -> dict[str, str]:
+        return {"oauth2_provider": self.oauth2_provider, "oauth2_client_id": self.oauth2_client_id}
+
+
+def _init_oauth2(a: argparse.Namespace, email: str, ask: Callable[..., str]) -> _OAuthAnswers:
+    """Offer OAuth2 for an address at Google or Microsoft (their IMAP wants it)."""
+    provider = a.oauth2_provider or providers.provider_for_address(email) or ""
+    if not provider or (a.no_input and not a.oauth2_client_id):
+        return _OAuthAnswers()
+    label = providers.PRESETS[provider].label
+    client_id = a.oauth2_client_id or ask(
+        None,
+        f"Client id of your own {label} OAuth app for OAuth2 sign-in (see the README; "
+        "empty: use a password)",
+    )
+    if not client_id.strip():
+        return _OAuthAnswers()
+    return _OAuthAnswers(provider, client_id.strip())
+
+
+def cmd_login(ctx: Context) -> int:
+    a = ctx.args
+    if a.store_secret:
+        secret = getpass.getpass("client secret of your OAuth app (stored in the keyring): ")
+        if secret:
+            credentials.store_client_secret(ctx.cfg.account, secret)
+    return run_login(ctx, a.flow, not a.no_browser, a.wait)
+
+
+def run_login(ctx: Context, flow: str | None = None, browser: bool = True, wait: float = 5) -> int:
+    """Sign in with OAuth2 and keep the refresh token; prints what it waits for."""
+    from .login import login
+
+    cfg = ctx.cfg
+    if cfg.account.auth is not config.AuthMethod.OAUTH2:
+        raise UsageError('followup login is for account.auth = "oauth2" (see the README)')
+    result = login(
+        cfg.account,
+        cfg.storage.database.parent,
+        lambda line: print(line, flush=True),
+        flow=providers.Flow(flow) if flow else None,
+        browser=browser,
+        timeout=timedelta(minutes=wait),
+    )
+    print(f"signed in as {cfg.account.login}; scopes: {' '.join(result.grant.scopes)}")
+    print(f"refresh token stored in {result.stored_in}")
     print("next: followup check")
     return 0
 
@@ -104,6 +172,8 @@ def cmd_check(ctx: Context) -> int:
         print(f"opened {info.greeting}: no server, no password")
     else:
         print(f"logged in to {acct.host}:{acct.port} ({acct.security}) as {acct.login}")
+    for line in found.auth:
+        print(line)
     for role in ("drafts", "sent", "trash", "archive"):
         name = getattr(folders, role)
         how = folders.found_by.get(role, "")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -16,6 +14,7 @@ from typing import Any
 import jinja2
 
 from . import lint
+from .draftid import DraftIds, is_legacy
 from .errors import TemplateError
 from .models import (
     Application,
@@ -27,8 +26,6 @@ from .models import (
     Step,
     StepKind,
 )
-
-FOLLOWUP_HEADER = "X-Followup-Id"
 
 
 def builtin_template_dir() -> Path:
@@ -78,16 +75,8 @@ class Draft:
             msg["In-Reply-To"] = self.in_reply_to
         if self.references:
             msg["References"] = " ".join(self.references)
-        msg[FOLLOWUP_HEADER] = self.step_key
         msg.set_content(self.body, charset="utf-8")
         return msg
-
-
-def new_message_id(domain: str, step_key: str) -> str:
-    # The key's hash makes our drafts recognisable; the random part keeps the id
-    # unique when a step is re-drafted after its first draft vanished.
-    digest = hashlib.sha256(step_key.encode()).hexdigest()[:12]
-    return f"<followup.{digest}.{secrets.token_hex(6)}@{domain}>"
 
 
 def split_subject(text: str, template: str) -> tuple[str, str]:
@@ -311,6 +300,8 @@ def build_draft(
     messages: Sequence[SeenMessage] = (),
     domain: str = "localhost",
     known_words: Sequence[str] = (),
+    *,
+    ids: DraftIds,
 ) -> Draft:
     """Render one step's draft: recipients, threading, body, and its lint findings."""
     contact = app.contact(step.contact_id)
@@ -337,11 +328,22 @@ def build_draft(
         cc=copied(app, contact),
         subject=subject,
         body=body,
-        message_id=step.message_id or new_message_id(domain, step.key),
+        message_id=message_id_for(step, ids, domain),
         in_reply_to=thread.message_id if thread else None,
         references=(*thread.references, thread.message_id) if thread else (),
         findings=tuple(findings),
     )
+
+
+def message_id_for(step: Step, ids: DraftIds, domain: str) -> str:
+    """The step's Message-ID: the one it was claimed with, else a new one.
+
+    A claimed id is kept so that a first APPEND that shows up late is still
+    recognised; an id of the old scheme names the tool, so it is never reused.
+    """
+    if step.message_id and not is_legacy(step.message_id):
+        return step.message_id
+    return ids.new(domain)
 
 
 def copied(app: Application, to: Contact) -> tuple[Person, ...]:

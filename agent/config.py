@@ -32,9 +32,11 @@ from .configspec import (
     read_section,
     setting,
     settings,
+    subtable,
 )
 from .errors import ConfigError
 from .models import Role
+from .oauthconfig import OAuth2Config, OAuth2Settings, oauth2_config
 from .tomltable import TableReader
 
 if TYPE_CHECKING:
@@ -68,6 +70,11 @@ class LintMode(StrEnum):
     BLOCK = "block"
 
 
+class AuthMethod(StrEnum):
+    PASSWORD = "password"
+    OAUTH2 = "oauth2"  # SASL XOAUTH2 / OAUTHBEARER with a bearer token
+
+
 class InvitationMode(StrEnum):
     ASK = "ask"  # list them in `followup invites`
     AUTO = "auto"  # add interview-like invitations at once
@@ -79,6 +86,7 @@ ACCOUNT_KINDS = tuple(k.value for k in AccountKind)
 SECURITY_CHOICES = tuple(s.value for s in Security)
 MAILDIR_LAYOUTS = tuple(m.value for m in MaildirLayout)
 LINT_MODES = tuple(m.value for m in LintMode)
+AUTH_CHOICES = tuple(m.value for m in AuthMethod)
 # Who may receive check-ins.
 CONTACT_ROLES = (Role.RECRUITER.value, Role.HIRING_MANAGER.value)
 # Fewer than 7 days between check-ins reads as pressure (career-advice consensus).
@@ -122,6 +130,23 @@ class AccountConfig:
     security: Security = setting(Security.TLS, only="imap")
     username: str = setting(
         "", "Login name when it is not the email address.", only="imap", example="me"
+    )
+    auth: AuthMethod = setting(
+        AuthMethod.PASSWORD,
+        'Sign-in: "password", or "oauth2" for Gmail / Microsoft 365 (SASL XOAUTH2 or\n'
+        "OAUTHBEARER with a token from your own registered app, [account.oauth2] below;\n"
+        "`followup login` signs in; see the README).",
+        only="imap",
+    )
+    token_command: str | None = setting(
+        None,
+        'With auth = "oauth2": a command that prints an access token (oama,\n'
+        "mutt_oauth2.py, email-oauth2-proxy), instead of [account.oauth2].",
+        only="imap",
+        example="oama access me@example.com",
+    )
+    oauth2: OAuth2Config | None = subtable(
+        OAuth2Config, "Your own OAuth app: provider, client_id (see [account.oauth2]).", only="imap"
     )
     password_command: str | None = setting(
         None,
@@ -403,9 +428,44 @@ def _rules_account(r: TableReader, acct: AccountConfig) -> AccountConfig:
     _check_email(r, "email", acct.email)
     if acct.ca_file and not Path(acct.ca_file).expanduser().is_file():
         raise r.fail("ca_file", f"no such file: {acct.ca_file}")
+    acct = _rules_auth(r, acct)
     if not acct.is_maildir and not r.has("port") and acct.security is not Security.TLS:
         return replace(acct, port=PORT_PLAIN)
     return acct
+
+
+def _rules_auth(r: TableReader, acct: AccountConfig) -> AccountConfig:
+    """auth, token_command and [account.oauth2] go together, or not at all."""
+    if acct.is_maildir:
+        return acct
+    if acct.auth is AuthMethod.PASSWORD:
+        for key in ("token_command", "oauth2"):
+            if r.has(key):
+                raise r.fail(key, 'is only used with account.auth = "oauth2"')
+        return acct
+    if r.has("password_command"):
+        raise r.fail("password_command", 'is not used with account.auth = "oauth2"')
+    has_table = r.has("oauth2")
+    if acct.token_command and has_table:
+        raise r.fail("token_command", "set either token_command or [account.oauth2], not both")
+    if not acct.token_command and not has_table:
+        raise r.fail(
+            "oauth2",
+            'is required with auth = "oauth2" (or set account.token_command); '
+            "see the README for registering your own app",
+        )
+    if not has_table:
+        return acct
+    section = r.sub("oauth2")
+    if section.has("client_secret"):
+        raise section.fail(
+            "client_secret",
+            "secrets do not belong in the config file; use FOLLOWUP_OAUTH_CLIENT_SECRET, "
+            "account.oauth2.client_secret_command or `followup login --store-secret`",
+        )
+    oauth2 = oauth2_config(section, read_section(section, OAuth2Settings, None))
+    section.finish()
+    return replace(acct, oauth2=oauth2)
 
 
 def _rules_schedule(r: TableReader, s: ScheduleConfig) -> ScheduleConfig:

@@ -13,6 +13,7 @@ from datetime import time
 from pathlib import Path
 
 from . import config
+from .oauthconfig import OAuth2Settings
 from .tomltable import REQUIRED
 
 HEADER = """\
@@ -40,6 +41,9 @@ class AccountAnswers:
     kind: str = "imap"
     path: str = ""
     layout: str = "auto"
+    # auth = "oauth2": the preset ("google", "microsoft") and the user's own app
+    oauth2_provider: str = ""
+    oauth2_client_id: str = ""
 
     def by_section(self) -> dict[str, dict[str, object]]:
         account: dict[str, object] = {"email": self.email, "name": self.name, "kind": self.kind}
@@ -52,6 +56,7 @@ class AccountAnswers:
                 "security": self.security,
                 "username": self.username,
                 "ca_file": self.ca_file,
+                "auth": "oauth2" if self.oauth2_provider else "",
             }
         return {
             "account": account,
@@ -61,6 +66,10 @@ class AccountAnswers:
                 "subdivision": self.subdivision,
             },
             "storage": {"database": self.database},
+            "account.oauth2": {
+                "provider": self.oauth2_provider,
+                "client_id": self.oauth2_client_id,
+            },
         }
 
 
@@ -97,12 +106,26 @@ def render_config(a: AccountAnswers) -> str:
     for section, cls in config.SECTIONS:
         lines.append(f"[{section}]")
         for f, spec, _ in config.settings(cls):
-            if spec.only is not None and spec.only != a.kind:
+            if spec.table or (spec.only is not None and spec.only != a.kind):
                 continue
             lines += [f"# {line}" for line in spec.doc.splitlines()]
             lines.append(_key_line(f, spec, answers.get(section, {})))
         lines.append("")
+        if section == "account" and a.oauth2_provider:
+            lines += _oauth2_table(answers["account.oauth2"])
     return "\n".join(lines)
+
+
+def _oauth2_table(answers: Mapping[str, object]) -> list[str]:
+    """[account.oauth2] as `init` writes it: the preset's keys stay unwritten."""
+    lines = ["[account.oauth2]"]
+    for f, spec, _ in config.settings(OAuth2Settings):
+        if answers.get(f.name) in (None, "") and spec.example is None:
+            continue  # filled in from the provider's preset
+        lines += [f"# {line}" for line in spec.doc.splitlines()]
+        lines.append(_key_line(f, spec, answers))
+    lines.append("")
+    return lines
 
 
 EXAMPLE = AccountAnswers(

@@ -38,6 +38,7 @@ class Spec:
     only: str | None = None  # the account kind the key belongs to
     example: str | None = None  # shown commented out when the value is unset
     why: str = ""  # appended to a bounds error
+    table: bool = False  # a sub-table ([account.oauth2]), read by its section's rules
 
 
 def setting(
@@ -67,6 +68,12 @@ def needed(kind: type[T], doc: str, why: str = "") -> T:
 def computed(factory: Callable[[], T], doc: str, example: str) -> T:
     """A field whose default depends on the platform (computed when used, not at import)."""
     return field(default_factory=factory, metadata={_SPEC: Spec(doc, example=example)})
+
+
+def subtable(kind: type[T], doc: str, *, only: str | None = None) -> T | None:
+    """A field holding a sub-table of `kind`: read by the section's rules, None when absent."""
+    spec = Spec(doc, only=only, table=True)
+    return cast(T | None, field(default=None, metadata={_SPEC: spec}))
 
 
 def spec_of(f: Field[object]) -> Spec:
@@ -149,6 +156,9 @@ def read_section(r: TableReader, cls: type[S], base: Path | None) -> S:
             r.used.add(f.name)
             if r.has(f.name):
                 raise r.fail(f.name, f'is only for kind = "{spec.only}" accounts')
+            continue
+        if spec.table:
+            r.used.add(f.name)  # the section's rules read it
             continue
         value = _read_value(r, f, spec, hint, base)
         if spec.nonempty and (value is None or not str(value).strip() or value == ()):

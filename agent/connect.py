@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import AccountConfig, FoldersConfig
-from .mailbox import Mailbox
+from .mailbox import Mailbox, TokenSource
 
 
 def open_mailbox(
@@ -19,11 +19,13 @@ def open_mailbox(
     password: str | None,
     *,
     state_dir: Path | None = None,
+    bearer: TokenSource | None = None,
 ) -> Mailbox:
     """The mailbox for an account config (not yet connected).
 
-    `password` is needed for IMAP only; `state_dir` is where a Maildir
-    account keeps its UID index (default: the platform state directory).
+    `password` (or, for auth = "oauth2", `bearer`) is needed for IMAP only;
+    `state_dir` is where a Maildir account keeps its UID index (default: the
+    platform state directory).
     """
     if account.is_maildir:
         from .maildir import MaildirMailbox
@@ -36,8 +38,8 @@ def open_mailbox(
             index=index_path(account.path, state_dir) if state_dir is not None else None,
             folder_overrides=folders.overrides(),
         )
-    if password is None:
-        raise ValueError("an IMAP account needs a password")
+    if password is None and bearer is None:
+        raise ValueError("an IMAP account needs a password or a token source")
     # Imported here so that only code that talks to a server loads imapclient.
     from .imap import ImapMailbox
 
@@ -46,7 +48,8 @@ def open_mailbox(
         account.port,
         account.security,
         account.login,
-        password,
+        password or "",
+        bearer=bearer,
         ca_file=account.ca_file,
         timeout=account.timeout_seconds,
         folder_overrides=folders.overrides(),

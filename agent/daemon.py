@@ -348,12 +348,13 @@ class Daemon:
         if self.watcher is None and self.cfg.daemon.idle:
             self._start_watcher()
         health.cycle_ok(self.store, now, self.watch.up)
-        if report.drafted or report.recovered or report.state_changes or report.withdrawn:
+        withdrawn = len(report.withdrawn) + len(report.twins)
+        if report.drafted or report.recovered or report.state_changes or withdrawn:
             log.info(
                 "cycle: %d drafted, %d recovered, %d withdrawn, %d state change(s)",
                 len(report.drafted),
                 len(report.recovered),
-                len(report.withdrawn),
+                withdrawn,
                 len(report.state_changes),
             )
         self._schedule_due(self.now())

@@ -3,7 +3,7 @@
 A step's draft goes: claimed (PLANNED → APPENDING, its Message-ID recorded
 before any APPEND) → appended → DRAFTED; then the mailbox shows what became
 of it: sent (its copy in Sent), edited (the user's words now: never touched
-again), gone from Drafts unsent (SKIPPED after GONE_GRACE), or withdrawn to
+again), gone from Drafts unsent (agent/gone.py: SKIPPED), or withdrawn to
 Trash when its sequence ended. A crash between claim and record is settled by
 looking for the Message-ID, never by appending again (invariant 3).
 
@@ -24,8 +24,9 @@ import jinja2
 
 from . import classify, compose, effects, faults, invitestore, lint, policy
 from .config import Config
+from .draftid import META_KEY, DraftIds, is_legacy, new_key
 from .errors import LintBlockedError, MailboxFatalError, StateError, TemplateError
-from .mailbox import DraftIdentity, Folders, FolderStatus, Mailbox
+from .mailbox import DraftIdentity, Folders, Mailbox
 from .models import (
     Application,
     AppState,
@@ -36,17 +37,11 @@ from .models import (
     StepState,
 )
 from .store import Store
-from .sync import Seen
+from .sync import BODY_CAP, Seen
 
 log = logging.getLogger(__name__)
 
 
-def _gone_at(watch: DraftWatch | None) -> datetime | None:
-    return watch.gone_at if watch is not None else None
-
-
-# A draft missing this long from Drafts, and not in Sent, was rejected by the user.
-GONE_GRACE = timedelta(days=3)
 # Steps whose draft a message in Sent may be a copy of.
 SENDABLE = (StepState.DRAFTED, StepState.APPENDING, StepState.SKIPPED, StepState.WITHDRAWN)
 # Why an ended application's drafts are withdrawn, by its state.
@@ -68,6 +63,16 @@ def uid_now(step: Step, watch: DraftWatch | None) -> int | None:
     return step.draft_uid
 
 
+def identity_of(step: Step) -> DraftIdentity:
+    """What proves a message in Drafts is this step's draft, for the withdraw guard.
+
+    Its Message-ID; a draft of the old scheme also carries our X-Followup-Id,
+    and must show both, as it always had to.
+    """
+    legacy = step.key if is_legacy(step.message_id) else None
+    return DraftIdentity(followup_id=legacy, message_id=step.message_id)
+
+
 class Composer:
     """Writes a step's draft (threaded, linted) without writing it anywhere."""
 
@@ -83,6 +88,14 @@ class Composer:
         self.env = env or compose.make_env(cfg.templates.dir)
         self.cal = cal or policy.make_calendar(cfg.schedule)
         self.sender = Person(cfg.account.name, cfg.account.email)
+        self._ids: DraftIds | None = None
+
+    @property
+    def ids(self) -> DraftIds:
+        """This database's Message-ID key, made on first use."""
+        if self._ids is None:
+            self._ids = draft_ids(self.store)
+        return self._ids
 
     def compose(self, app: Application, step: Step, now: datetime) -> compose.Draft:
         return compose.build_draft(
@@ -96,7 +109,29 @@ class Composer:
             self.store.messages_for(app.id),
             self.cfg.account.domain,
             self.cfg.policy.known_words,
+            ids=self.ids,
         )
+
+
+def draft_ids(store: Store) -> DraftIds:
+    """The key our Message-IDs are verified with: kept in the meta table, made once."""
+    text = store.get_meta(META_KEY)
+    if text is None:
+        if store.conn.in_transaction:
+            text = _make_key(store)
+        else:
+            # IMMEDIATE: two processes starting at once agree on one key.
+            with store.transaction():
+                text = _make_key(store)
+    return DraftIds.from_hex(text)
+
+
+def _make_key(store: Store) -> str:
+    text = store.get_meta(META_KEY)
+    if text is None:
+        text = new_key()
+        store.set_meta(META_KEY, text)
+    return text
 
 
 @dataclass
@@ -182,6 +217,7 @@ class Drafts:
                 now,
                 draft.in_reply_to,
                 " ".join(draft.references),
+                classify.body_fingerprint(draft.body),
             ):
                 log.info("step %s was taken by another process", step.key)
                 return False
@@ -244,14 +280,18 @@ class Drafts:
         day = since.date() if since is not None else None
         for m in self.mailbox.fetch_new(folder, after_uid=0, since=day):
             h = classify.parse_header(m.header)
-            if h.followup_id is not None and h.message_id:
+            if h.message_id and self.composer.ids.is_ours(h.message_id, h.followup_id):
                 out.setdefault(h.message_id, m.uid)
         return out
 
     # -- what the mailbox shows of them ---------------------------------------------
 
-    def _match(self, seen: Seen, states: Sequence[StepState]) -> Step | None:
-        """The step whose draft `seen` is (a copy or an edit of), if any."""
+    def _match(self, seen: Seen, states: Sequence[StepState], by_body: bool = False) -> Step | None:
+        """The step whose draft `seen` is (a copy or an edit of), if any.
+
+        `by_body`: when headers do not tell, and some draft could be it, read
+        the body (capped) and compare it with what we wrote.
+        """
         refs = []
         for step in self.store.steps_in_state(*states):
             to = self._address(step)
@@ -259,10 +299,16 @@ class Drafts:
                 continue
             ours = self.store.draft_message(step.message_id) if step.message_id else None
             in_reply_to = step.in_reply_to or (ours.in_reply_to if ours else None)
-            refs.append(
-                (classify.DraftRef(step.key, step.message_id, to, step.subject, in_reply_to), step)
+            ref = classify.DraftRef(
+                step.key, step.message_id, to, step.subject, in_reply_to, step.body_digest
             )
-        hit = classify.match_draft(seen.header, [ref for ref, _ in refs])
+            refs.append((ref, step))
+        drafts = [ref for ref, _ in refs]
+        hit = classify.match_draft(seen.header, drafts)
+        if hit is None and by_body and classify.needs_body(seen.header, drafts):
+            raw = self.mailbox.fetch_body(seen.msg.folder, seen.msg.uid, BODY_CAP)
+            if raw is not None:
+                hit = classify.match_draft(seen.header, drafts, classify.body_text(raw))
         return next((s for ref, s in refs if hit is not None and ref is hit), None)
 
     def _address(self, step: Step) -> str | None:
@@ -276,7 +322,7 @@ class Drafts:
 
     def sent_copy_of(self, seen: Seen) -> Step | None:
         """The step whose draft this message in Sent is, if it is one of ours."""
-        return self._match(seen, SENDABLE)
+        return self._match(seen, SENDABLE, by_body=True)
 
     def record_sent(self, step: Step, seen: Seen, now: datetime) -> bool:
         """Our draft went out: the step is `sent`, timed from when it really was.
@@ -320,119 +366,6 @@ class Drafts:
                 now,
             )
             effects.record(self.store, seen, now, MessageKind.OUR_DRAFT, step.application_id)
-
-    def watch(self, status: FolderStatus, changed: bool, now: datetime) -> list[Step]:
-        """Notice drafts that left Drafts; after GONE_GRACE unsent, the step is skipped.
-
-        A draft the user deleted for sure (flagged \\Deleted, or found in
-        Trash) is skipped at once; one that only vanished waits out the grace
-        period, in case it turns up in Sent.
-        """
-        drafted = self.store.steps_in_state(StepState.DRAFTED)
-        if not drafted:
-            return []
-        watches = self.store.draft_watches([s.id for s in drafted])
-        deleted: set[int] = set()
-        if changed:
-            deleted = self._check_present(drafted, watches, status, now)
-        return self._skip_gone(drafted, watches, deleted, now)
-
-    def _check_present(
-        self,
-        drafted: list[Step],
-        watches: dict[int, DraftWatch],
-        status: FolderStatus,
-        now: datetime,
-    ) -> set[int]:
-        """Record which drafts are still in Drafts (updates `watches` in place).
-
-        Returns the steps whose draft the user deleted for sure. A draft
-        flagged \\Deleted counts as gone from Drafts, though still there.
-        """
-        uids = {s.id: uid for s in drafted if (uid := uid_now(s, watches.get(s.id))) is not None}
-        present = self.mailbox.fetch_flags(self.folders.drafts, list(uids.values()))
-        flagged = {s.id for s in drafted if "\\Deleted" in present.get(uids.get(s.id, -1), ())}
-        away = {i for i, uid in uids.items() if uid not in present} | flagged
-        newly_gone = [s for s in drafted if s.id in away and not _gone_at(watches.get(s.id))]
-        deleted = flagged | self._in_trash(newly_gone, now)
-        with self.store.transaction():
-            for s in drafted:
-                if s.id in uids:
-                    self._note_presence(s, watches, uids[s.id], s.id in away, status, now)
-        return deleted
-
-    def _note_presence(
-        self,
-        s: Step,
-        watches: dict[int, DraftWatch],
-        uid: int,
-        away: bool,
-        status: FolderStatus,
-        now: datetime,
-    ) -> None:
-        w = watches.get(s.id)
-        gone = (_gone_at(w) or now) if away else None
-        if w is not None and w.gone_at == gone:
-            return
-        w = (
-            replace(w, uid=uid, gone_at=gone)
-            if w is not None
-            else DraftWatch(s.id, status.uidvalidity, uid, False, gone)
-        )
-        self.store.save_draft_watch(w, now)
-        watches[s.id] = w
-        if gone is not None:
-            log.info("step %s: draft no longer in Drafts", s.key)
-
-    def _in_trash(self, steps: list[Step], now: datetime) -> set[int]:
-        """Which of these just-vanished drafts the user moved to Trash (by Message-ID)."""
-        trash = self.folders.trash
-        if not steps or trash is None:
-            return set()
-        since = min(s.drafted_at or now for s in steps).date() - timedelta(days=1)
-        try:
-            found = self.mailbox.fetch_new(trash, after_uid=0, since=since)
-        except MailboxFatalError as exc:
-            log.warning("cannot look for deleted drafts in %s: %s", trash, exc)
-            return set()
-        ids: set[str] = set()
-        for msg in found:
-            h = classify.parse_header(msg.header)
-            ids.update(x for x in (h.message_id, h.followup_id) if x)
-        return {s.id for s in steps if s.message_id in ids or s.key in ids}
-
-    def _skip_gone(
-        self,
-        drafted: list[Step],
-        watches: dict[int, DraftWatch],
-        deleted: set[int],
-        now: datetime,
-    ) -> list[Step]:
-        skipped = []
-        for s in drafted:
-            w = watches.get(s.id)
-            if w is None or w.gone_at is None:
-                continue
-            if s.id not in deleted and now - w.gone_at < GONE_GRACE:
-                continue
-            why = (
-                "you deleted the draft without sending it"
-                if s.id in deleted
-                else "draft removed from Drafts without being sent"
-            )
-            with self.store.transaction():
-                self.store.set_step_state(
-                    s.id,
-                    StepState.SKIPPED,
-                    now,
-                    reason=f"{why}; not drafted again",
-                )
-                self.store.add_event(
-                    s.application_id, "skipped", f"{s.key}: you deleted the draft", now
-                )
-            log.info("step %s: draft deleted unsent; skipped for good", s.key)
-            skipped.append(s)
-        return skipped
 
     # -- withdrawal -----------------------------------------------------------------
 
@@ -487,7 +420,7 @@ class Drafts:
                 uid,
                 self.folders.trash,
                 uidvalidity=validity,
-                identity=DraftIdentity(followup_id=step.key, message_id=step.message_id),
+                identity=identity_of(step),
             )
         except MailboxFatalError as exc:
             log.warning("step %s: draft left in Drafts: %s", step.key, exc)

@@ -12,9 +12,10 @@ from datetime import datetime
 
 import jinja2
 
-from . import effects, invitations, policy
+from . import effects, invitations, policy, twins
 from .config import Config
 from .drafts import Composer, Drafts
+from .gone import GoneDrafts
 from .mailbox import Folders, Mailbox
 from .models import AppState, FolderRole, Step
 from .planner import Planner
@@ -32,6 +33,8 @@ class CycleReport:
     # What the mailbox showed happened to our drafts.
     sent: list[Step] = field(default_factory=list)
     withdrawn: list[Step] = field(default_factory=list)
+    # Sent steps whose unedited draft, still in Drafts, was withdrawn (no twin left).
+    twins: list[Step] = field(default_factory=list)
     rejected: list[Step] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     invitations: list[invitations.Outcome] = field(default_factory=list)
@@ -66,8 +69,9 @@ class Engine:
         return self._folders
 
     def run_cycle(self, now: datetime) -> CycleReport:
-        """recover_appends → sync → apply_mail → observe_drafts → withdraw_ended → plan
-        → draft_due; each folder's sync state is recorded once its mail is applied.
+        """recover_appends → sync → apply_mail → observe_drafts → withdraw_ended
+        → withdraw_sent_twins → plan → draft_due; each folder's sync state is
+        recorded once its mail is applied.
 
         The order is the rule: an interrupted append is settled before the
         mailbox is read (so its draft is not taken for the user's), mail is
@@ -83,6 +87,9 @@ class Engine:
         drafts_folder = seen.folder(FolderRole.DRAFTS)
         validity = drafts_folder.status.uidvalidity if drafts_folder else None
         report.withdrawn += drafts.withdraw_ended(validity, now)
+        report.twins += twins.withdraw_sent_twins(
+            self.store, self.mailbox, self.folders, validity, now
+        )
         report.state_changes += self.planner.plan_all(now)
         done = drafts.draft_due(now)
         report.drafted += done.drafted
@@ -140,7 +147,8 @@ class Engine:
         for item in folder.messages:
             drafts.seen_in_drafts(item, folder.resync, now)
         self.record(folder, now)
-        report.rejected += drafts.watch(folder.status, folder.changed, now)
+        gone = GoneDrafts(self.store, self.mailbox, self.folders)
+        report.rejected += gone.watch(folder.status, folder.changed, now)
 
     def record(self, folder: FolderSeen, now: datetime) -> None:
         """The folder's sync state, once what it showed is in the store."""

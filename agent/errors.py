@@ -11,6 +11,7 @@ FollowupError
 │   │   └── ConnectError        cannot reach the server or TLS failed (exit 4)
 │   └── MailboxFatalError       retrying will not help
 │       ├── AuthError           login refused (exit 3)
+│       │   └── OAuthGrantError     the authorization server refused (exit 3)
 │       └── FolderError         a needed folder is missing
 ├── TemplateError          a draft could not be rendered
 ├── LintBlockedError            a draft failed lint with lint = "block"
@@ -80,6 +81,10 @@ class MailboxFatalError(MailboxError):
 
 class AuthError(MailboxFatalError):
     exit_code = 3
+
+
+class OAuthGrantError(AuthError):
+    """The OAuth server refused a grant or a sign-in; the message says what to do next."""
 
 
 class FolderError(MailboxFatalError):

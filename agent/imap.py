@@ -46,7 +46,14 @@ from agent.imap_wire import (
     selected_status,
 )
 from agent.invites.structure import has_calendar
-from agent.mailbox import HEADER_FIELDS, FetchedMessage, Folders, FolderStatus, ServerInfo
+from agent.mailbox import (
+    HEADER_FIELDS,
+    FetchedMessage,
+    Folders,
+    FolderStatus,
+    ServerInfo,
+    TokenSource,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +84,7 @@ class ImapMailbox(BaseMailbox):
         username: str,
         password: str,
         *,
+        bearer: TokenSource | None = None,
         ca_file: str | None = None,
         timeout: float = 30.0,
         folder_overrides: dict[str, str] | None = None,
@@ -90,6 +98,8 @@ class ImapMailbox(BaseMailbox):
         self.security = security
         self.username = username
         self._password = password
+        # auth = "oauth2": asked for a token at every (re)connect.
+        self._bearer = bearer
         self.ca_file = ca_file
         self.timeout = timeout
         self.folder_overrides = dict(folder_overrides or {})
@@ -188,6 +198,9 @@ class ImapMailbox(BaseMailbox):
             raise ConnectError(f"cannot connect to {self._where}: {self._describe(exc)}") from exc
 
     def _login(self, client: imapclient.IMAPClient) -> None:
+        if self._bearer is not None:
+            self._bearer_login(client, self._bearer)
+            return
         try:
             if (self.username + self._password).isascii():
                 client.login(self.username, self._password)
@@ -204,6 +217,45 @@ class ImapMailbox(BaseMailbox):
                 f"connection to {self._where} failed during login: "
                 f"{self._scrub(self._describe(exc))}"
             ) from exc
+
+    def _bearer_login(self, client: imapclient.IMAPClient, bearer: TokenSource) -> None:
+        """SASL OAUTHBEARER (RFC 7628) or XOAUTH2, whichever the server announces.
+
+        A refused token is refreshed and tried once more: it may have been
+        revoked or expired early, and only the server can tell.
+        """
+        try:
+            caps = {as_text(c).upper() for c in client.capabilities()}
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise MailboxTransientError(
+                f"connection to {self._where} failed before login: {self._describe(exc)}"
+            ) from exc
+        mech = next((m for m in ("OAUTHBEARER", "XOAUTH2") if f"AUTH={m}" in caps), None)
+        if mech is None:
+            raise AuthError(
+                f"{self._where} offers neither AUTH=OAUTHBEARER nor AUTH=XOAUTH2: "
+                'use account.auth = "password" for this server'
+            )
+        for attempt in (1, 2):
+            token = bearer.access_token(force_refresh=attempt == 2)
+            try:
+                if mech == "OAUTHBEARER":
+                    client.oauthbearer_login(self.username, token)
+                else:
+                    client.oauth2_login(self.username, token)
+                return
+            except LoginError as exc:
+                if attempt == 2:
+                    raise AuthError(
+                        f"{self._where} refused the OAuth token for {self.username} ({mech}) "
+                        f"even after a refresh: {self._describe(exc).replace(token, '***')}; "
+                        "run followup login"
+                    ) from exc
+                log.info("%s refused the access token (%s); refreshing once", self._where, mech)
+            except (OSError, imaplib.IMAP4.error) as exc:
+                raise MailboxTransientError(
+                    f"connection to {self._where} failed during login: {self._describe(exc)}"
+                ) from exc
 
     def close(self) -> None:
         """Log out; tolerant of a dead connection."""

@@ -27,7 +27,7 @@ HEADER_FIELDS: tuple[str, ...] = (
     "Cc",
     "Date",
     "Subject",
-    "X-Followup-Id",
+    "X-Followup-Id",  # only on drafts written before issue 16: still recognised
     "Auto-Submitted",
     "X-Autoreply",
     "X-Autorespond",
@@ -114,7 +114,9 @@ class DraftIdentity:
     given field equals the message's header (see `agent.backend.identity_mismatch`).
     """
 
-    followup_id: str | None = None  # our X-Followup-Id header
+    # The X-Followup-Id header of a draft of the old scheme; None for new
+    # drafts, which carry no header of ours and are known by Message-ID alone.
+    followup_id: str | None = None
     message_id: str | None = None  # the Message-ID we gave the draft, with or without <>
 
     def __str__(self) -> str:
@@ -198,4 +200,12 @@ class Mailbox(Protocol):
         Mail that arrived before the wait began is not reported: callers run a
         cycle after every (re)connect, then wait.
         """
+        ...
+
+
+class TokenSource(Protocol):
+    """Bearer tokens for SASL XOAUTH2/OAUTHBEARER, asked for at every login."""
+
+    def access_token(self, *, force_refresh: bool = False) -> str:
+        """A token valid for a while; `force_refresh` after the server refused one."""
         ...

@@ -171,6 +171,7 @@ class Step:
     held_back: bool = False  # policy.lint = "block" kept it from being appended
     in_reply_to: str | None = None  # threading headers the draft was written with
     refs: str = ""
+    body_digest: str = ""  # fingerprint of the draft's body (classify.drafts.body_fingerprint)
     # From draft_watch (read-only here): the user's edit makes the draft theirs;
     # `draft_left` says why a draft that should have been withdrawn was not.
     draft_edited: bool = False

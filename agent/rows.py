@@ -135,6 +135,7 @@ def step_row(r: sqlite3.Row) -> Step:
         held_back=bool(r["held_back"]),
         in_reply_to=r["in_reply_to"],
         refs=r["refs"],
+        body_digest=r["body_digest"],
         draft_edited=bool(r["draft_edited"]),
         draft_left=r["draft_left"] or "",
         draft_gone_at=parse_ts(r["draft_gone_at"]),

@@ -218,6 +218,14 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE interviews ADD COLUMN cancelled_at TEXT;
     CREATE INDEX interviews_cancelled ON interviews(cancelled_at) WHERE cancelled_at IS NOT NULL;
     """,
+    # v8 (issue 16): our drafts carry no header of ours. body_digest is the
+    # fingerprint of the body a step's draft was written with
+    # (agent.classify.drafts.body_fingerprint): a sent copy whose Message-ID
+    # the server rewrote and whose subject the user changed is still known by
+    # it. '' for drafts written before (their X-Followup-Id still names them).
+    """
+    ALTER TABLE steps ADD COLUMN body_digest TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

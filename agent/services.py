@@ -18,9 +18,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from . import agenda, compose, credentials, effects, health, intake, invitations, lint, report
-from .config import Config, InvitationMode
+from .config import AuthMethod, Config, InvitationMode
 from .connect import open_mailbox
 from .drafts import Composer, Drafts
 from .engine import CycleReport, Engine
@@ -31,18 +32,33 @@ from .planner import Planner
 from .policy import no_checkin_warning
 from .store import Store
 
+if TYPE_CHECKING:
+    # Only for annotations: authlib is loaded when an OAuth account needs it.
+    from .tokens import CommandTokens, OAuthTokens
+
 log = logging.getLogger(__name__)
 
 
-def mailbox_for(cfg: Config) -> Mailbox:
+def bearer_for(cfg: Config) -> OAuthTokens | CommandTokens | None:
+    """The token source of an `auth = "oauth2"` account; None for a password or a Maildir."""
+    if cfg.account.is_maildir or cfg.account.auth is not AuthMethod.OAUTH2:
+        return None
+    from .tokens import bearer_for as tokens_for
+
+    # Tokens live beside the database (the 0600 file when there is no keyring).
+    return tokens_for(cfg.account, cfg.storage.database.parent)
+
+
+def mailbox_for(cfg: Config, bearer: OAuthTokens | CommandTokens | None = None) -> Mailbox:
     """The account's mailbox, not yet connected (the daemon's mailbox factory)."""
     acct = cfg.account
+    bearer = bearer or bearer_for(cfg)
     # Asked again at each connection: a changed password_command output is picked
     # up. A local Maildir needs no credentials: never ask for them.
-    password = None if acct.is_maildir else credentials.get_password(acct)
+    password = None if acct.is_maildir or bearer else credentials.get_password(acct)
     # A Maildir's UID index lives beside the database it serves.
     state_dir = cfg.storage.database.parent
-    return open_mailbox(acct, cfg.folders, password, state_dir=state_dir)
+    return open_mailbox(acct, cfg.folders, password, state_dir=state_dir, bearer=bearer)
 
 
 # -- requests and results ---------------------------------------------------
@@ -107,6 +123,7 @@ class AccountCheck:
 
     info: ServerInfo
     folders: Folders
+    auth: tuple[str, ...] = ()  # OAuth2: granted scopes and the token's remaining life
 
 
 @dataclass(frozen=True)
@@ -142,12 +159,18 @@ def check_account(cfg: Config) -> AccountCheck:
 
     Needs no database: it is the first thing a new user runs.
     """
-    mb = mailbox_for(cfg)
+    bearer = bearer_for(cfg)
+    mb = mailbox_for(cfg, bearer)
     mb.connect()
     try:
-        return AccountCheck(mb.info(), mb.folders())
+        info, folders = mb.info(), mb.folders()
     finally:
         mb.close()
+    if bearer is None:
+        return AccountCheck(info, folders)
+    from .login import describe
+
+    return AccountCheck(info, folders, tuple(describe(bearer)))
 
 
 class Services:
@@ -399,7 +422,8 @@ class Services:
             rep = Engine(self.cfg, self.store, mb).run_cycle(now)
         finally:
             mb.close()
-        steps = [*rep.recovered, *rep.sent, *rep.rejected, *rep.withdrawn, *rep.drafted]
+        steps = [*rep.recovered, *rep.sent, *rep.rejected, *rep.withdrawn, *rep.twins]
+        steps += rep.drafted
         apps = {
             a.id: a
             for a in self.store.load_many(sorted({s.application_id for s in steps}), events=False)

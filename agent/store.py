@@ -342,12 +342,13 @@ class Store(MailState):
         now: datetime,
         in_reply_to: str | None = None,
         refs: str = "",
+        body_digest: str = "",
     ) -> bool:
         """PLANNED → APPENDING, recording the Message-ID before any APPEND."""
         cur = self.conn.execute(
             "UPDATE steps SET state = 'appending', message_id = ?, subject = ?, updated_at = ?,"
-            " in_reply_to = ?, refs = ? WHERE id = ? AND state = 'planned'",
-            (message_id, subject, ts(now), in_reply_to, refs, step_id),
+            " in_reply_to = ?, refs = ?, body_digest = ? WHERE id = ? AND state = 'planned'",
+            (message_id, subject, ts(now), in_reply_to, refs, body_digest, step_id),
         )
         return cur.rowcount == 1
 

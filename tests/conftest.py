@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 # `agent` and `tests.*` import from the checkout: pyproject sets pythonpath = ["."].
+from tests import audit
 from tests.dovecot import Dovecot, MailUser, dovecot_available
 from tests.support import Account, make_account
 
@@ -29,6 +30,44 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.dovecot)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def draft_audit() -> Iterator[Path]:
+    """Every draft the suite writes, in this process or a child, is checked (tests/audit.py)."""
+    where = Path(tempfile.mkdtemp(prefix="followup-audit-"))
+    before = os.environ.get(audit.ENV_VAR)
+    os.environ[audit.ENV_VAR] = str(where)
+    undo = audit.install()
+    try:
+        yield where
+    finally:
+        undo()
+        if before is None:
+            os.environ.pop(audit.ENV_VAR, None)
+        else:
+            os.environ[audit.ENV_VAR] = before
+        checked, bad = audit.findings(where)
+        audit.SUMMARY.append(f"draft audit: {checked} drafts checked, {len(bad)} name the tool")
+        shutil.rmtree(where, ignore_errors=True)
+        if bad:
+            pytest.fail(f"{len(bad)} of {checked} drafts name the tool:\n" + "\n".join(bad))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in audit.SUMMARY:
+        terminalreporter.write_line(line)
+
+
+@pytest.fixture(autouse=True)
+def _legacy_drafts(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test marked `legacy_drafts` writes old-scheme drafts on purpose: no audit for it."""
+    legacy = request.node.get_closest_marker("legacy_drafts") is not None
+    audit.set_enabled(not legacy)
+    try:
+        yield
+    finally:
+        audit.set_enabled(True)
 
 
 @pytest.fixture(scope="session")

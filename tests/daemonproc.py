@@ -35,7 +35,9 @@ class DaemonProc:
         env: dict[str, str] | None = None,
         args: tuple[str, ...] = (),
     ) -> None:
-        cmd = [sys.executable, "-m", "agent.cli", "--config", str(config), "--log-file", str(log)]
+        # Through tests.audited: its drafts go through the suite's draft audit.
+        cmd = [sys.executable, "-m", "tests.audited", "agent.cli"]
+        cmd += ["--config", str(config), "--log-file", str(log)]
         if now:
             cmd += ["--now", now]
         cmd += ["run", *args]

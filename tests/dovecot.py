@@ -87,8 +87,11 @@ class Dovecot:
 
     host = "127.0.0.1"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, oauth2_introspection_url: str | None = None) -> None:
         self.root = Path(root).resolve()
+        # With an introspection URL (credentials in it, RFC 3986 userinfo), the
+        # server also accepts SASL XOAUTH2 / OAUTHBEARER bearer tokens.
+        self.oauth2_introspection_url = oauth2_introspection_url
         self._port_tls = 0
         self._port_starttls = 0
         self._base_dir: Path | None = None
@@ -301,7 +304,7 @@ ssl = yes
 ssl_cert = <{root}/tls/cert.pem
 ssl_key = <{root}/tls/key.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{self._oauth2_mechanisms()}
 auth_failure_delay = 0
 mail_location = maildir:{root}/mail/%u
 mail_privileged_group =
@@ -310,7 +313,7 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {self.passwd_dir}/%u
 }}
-userdb {{
+{self._oauth2_passdb()}userdb {{
   driver = static
   args = home={root}/mail/%u
 }}
@@ -348,6 +351,30 @@ service pop3-login {{
   }}
 }}
 """
+
+    def _oauth2_mechanisms(self) -> str:
+        return " xoauth2 oauthbearer" if self.oauth2_introspection_url else ""
+
+    def _oauth2_passdb(self) -> str:
+        if not self.oauth2_introspection_url:
+            return ""
+        ext = self.root / "oauth2.conf.ext"
+        ext.write_text(
+            "introspection_mode = post\n"
+            f"introspection_url = {self.oauth2_introspection_url}\n"
+            "force_introspection = yes\n"
+            "username_attribute = username\n"
+            "active_attribute = active\n"
+            "active_value = true\n"
+        )
+        ext.chmod(0o644)
+        return (
+            "passdb {\n"
+            "  driver = oauth2\n"
+            "  mechanisms = xoauth2 oauthbearer\n"
+            f"  args = {ext}\n"
+            "}\n"
+        )
 
     def _start_master(self) -> None:
         # Foreground (-F) as our child, so stop() can reap it: a daemonized

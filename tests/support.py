@@ -12,6 +12,7 @@ import pytest
 
 from agent import cli
 from tests.dovecot import Dovecot, MailUser, StoredMessage
+from tests.ours import step_key
 
 
 @dataclass
@@ -56,6 +57,14 @@ class Account:
 
     def drafts(self) -> list[EmailMessage]:
         return [parse(m.raw) for m in self.folder("Drafts")]
+
+    @property
+    def database(self) -> Path:
+        return self.config.parent / "state.sqlite3"  # as make_account sets it
+
+    def key_of(self, draft: EmailMessage) -> str:
+        """The step a draft is for, by the Message-ID the store recorded for it."""
+        return step_key(self.database, draft)
 
     def deliver(self, mailbox: str, msg: EmailMessage | bytes) -> None:
         raw = msg if isinstance(msg, bytes) else msg.as_bytes()

@@ -363,3 +363,21 @@ def test_any_header_parses_and_classifies_without_error(
         for given_body in (None, raw + b"\n" + body):
             v = classify.classify(h, role, idx, body=given_body)
             assert v.kind in MessageKind
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "reason"),
+    [
+        # Ours now: no header of ours, the Message-ID a step was given (even to a new address).
+        (b"Message-ID: " + THANK_YOU_ID.encode() + b"\nTo: jane@new.example\n\n", "our", "step"),
+        # Ours before issue 16: the header names the step.
+        (b"X-Followup-Id: a1.i1.thank_you.c4\nTo: x@y.example\n\n", "our", "X-Followup-Id"),
+        # Possibly the user's edit of one of ours: to a contact.
+        (b"Message-ID: <e@x>\nTo: maria@acme.example\n\n", "our", "draft to a contact"),
+        (b"Message-ID: <mine@x>\nTo: friend@else.example\n\n", "unrelated", ""),
+    ],
+)
+def test_drafts_folder(idx: AppIndex, raw: bytes, kind: str, reason: str) -> None:
+    v = classify.classify(classify.parse_header(raw), FolderRole.DRAFTS, idx)
+    want = MessageKind.OUR_DRAFT if kind == "our" else MessageKind.UNRELATED
+    assert v.kind is want and reason in v.reason

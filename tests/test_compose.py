@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent import compose
+from agent.draftid import DraftIds
 from agent.errors import TemplateError
 from agent.models import (
     Application,
@@ -38,6 +39,7 @@ GOLDEN = Path(__file__).parent / "golden"
 TZ = ZoneInfo("Europe/Berlin")
 ME = Person("Alex Candidate", "alex@example.org")
 ENV = compose.make_env()
+IDS = DraftIds(b"test key for the golden drafts...")
 
 
 def t(text: str) -> datetime:
@@ -120,7 +122,9 @@ def check_golden(name: str, text: str) -> None:
 def build(
     app: Application, s: Step, now: str, messages: list[SeenMessage] | None = None
 ) -> compose.Draft:
-    return compose.build_draft(ENV, app, s, ME, t(now), TZ, 3, messages or [], "example.org")
+    return compose.build_draft(
+        ENV, app, s, ME, t(now), TZ, 3, messages or [], "example.org", ids=IDS
+    )
 
 
 def sent(s: Step, subject: str, when: str) -> None:

@@ -26,6 +26,7 @@ from agent.engine import CycleReport, Engine
 from agent.memory import MemoryMailbox, MemoryServer
 from agent.models import AppState, StepState
 from agent.store import Store
+from tests.ours import step_key
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ME = "alex@example.net"
@@ -93,6 +94,10 @@ class World:
     def draft_to(self, who: str) -> EmailMessage:
         return next(d for d in self.drafts() if who in str(d["To"]))
 
+    def key_of(self, draft: EmailMessage) -> str:
+        """The step a draft is for, by the Message-ID the store recorded."""
+        return step_key(self.store.conn, draft)
+
     def steps(self) -> dict[str, tuple[str, StepState]]:
         """Step key -> (kind, state) of the application's email steps."""
         app = self.store.load(self.app_id)
@@ -140,6 +145,7 @@ def nothing_happened(report: CycleReport) -> bool:
         or report.state_changes
         or report.sent
         or report.withdrawn
+        or report.twins
         or report.rejected
         or report.problems
     )
@@ -156,9 +162,9 @@ def test_thank_yous_are_drafted_once(world: World) -> None:
         "Jane Doe <jane@acme.example>",
         "Maria Garcia <maria@acme.example>",
     ]
-    assert len({d["X-Followup-Id"] for d in drafts}) == 2
+    assert len({world.key_of(d) for d in drafts}) == 2
     assert {k for k, v in world.steps().items() if v[1] is StepState.DRAFTED} == {
-        str(d["X-Followup-Id"]) for d in drafts
+        world.key_of(d) for d in drafts
     }
 
     # A second cycle, and one more in a new process: nothing new.
@@ -227,9 +233,10 @@ def test_an_out_of_office_holds_the_check_in(world: World) -> None:
 def test_the_user_sending_a_draft_marks_its_step_sent(world: World) -> None:
     world.cycle("2026-11-16 16:05")
     jane = world.draft_to("jane@")
-    key = str(jane["X-Followup-Id"])
+    key = world.key_of(jane)
+    mid = str(jane["Message-ID"]).encode()
     # The mail client sends it: out of Drafts, into Sent without \Draft.
-    [uid] = [m.uid for m in world.server.messages("Drafts") if key.encode() in m.raw]
+    [uid] = [m.uid for m in world.server.messages("Drafts") if mid in m.raw]
     sent_uid = world.server.move("Drafts", uid, "Sent")
     assert sent_uid is not None
     world.server.set_flags("Sent", sent_uid, {"\\Seen"})
@@ -240,6 +247,88 @@ def test_the_user_sending_a_draft_marks_its_step_sent(world: World) -> None:
     assert report.withdrawn == []  # the other note is still the user's to send
     assert [str(d["To"]) for d in world.drafts()] == ["Maria Garcia <maria@acme.example>"]
     assert nothing_happened(world.cycle("2026-11-17 09:05"))
+
+
+def resend(raw: bytes, new_id: str) -> bytes:
+    """neomutt's "edit as new": the same note under a new Message-ID."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    del msg["Message-ID"]
+    msg["Message-ID"] = new_id
+    return msg.as_bytes()
+
+
+def test_a_note_sent_under_a_new_message_id_leaves_no_twin_in_drafts(world: World) -> None:
+    world.cycle("2026-11-16 16:05")
+    jane = world.draft_to("jane@")
+    key, mid = world.key_of(jane), str(jane["Message-ID"])
+    [original] = [m for m in world.server.messages("Drafts") if mid.encode() in m.raw]
+    # Sent as a copy under a new Message-ID; the draft itself stays in Drafts.
+    world.server.deliver("Sent", resend(original.raw, "<20261117.abc@example.net>"), ["\\Seen"])
+
+    report = world.cycle("2026-11-17 09:00")
+    assert [s.key for s in report.sent] == [key]
+    assert [s.key for s in report.twins] == [key] and report.withdrawn == []
+    assert world.steps()[key] == ("thank_you", StepState.SENT)
+    # The twin is in Trash; the other note is still the user's to send.
+    assert [str(d["Message-ID"]) for d in world.drafts("Trash")] == [mid]
+    assert [str(d["To"]) for d in world.drafts()] == ["Maria Garcia <maria@acme.example>"]
+    events = [e.detail for e in world.store.load(world.app_id).events if e.kind == "withdrawn"]
+    assert events == [f"{key} was sent; its unedited draft left in Drafts was moved to Trash"]
+    assert nothing_happened(world.cycle("2026-11-17 09:05"))
+
+
+def test_a_copy_with_a_new_id_and_subject_is_known_by_its_body(world: World) -> None:
+    world.cycle("2026-11-16 16:05")
+    jane = world.draft_to("jane@")
+    key, mid = world.key_of(jane), str(jane["Message-ID"]).encode()
+    [uid] = [m.uid for m in world.server.messages("Drafts") if mid in m.raw]
+    # Exchange rewrites the Message-ID on send; the user changed the subject
+    # and the client added a signature.
+    sent = EmailMessage()
+    for name in ("From", "To", "Cc", "Date"):
+        if jane[name]:
+            sent[name] = str(jane[name])
+    sent["Subject"] = "Great to meet you today"
+    sent["Message-ID"] = "<AM0PR01MB77@eurprd01.prod.exchangelabs.com>"
+    sent.set_content(jane.get_content() + "\n-- \nAlex Candidate\n")
+    world.server.delete("Drafts", uid)
+    world.server.deliver("Sent", sent.as_bytes(), ["\\Seen"])
+
+    report = world.cycle("2026-11-17 09:00")
+    assert [s.key for s in report.sent] == [key]
+    assert world.steps()[key] == ("thank_you", StepState.SENT)
+    assert nothing_happened(world.cycle("2026-11-17 09:05"))
+
+
+def test_a_sent_steps_draft_the_user_edited_is_never_withdrawn(world: World) -> None:
+    world.cycle("2026-11-16 16:05")
+    jane = world.draft_to("jane@")
+    mid = str(jane["Message-ID"])
+    [original] = [m for m in world.server.messages("Drafts") if mid.encode() in m.raw]
+    # The user edits it (saved as a new message, same Message-ID), then sends a copy.
+    edited = original.raw.replace(b"Dear Jane", b"Hi Jane")
+    world.server.delete("Drafts", original.uid)
+    world.server.deliver("Drafts", edited, ["\\Draft", "\\Seen"])
+    world.cycle("2026-11-16 18:00")
+    world.server.deliver("Sent", resend(edited, "<20261117.def@example.net>"), ["\\Seen"])
+
+    report = world.cycle("2026-11-17 09:00")
+    assert [s.key for s in report.sent] == [world.key_of(jane)] and report.twins == []
+    assert len(world.drafts()) == 2 and world.drafts("Trash") == []
+
+
+def test_a_sent_step_whose_draft_left_drafts_is_looked_at_once(world: World) -> None:
+    world.cycle("2026-11-16 16:05")
+    jane = world.draft_to("jane@")
+    mid = str(jane["Message-ID"]).encode()
+    [uid] = [m.uid for m in world.server.messages("Drafts") if mid in m.raw]
+    sent_uid = world.server.move("Drafts", uid, "Sent")
+    assert sent_uid is not None
+    report = world.cycle("2026-11-17 09:00")
+    assert len(report.sent) == 1 and report.twins == []
+    step = world.store.step(report.sent[0].id)
+    watch = world.store.draft_watch(step.id)
+    assert watch is not None and watch.gone_at is not None  # settled: not fetched again
 
 
 @pytest.mark.parametrize("point", ["claimed", "appended"])
@@ -263,6 +352,6 @@ def test_a_crash_mid_append_recovers_without_a_duplicate(
     assert len(report.recovered) == (1 if point == "appended" else 0)
     assert len(report.recovered) + len(report.drafted) == 2
     drafts = world.drafts()
-    assert len(drafts) == 2 and len({d["X-Followup-Id"] for d in drafts}) == 2
+    assert len(drafts) == 2 and len({world.key_of(d) for d in drafts}) == 2
     assert all(v[1] is StepState.DRAFTED for v in world.steps().values() if v[0] == "thank_you")
     assert nothing_happened(world.cycle("2026-11-16 16:10"))

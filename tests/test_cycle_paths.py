@@ -20,8 +20,8 @@ import pytest
 
 from agent import config, intake
 from agent.config import Config
-from agent.drafts import GONE_GRACE
 from agent.engine import CycleReport, Engine
+from agent.gone import GONE_GRACE
 from agent.memory import MemoryMailbox, MemoryServer
 from agent.models import GONE_FROM_DRAFTS, AppState, StepKind, StepState
 from agent.services import Services

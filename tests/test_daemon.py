@@ -39,7 +39,7 @@ def add_interview(acct: Account, company: str = "Acme", people: int = 2) -> int:
 
 
 def followup_ids(acct: Account) -> list[str]:
-    return [str(d["X-Followup-Id"]) for d in acct.drafts()]
+    return [acct.key_of(d) for d in acct.drafts()]
 
 
 def set_config(acct: Account, old: str, new: str) -> None:

@@ -36,7 +36,7 @@ def steps(acct: Account) -> list[dict[str, object]]:
 def assert_exactly_once(acct: Account, expected: int) -> None:
     """One draft per drafted step, every due thank-you drafted, nothing in between."""
     drafts = acct.drafts()
-    ids = Counter(str(d["X-Followup-Id"]) for d in drafts)
+    ids = Counter(acct.key_of(d) for d in drafts)
     assert [k for k, n in ids.items() if n > 1] == [], "duplicate drafts"
     mids = Counter(str(d["Message-ID"]) for d in drafts)
     assert max(mids.values(), default=1) == 1

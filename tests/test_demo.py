@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from agent import cli, credentials
+from tests.ours import step_key
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def test_demo_story(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert files(mail / ".Drafts") == []
     (trashed,) = files(mail / ".Trash")
     msg = email.message_from_bytes(trashed.read_bytes(), policy=email.policy.default)
-    assert msg["X-Followup-Id"] == "a1.i1.checkin2"
+    assert step_key(root / "state.sqlite3", msg) == "a1.i1.checkin2"
     # Sent holds what "you" sent: four notes and the first check-in, nothing more.
     assert len(files(mail / ".Sent")) == 5
     assert out.rstrip().endswith("followup init --maildir ~/Mail")

@@ -12,9 +12,9 @@ import pytest
 
 from agent import cli, config, effects
 from agent.connect import open_mailbox
-from agent.drafts import GONE_GRACE
 from agent.engine import Engine
 from agent.errors import MailboxFatalError
+from agent.gone import GONE_GRACE
 from agent.mailbox import Mailbox
 from agent.maildir import create_maildir, deliver
 from agent.models import AppState, StepKind, StepState

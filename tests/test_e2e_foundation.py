@@ -74,7 +74,7 @@ def test_one_thank_you_per_person_met_exactly_once(acct: Account) -> None:
         if "bob@" not in to:
             assert d["Cc"] == "Bob Smith <bob@talentco.example>"  # the agency recruiter
         assert d["Message-ID"].endswith(f"@{acct.user.address.split('@')[1]}>")
-        assert d["X-Followup-Id"].startswith(f"a{app_id}.")
+        assert acct.key_of(d).startswith(f"a{app_id}.")
         assert d["Date"] and d["Subject"].startswith("Thank you")
         body = d.get_content()
         assert "Alex Candidate" in body and "{{" not in body

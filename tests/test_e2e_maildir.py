@@ -16,6 +16,7 @@ import pytest
 
 from agent import cli, credentials
 from agent.maildir import create_maildir, deliver
+from tests.ours import step_key
 from tests.test_compose import check_golden
 
 pytestmark = pytest.mark.usefixtures("no_password")
@@ -113,10 +114,11 @@ def test_drafts_once_then_a_reply_file_stops_everything(user: MaildirUser) -> No
     assert drafted >= 3 and len(drafts) == drafted, out
     assert all(p.parent.name == "cur" and p.name.endswith(":2,DS") for p in drafts)
     tos = set()
+    db = user.config.parent / "state.sqlite3"
     for p in drafts:
         msg = email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
         assert msg["From"] == "Alex Candidate <alex@example.org>"
-        assert msg["X-Followup-Id"] and msg["Subject"].startswith("Thank you")
+        assert step_key(db, msg).startswith("a1.") and msg["Subject"].startswith("Thank you")
         assert b"\r\n" not in p.read_bytes()  # Maildir files use local line endings
         tos.add(str(msg["To"]))
     assert tos >= {

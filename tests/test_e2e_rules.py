@@ -30,7 +30,7 @@ def status(acct: Account, now: str) -> dict[str, Any]:
 
 
 def by_key(acct: Account) -> dict[str, EmailMessage]:
-    return {str(d["X-Followup-Id"]): d for d in acct.drafts()}
+    return {acct.key_of(d): d for d in acct.drafts()}
 
 
 def local(iso: str) -> str:

@@ -271,11 +271,13 @@ def test_sent_draft_with_rewritten_message_id_is_recognised(acct: Account) -> No
     app_id, flags, _ = drafted_acme(acct)
     out = flags.run("2026-12-08 09:00")
     assert "drafted checkin to maria@acme.example" in out
-    (stored,) = [m for m in acct.folder("Drafts") if b"a1.i1.checkin1" in m.raw]
+    (stored,) = [
+        m for m in acct.folder("Drafts") if acct.key_of(email_from(m.raw)) == "a1.i1.checkin1"
+    ]
     # Exchange sends it: the draft leaves Drafts, a copy with a new
     # Message-ID and without our header lands in Sent.
     sent = email_from(stored.raw)
-    del sent["Message-ID"], sent["X-Followup-Id"], sent["Date"]
+    del sent["Message-ID"], sent["Date"]
     sent["Message-ID"] = "<AM0PR01MB1234@eurprd01.prod.exchangelabs.com>"
     sent["Date"] = "Tue, 08 Dec 2026 10:15:00 +0100"
     acct.dovecot.expunge(acct.user, "Drafts", stored.uid)
@@ -287,6 +289,32 @@ def test_sent_draft_with_rewritten_message_id_is_recognised(acct: Account) -> No
     # Days later nothing calls it rejected, and nothing is drafted again.
     flags.run("2026-12-14 12:00")
     assert step_of(app_json(acct, app_id), "checkin1")["state"] == "sent"
+
+
+def test_a_note_resent_under_a_new_message_id_leaves_no_twin(acct: Account) -> None:
+    app_id, flags, jane = drafted_acme(acct)
+    key = acct.key_of(jane)
+    (stored,) = [m for m in acct.folder("Drafts") if acct.key_of(email_from(m.raw)) == key]
+    # neomutt's "edit as new": a copy goes out under a new Message-ID, the
+    # draft stays in Drafts, where a second client could send it again.
+    sent = email_from(stored.raw)
+    del sent["Message-ID"], sent["Date"]
+    sent["Message-ID"] = "<20261117081500.GA4242@laptop.example.test>"
+    sent["Date"] = "Tue, 17 Nov 2026 08:15:00 +0100"
+    acct.deliver("Sent", sent)
+    out = flags.run("2026-11-17 09:00")
+    assert "thank_you to jane@acme.example was sent by you" in out
+    assert (
+        "thank_you to jane@acme.example was sent; its unedited draft left in Drafts was withdrawn"
+        in out
+    )
+    assert stored.uid not in [m.uid for m in acct.folder("Drafts")]
+    assert [str(email_from(m.raw)["Message-ID"]) for m in acct.folder("Trash")] == [
+        str(jane["Message-ID"])
+    ]
+    app = app_json(acct, app_id)
+    assert step_of(app, key.rpartition(".")[2])["state"] == "sent"
+    assert "nothing due" in flags.run("2026-11-17 09:05")
 
 
 def test_deleted_draft_is_skipped_and_never_recreated(acct: Account) -> None:

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 import pytest
 
 from agent import maildir
+from agent.classify import parse_header
+from agent.draftid import DraftIds
 from agent.errors import MailboxFatalError
 from agent.imap import ImapMailbox
 from agent.mailbox import DraftIdentity, Mailbox, Withdrawn
@@ -32,19 +34,38 @@ _LETTERS = {"\\Seen": "S", "\\Flagged": "F", "\\Deleted": "T", "\\Draft": "D", "
 _seq = itertools.count(1)
 
 
-def message(subject: str, *, ours: bool = False) -> bytes:
-    extra = f"X-Followup-Id: a1.{subject.replace(' ', '-')}\r\n" if ours else ""
+# Our drafts' Message-IDs, as the agent makes them (agent/draftid.py).
+IDS = DraftIds(b"contract suite key")
+
+
+def message(subject: str, *, ours: bool = False, legacy: bool = False) -> bytes:
+    """A message; `ours`: a draft as the agent writes it now (no header of ours);
+    `legacy`: a draft of the old scheme, with X-Followup-Id."""
+    key = subject.replace(" ", "-")
+    if ours:
+        mid, extra = IDS.new("example.test"), ""
+    elif legacy:
+        mid = f"<followup.{next(_seq):012x}.{'0' * 12}@example.test>"
+        extra = f"X-Followup-Id: a1.{key}\r\n"
+    else:
+        mid = f"<{subject.replace(' ', '.')}.{next(_seq)}@acme.test>"
+        extra = "X-Unrelated: not fetched\r\n"
     return (
         "From: Jane Doe <jane@acme.test>\r\n"
         "To: cand@example.test\r\n"
         f"Subject: {subject}\r\n"
         "Date: Fri, 20 Nov 2026 15:00:00 +0000\r\n"
-        f"Message-ID: <{subject.replace(' ', '.')}.{next(_seq)}@acme.test>\r\n"
+        f"Message-ID: {mid}\r\n"
         f"{extra}"
-        "X-Unrelated: not fetched\r\n"
         "\r\n"
         f"Body of {subject}.\r\n"
     ).encode()
+
+
+def identity_of(raw: bytes) -> DraftIdentity:
+    """What the agent would pass the withdraw guard for this draft of ours."""
+    h = parse_header(raw)
+    return DraftIdentity(followup_id=h.followup_id, message_id=h.message_id)
 
 
 def lf(raw: bytes) -> bytes:
@@ -257,7 +278,7 @@ def test_append_draft_is_a_seen_draft_with_a_uid(backend: Backend, mbox: Mailbox
     assert lf(stored) == lf(raw)
     [fetched] = mbox.fetch_new("Drafts", after_uid=0)
     assert fetched.uid == uid and fetched.internaldate == when
-    assert b"X-Followup-Id: a1.thank-you" in fetched.header
+    assert parse_header(fetched.header).message_id == parse_header(raw).message_id
     assert mbox.status("Drafts").uidnext == uid + 1
     assert mbox.append_draft("Drafts", message("second", ours=True), when) == 2
 
@@ -270,7 +291,7 @@ def test_withdraw_moves_only_our_draft(backend: Backend, mbox: Mailbox) -> None:
     before = backend.stored("Drafts")[0]
 
     validity = mbox.status("Drafts").uidvalidity
-    identity = DraftIdentity(followup_id="a1.stale-check-in")
+    identity = identity_of(ours)
     with pytest.raises(MailboxFatalError):  # not a draft of ours
         mbox.withdraw("Drafts", 1, "Trash", uidvalidity=validity, identity=identity)
     done = mbox.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=identity)
@@ -286,10 +307,11 @@ def test_withdraw_moves_only_our_draft(backend: Backend, mbox: Mailbox) -> None:
 
 def test_withdraw_without_trash_deletes_and_says_so(backend: Backend, mbox: Mailbox) -> None:
     backend.deliver("Drafts", message("users own"), "\\Draft", "\\Seen")
-    uid = mbox.append_draft("Drafts", message("check in", ours=True), datetime.now(UTC))
+    ours = message("check in", ours=True)
+    uid = mbox.append_draft("Drafts", ours, datetime.now(UTC))
     assert uid == 2
     validity = mbox.status("Drafts").uidvalidity
-    identity = DraftIdentity(followup_id="a1.check-in")
+    identity = identity_of(ours)
     done = mbox.withdraw("Drafts", uid, None, uidvalidity=validity, identity=identity)
     assert done is Withdrawn.DELETED
     assert [b"users own" in raw for _, raw in backend.stored("Drafts")] == [True]
@@ -370,7 +392,8 @@ def test_wait_times_out(mbox: Mailbox) -> None:
     assert mbox.fetch_new("INBOX", after_uid=0) == []
 
 
-MINE = DraftIdentity(followup_id="a1.mine")
+MINE_RAW = message("mine", ours=True)
+MINE = identity_of(MINE_RAW)
 
 
 @pytest.mark.parametrize(
@@ -382,7 +405,7 @@ MINE = DraftIdentity(followup_id="a1.mine")
         ({"identity": DraftIdentity()}, "no identity given"),
         ({"identity": DraftIdentity(message_id="<other@acme.test>")}, "its Message-ID is"),
         (
-            {"identity": DraftIdentity(followup_id="a1.mine", message_id="<other@acme.test>")},
+            {"identity": DraftIdentity(followup_id="a1.mine", message_id=MINE.message_id)},
             "not our draft",
         ),
     ],
@@ -391,7 +414,7 @@ MINE = DraftIdentity(followup_id="a1.mine")
 def test_withdraw_refuses_when_the_guard_does_not_match(
     backend: Backend, mbox: Mailbox, guard: dict[str, Any], match: str
 ) -> None:
-    uid = mbox.append_draft("Drafts", message("mine", ours=True), datetime.now(UTC))
+    uid = mbox.append_draft("Drafts", MINE_RAW, datetime.now(UTC))
     assert uid is not None
     args: dict[str, Any] = {"uidvalidity": mbox.status("Drafts").uidvalidity, "identity": MINE}
     with pytest.raises(MailboxFatalError, match=match):
@@ -401,7 +424,7 @@ def test_withdraw_refuses_when_the_guard_does_not_match(
 
 @pytest.mark.parametrize("brackets", [True, False], ids=["<id>", "bare-id"])
 def test_withdraw_by_message_id_alone(backend: Backend, mbox: Mailbox, brackets: bool) -> None:
-    # The Message-ID is what a later issue will verify instead of X-Followup-Id.
+    # Our drafts carry no header of ours: the Message-ID is their identity.
     uid = mbox.append_draft("Drafts", message("by id", ours=True), datetime.now(UTC))
     assert uid is not None
     [fetched] = mbox.fetch_new("Drafts", after_uid=0)
@@ -413,4 +436,23 @@ def test_withdraw_by_message_id_alone(backend: Backend, mbox: Mailbox, brackets:
     identity = DraftIdentity(message_id=mid if brackets else mid.strip("<>"))
     validity = mbox.status("Drafts").uidvalidity
     done = mbox.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=identity)
+    assert done is Withdrawn.TO_TRASH and backend.stored("Drafts") == []
+
+
+@pytest.mark.legacy_drafts
+def test_an_old_scheme_draft_is_still_withdrawn_by_both_its_marks(
+    backend: Backend, mbox: Mailbox
+) -> None:
+    # Drafts written before issue 16 carry X-Followup-Id and a <followup.…> id:
+    # the guard still reads the header and wants both to match.
+    old = message("old note", legacy=True)
+    uid = mbox.append_draft("Drafts", old, datetime.now(UTC))
+    assert uid is not None
+    [fetched] = mbox.fetch_new("Drafts", after_uid=0)
+    assert parse_header(fetched.header).followup_id == "a1.old-note"
+    validity = mbox.status("Drafts").uidvalidity
+    wrong = DraftIdentity(followup_id="a1.other", message_id=identity_of(old).message_id)
+    with pytest.raises(MailboxFatalError, match=r"X-Followup-Id is a1\.old-note"):
+        mbox.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=wrong)
+    done = mbox.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=identity_of(old))
     assert done is Withdrawn.TO_TRASH and backend.stored("Drafts") == []

@@ -16,8 +16,10 @@ from agent.maildir import MaildirMailbox, create_maildir, deliver, detect_layout
 from agent.maildir_files import file_flags, file_key
 
 RAW = b"From: a@b.test\nSubject: hi\nMessage-ID: <1@b.test>\n\nbody\n"
-OURS = b"From: me@x.test\nSubject: thanks\nX-Followup-Id: a1.s1\n\nbody\n"
-OURS_ID = DraftIdentity(followup_id="a1.s1")
+# One of our drafts: known by its Message-ID alone (agent/draftid.py).
+OURS_MID = "<0b0e7f12-3a1c-4d5e-8f90-a1b2c3d4e5f6@x.test>"
+OURS = f"From: me@x.test\nSubject: thanks\nMessage-ID: {OURS_MID}\n\nbody\n".encode()
+OURS_ID = DraftIdentity(message_id=OURS_MID)
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ from agent.errors import FolderError, MailboxFatalError, MailboxTransientError
 from agent.mailbox import DraftIdentity, Mailbox, Withdrawn
 from agent.memory import MemoryMailbox, MemoryServer
 
-OURS = b"From: me@x.test\r\nSubject: thanks\r\nX-Followup-Id: a1.s1\r\n\r\nbody\r\n"
+# One of our drafts: known by its Message-ID alone (agent/draftid.py).
+OURS_MID = "<0b0e7f12-3a1c-4d5e-8f90-a1b2c3d4e5f6@x.test>"
+OURS = f"From: me@x.test\r\nSubject: thanks\r\nMessage-ID: {OURS_MID}\r\n\r\nbody\r\n".encode()
 RAW = b"From: a@b.test\r\nSubject: hi\r\nMessage-ID: <1@b.test>\r\n\r\nbody\r\n"
 
 
@@ -43,7 +45,7 @@ def test_never_touches_the_disk_or_the_network(monkeypatch: pytest.MonkeyPatch) 
     assert box.fetch_body("INBOX", 1, 100) == RAW
     uid = box.append_draft("Drafts", OURS, datetime.now(UTC))
     validity = box.status("Drafts").uidvalidity
-    identity = DraftIdentity("a1.s1")
+    identity = DraftIdentity(message_id=OURS_MID)
     assert box.withdraw("Drafts", uid or 0, "Trash", uidvalidity=validity, identity=identity) is (
         Withdrawn.TO_TRASH
     )
@@ -70,7 +72,9 @@ def test_new_uidvalidity_renumbers_and_stops_a_stale_withdraw() -> None:
     status = box.status("Drafts")
     assert new != old and status.uidvalidity == new and (status.messages, status.uidnext) == (1, 2)
     with pytest.raises(MailboxFatalError, match="UIDVALIDITY"):
-        box.withdraw("Drafts", 1, "Trash", uidvalidity=old, identity=DraftIdentity("a1.s1"))
+        box.withdraw(
+            "Drafts", 1, "Trash", uidvalidity=old, identity=DraftIdentity(message_id=OURS_MID)
+        )
     assert len(box.server.messages("Drafts")) == 1
 
 

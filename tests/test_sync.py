@@ -196,21 +196,32 @@ def test_withdraw_refuses_a_stale_uid(acct: Account) -> None:
         acct.user.password,
         ca_file=str(acct.dovecot.ca_file),
     )
-    user_draft = b"From: me@example.test\r\nSubject: mine\r\nX-Followup-Id: a1.x\r\n\r\nmine\r\n"
+    mid = "<5f1d2c3b-4a59-4687-9123-456789abcdef@example.test>"
+    user_draft = f"From: me@example.test\r\nSubject: mine\r\nMessage-ID: {mid}\r\n\r\nmine\r\n"
     try:
-        uid = mb.append_draft("Drafts", user_draft, NOW)
+        uid = mb.append_draft("Drafts", user_draft.encode(), NOW)
         assert uid is not None
         validity = mb.status("Drafts").uidvalidity
         with pytest.raises(MailboxFatalError, match="UIDVALIDITY"):
             mb.withdraw(
-                "Drafts", uid, "Trash", uidvalidity=validity + 1, identity=DraftIdentity("a1.x")
+                "Drafts",
+                uid,
+                "Trash",
+                uidvalidity=validity + 1,
+                identity=DraftIdentity(message_id=mid),
             )
         with pytest.raises(MailboxFatalError, match="not our draft"):
             mb.withdraw(
-                "Drafts", uid, "Trash", uidvalidity=validity, identity=DraftIdentity("a1.other")
+                "Drafts",
+                uid,
+                "Trash",
+                uidvalidity=validity,
+                identity=DraftIdentity(message_id="<o@x>"),
             )
         assert [m.uid for m in acct.folder("Drafts")] == [uid]
-        mb.withdraw("Drafts", uid, "Trash", uidvalidity=validity, identity=DraftIdentity("a1.x"))
+        mb.withdraw(
+            "Drafts", uid, "Trash", uidvalidity=validity, identity=DraftIdentity(message_id=mid)
+        )
         assert acct.folder("Drafts") == [] and len(acct.folder("Trash")) == 1
     finally:
         mb.close()

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent import compose, lint
+from agent.draftid import DraftIds
 from agent.models import (
     Application,
     AppState,
@@ -33,6 +34,7 @@ GOLDEN = Path(__file__).parent / "golden"
 TZ = ZoneInfo("Europe/Berlin")
 ME = Person("Alex Candidate", "alex@example.org")
 ENV = compose.make_env()
+IDS = DraftIds(b"test key for the golden notes....")
 AT = datetime(2026, 11, 16, 14, 0, tzinfo=TZ)
 
 # (name, learned, highlight, what was discussed with each person)
@@ -87,7 +89,10 @@ def app_with(learned: str, highlight: str, discussed: tuple[str, ...]) -> Applic
 
 def notes_for(app: Application) -> list[compose.Draft]:
     now = datetime(2026, 11, 16, 16, 30, tzinfo=TZ)
-    return [compose.build_draft(ENV, app, s, ME, now, TZ, 2, [], "example.org") for s in app.steps]
+    return [
+        compose.build_draft(ENV, app, s, ME, now, TZ, 2, [], "example.org", ids=IDS)
+        for s in app.steps
+    ]
 
 
 @pytest.mark.parametrize(("name", "learned", "highlight", "discussed"), NOTES)

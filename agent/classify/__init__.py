@@ -13,7 +13,7 @@ from .appindex import PUBLIC_PROVIDERS, AppIndex, Match, MatchedBy, is_public_pr
 from .automail import is_auto_reply, is_automated, is_list, is_out_of_office_subject
 from .bodies import body_text
 from .bounces import delay_only, failed_addresses, looks_like_bounce
-from .drafts import DraftRef, match_draft
+from .drafts import DraftRef, body_fingerprint, match_draft, needs_body, same_body
 from .headers import (
     Header,
     decode_bytes,
@@ -34,6 +34,7 @@ __all__ = [
     "Match",
     "MatchedBy",
     "Verdict",
+    "body_fingerprint",
     "body_text",
     "classify",
     "decode_bytes",
@@ -48,8 +49,10 @@ __all__ = [
     "is_public_provider",
     "looks_like_bounce",
     "match_draft",
+    "needs_body",
     "normalise_address",
     "normalise_subject",
     "parse_header",
     "parse_return_date",
+    "same_body",
 ]

@@ -100,6 +100,8 @@ class Header:
     recipients: tuple[str, ...] = ()  # normalised To + Cc
     subject: str = ""
     date: datetime | None = None
+    # X-Followup-Id: only drafts written before issue 16 carry it; new ones
+    # are known by their Message-ID (agent.draftid).
     followup_id: str | None = None
     auto_submitted: str = ""
     auto_flag: bool = False  # X-Autoreply / X-Autorespond present

@@ -23,7 +23,7 @@ class Verdict:
     needs_body: bool = False  # classify again with the body to finish
     return_date: date | None = None
     failed: tuple[str, ...] = ()  # bounced addresses (normalised)
-    followup_id: str | None = None
+    followup_id: str | None = None  # the X-Followup-Id of an old-scheme draft
     rejection: str = ""  # the rejection wording found in a reply ("" if none)
 
     @property
@@ -139,7 +139,7 @@ def _classify_bounce(h: Header, idx: AppIndex, body: bytes | None) -> Verdict:
 
 
 def _classify_sent(h: Header, idx: AppIndex) -> Verdict:
-    if h.followup_id:
+    if h.followup_id:  # sent from a draft of the old scheme
         return Verdict(MessageKind.OUR_SENT, reason="X-Followup-Id", followup_id=h.followup_id)
     matches = idx.match_thread(h) or idx.match_people(h.recipients)
     if h.message_id and h.message_id in idx.threads and not matches:
@@ -152,8 +152,12 @@ def _classify_sent(h: Header, idx: AppIndex) -> Verdict:
 
 
 def _classify_draft(h: Header, idx: AppIndex) -> Verdict:
-    if h.followup_id:
+    if h.followup_id:  # a draft of the old scheme: our header named its step
         return Verdict(MessageKind.OUR_DRAFT, reason="X-Followup-Id", followup_id=h.followup_id)
+    if h.message_id and h.message_id in idx.threads:
+        # Our drafts carry no header of ours: the Message-ID a step was given is the tie.
+        ours = Match(idx.threads[h.message_id], None, MatchedBy.THREAD)
+        return Verdict(MessageKind.OUR_DRAFT, (ours,), "Message-ID of one of our steps")
     matches = idx.match_people(h.recipients, domains=False)
     if not matches:
         return Verdict(MessageKind.UNRELATED)
