@@ -70,7 +70,7 @@ def test_a_recruiter_run_screen_gets_its_check_in_then_lets_go(acct: Account) ->
 
     out = acct.ok("run", "--once", now=due).out
     assert "drafted checkin to rita@globex.example" in out
-    (checkin,) = [d for d in acct.drafts() if "checkin" in str(d["X-Followup-Id"])]
+    (checkin,) = [d for d in acct.drafts() if d["Message-ID"] != note["Message-ID"]]
     assert checkin["To"] == RITA and checkin["In-Reply-To"] == note["Message-ID"]
 
     # Eight days for an answer, then the agent lets go.
@@ -111,8 +111,9 @@ def test_a_reply_then_a_later_round_thanks_again_and_checks_in(acct: Account) ->
     kinds = [e["kind"] for e in app["events"]]
     assert "reply" in kinds and "responded" in kinds  # the reply stays in the timeline
 
+    before = {str(d["Message-ID"]) for d in acct.drafts()}
     acct.ok("run", "--once", now="2026-11-25 15:00")
-    round2 = [d for d in acct.drafts() if ".i2." in str(d["X-Followup-Id"])]
+    round2 = [d for d in acct.drafts() if str(d["Message-ID"]) not in before]
     assert {str(d["To"]) for d in round2} == {RITA, "Hank Scorpio <hank@globex.example>"}
     steps = app_json(acct, app_id, now="2026-11-25 15:01")["steps"]
     (nxt,) = [s for s in steps if s["kind"] == "checkin" and s["state"] == "planned"]
