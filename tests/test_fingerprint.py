@@ -44,7 +44,9 @@ def test_same_body(text: str, same: bool) -> None:
 @given(st.text(max_size=300), st.integers(min_value=10, max_value=120))
 def test_rewrapping_never_changes_the_fingerprint(text: str, width: int) -> None:
     flat = " ".join(text.replace(">", " ").replace("--", " ").split())
-    assert body_fingerprint(textwrap.fill(flat, width)) == body_fingerprint(flat)
+    # Mail clients rewrap at spaces; none splits a word longer than the line.
+    wrapped = textwrap.fill(flat, width, break_long_words=False, break_on_hyphens=False)
+    assert body_fingerprint(wrapped) == body_fingerprint(flat)
 
 
 @pytest.mark.parametrize("bad", ["", "x", "0:abc", "nope:abc", "3"])
