@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
 from .jsonview import JSONValue, to_json
-from .models import Application, AppState, Step, StepKind, StepState
+from .models import GONE_FROM_DRAFTS, Application, AppState, Step, StepKind, StepState
 
 ACTIONS = {
     StepKind.LINKEDIN: "LinkedIn",
     StepKind.HANDWRITTEN: "handwritten card",
     StepKind.REFERENCES: "alert references",
     StepKind.CALL: "phone call",
+    StepKind.ANSWER_REJECTION: "answer their rejection graciously",
 }
 
 
@@ -72,6 +73,8 @@ def describe(app: Application, step: Step) -> str:
     who = contact.name if contact else ""
     if step.kind.is_email:
         label = "thank-you" if step.kind is StepKind.THANK_YOU else f"check-in {step.seq}"
+        if step.draft_gone:
+            return f"the {label} draft to {who} is {GONE_FROM_DRAFTS}"
         if step.state is StepState.DRAFTED:
             return f"review and send the {label} draft to {who}: {step.subject}"
         return f"the {label} draft to {who} appears in Drafts"
@@ -93,9 +96,10 @@ def agenda(apps: Iterable[Application], now: datetime, tz: tzinfo, days: int = 7
     today: list[AgendaItem] = []
     soon: list[AgendaItem] = []
     for app in apps:
-        if app.state is not AppState.ACTIVE:
-            continue
+        ended = app.state is not AppState.ACTIVE
         for s in app.steps:
+            if ended and s.state is not StepState.PLANNED:
+                continue  # an ended application keeps only its last reminder
             if s.kind.is_email and s.state is StepState.DRAFTED:
                 today.append(_item(app, s, day_start))  # waiting in Drafts for the user
             elif s.state is StepState.PLANNED and s.due_at < soon_end:

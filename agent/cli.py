@@ -86,7 +86,8 @@ def _add_data(ctx: Context) -> intake.InterviewIn:
 
 def cmd_add(ctx: Context) -> int:
     data = _add_data(ctx)
-    out.print_added(ctx.services.add(data, ctx.now(), ctx.args.application), ctx.tz)
+    added = ctx.services.add(data, ctx.now(), ctx.args.application, force=ctx.args.force)
+    out.print_added(added, ctx.tz)
     return 0
 
 
@@ -122,6 +123,19 @@ def cmd_edit(ctx: Context) -> int:
 def cmd_stop(ctx: Context) -> int:
     reason = ctx.args.reason or "stopped by you"
     out.print_stopped(ctx.services.stop(ctx.args.id, reason, ctx.now()))
+    return 0
+
+
+def cmd_remove(ctx: Context) -> int:
+    view = ctx.services.show(ctx.args.id)
+    if not ctx.args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"followup remove {view.id}: add --yes to confirm without a terminal")
+        answer = input(f"{out.remove_question(view)} [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing removed")
+            return 1
+    out.print_removed(ctx.services.remove(ctx.args.id, ctx.now()))
     return 0
 
 
@@ -228,6 +242,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "edit": cmd_edit,
     "done": cmd_done,
     "stop": cmd_stop,
+    "remove": cmd_remove,
     "invites": invitecli.cmd_invites,
 }
 

@@ -15,9 +15,9 @@ from . import lint
 from .agenda import Agenda
 from .health import Health
 from .jsonview import JSONValue
-from .models import Step, StepState
+from .models import AppState, Step, StepState
 from .report import ApplicationView, TimelineEvent
-from .services import Added, Cycle, Done, Edited, Preview, Status, Stopped
+from .services import Added, Cycle, Done, Edited, Preview, Removed, Status, Stopped
 
 
 def local(moment: datetime | str | None, tz: tzinfo) -> str:
@@ -62,6 +62,8 @@ def print_added(r: Added, tz: tzinfo) -> None:
     app = r.application
     print(f"added {app.company} — {app.role} (round {r.round})")
     print_findings(r.findings)
+    for w in r.warnings:
+        print(f"warning: {w}")
     for s in r.planned:
         c = app.contact(s.contact_id)
         who = c.email if c else ""
@@ -89,6 +91,22 @@ def print_stopped(r: Stopped) -> None:
         )
 
 
+def remove_question(v: ApplicationView) -> str:
+    unsent = sum(1 for s in v.steps if s.state is StepState.DRAFTED)
+    drafts = f"; its {unsent} unsent draft(s) go to Trash" if unsent else ""
+    return f"Remove #{v.id} {v.company} — {v.role} ({v.state.value}) for good{drafts}?"
+
+
+def print_removed(r: Removed) -> None:
+    app = r.application
+    print(f"removed #{app.id} {app.company} — {app.role}")
+    if r.unsent_drafts:
+        kept = r.unsent_drafts - r.withdrawn
+        print(f"  {r.withdrawn} unsent draft(s) moved to Trash")
+        if kept:
+            print(f"  {kept} draft(s) you edited stay in Drafts")
+
+
 def print_done(r: Done) -> None:
     if r.already:
         print(f"step {r.step.id} was already done")
@@ -107,6 +125,12 @@ def print_cycle(r: Cycle, extra: Sequence[str] = ()) -> None:
         print(f"recovered draft for step {step.id} after an interruption")
     for app_id, state, why in rep.state_changes:
         print(f"application {app_id} is now {state.value}: {why}")
+        if state is AppState.RESPONDED:
+            # A reply is usually why there is a later round: say how to enter it.
+            print(
+                f"  invited to a later round? followup add --application {app_id} "
+                "--at 'YYYY-MM-DD HH:MM' --interviewer 'Name <addr>'"
+            )
     for what, steps in (
         ("sent by you", rep.sent),
         ("deleted from Drafts by you, not written again", rep.rejected),

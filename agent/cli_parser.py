@@ -104,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--learned", help="something you learned about the team or product")
     a.add_argument("--highlight", help="a skill or achievement the interview did not cover")
     a.add_argument(
+        "--force",
+        action="store_true",
+        help="add it even if the same interview (company, time, people) is already entered",
+    )
+    a.add_argument(
         "--domain",
         action="append",
         metavar="DOMAIN",
@@ -143,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     st = cmd("stop", "stop an application's sequence for good")
     st.add_argument("id", type=int)
     st.add_argument("--reason")
+    rm = cmd("remove", "delete an application entered by mistake (its unsent drafts are withdrawn)")
+    rm.add_argument("id", type=int)
+    rm.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
     invitecli.add_commands(sub)
     return p
 

@@ -212,6 +212,50 @@ def _their_mail(
     }
 
 
+# Words that start a sentence but not a name: lower-cased after the colon a
+# note is placed behind ("The team is moving" → ": the team is moving").
+_SENTENCE_STARTS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "our",
+        "their",
+        "its",
+        "his",
+        "her",
+        "your",
+        "my",
+        "we",
+        "they",
+        "it",
+        "there",
+        "this",
+        "that",
+        "these",
+        "those",
+        "how",
+        "what",
+        "why",
+        "when",
+        "where",
+        "which",
+        "who",
+        "he",
+        "she",
+    ]
+)
+
+
+def note_text(text: str) -> str:
+    """A user's note as the templates place it: one line, no final period, after a colon."""
+    clean = " ".join(text.split()).rstrip(" .;,!?")
+    first, sep, rest = clean.partition(" ")
+    if first.lower() in _SENTENCE_STARTS and first[:1].isupper() and first[1:].islower():
+        clean = first.lower() + sep + rest
+    return clean
+
+
 def context_for(
     app: Application,
     step: Step,
@@ -239,9 +283,9 @@ def context_for(
             "round": iv.round,
         },
         "same_day": now.astimezone(tz).date() == start.date(),
-        "discussed": contact.discussed.strip().rstrip("."),
-        "learned": iv.learned.strip().rstrip("."),
-        "highlight": iv.highlight.strip().rstrip("."),
+        "discussed": note_text(contact.discussed),
+        "learned": note_text(iv.learned),
+        "highlight": note_text(iv.highlight),
         "decision": f"{decision:%B} {decision.day}" if decision else "",
         "people": names([c.name for c in app.people_met(iv.id)]),
         "variant": thank_you_variant(app, step),
@@ -318,4 +362,4 @@ def copied(app: Application, to: Contact) -> tuple[Person, ...]:
 def _quoted_notes(body: str, contact: Contact, iv: Interview | None) -> list[str]:
     """The user's notes this draft quotes: a typo elsewhere is not this draft's finding."""
     notes = [contact.discussed] + ([iv.learned, iv.highlight] if iv else [])
-    return [t for t in notes if t and t in body]
+    return [n for t in notes if (n := note_text(t)) and n in body]

@@ -279,7 +279,13 @@ class PolicyConfig:
     )
     checkin_to: tuple[str, ...] = setting(
         CONTACT_ROLES,
-        'Who receives check-ins: "recruiter", "hiring_manager" or both.',
+        'Who receives check-ins, in order: "recruiter", "hiring_manager" or both.\n'
+        "Each check-in goes to ONE person: the first role listed that has someone\n"
+        "with a working address. With both known, only the first listed is written\n"
+        "to (the other is not copied); if that address bounces, the next role takes\n"
+        "over. With neither known, the agency recruiter (they relay to the company),\n"
+        "else the person met: the only interviewer, or the first listed of a panel\n"
+        "(else whoever was met). `followup add` warns when no one can receive one.",
         choices=CONTACT_ROLES,
         nonempty=True,
     )
@@ -322,6 +328,11 @@ class RemindersConfig:
     alert_references: bool = setting(
         True,
         "After a final round (`followup add --final`), tell your references to\nexpect a call.",
+    )
+    answer_rejection: bool = setting(
+        True,
+        "After a rejection, a reminder (never a draft) to answer it graciously:\n"
+        "thank them and ask to be kept in mind for future roles.",
     )
     calls: bool = setting(
         False,

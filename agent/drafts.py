@@ -3,7 +3,7 @@
 A step's draft goes: claimed (PLANNED → APPENDING, its Message-ID recorded
 before any APPEND) → appended → DRAFTED; then the mailbox shows what became
 of it: sent (its copy in Sent), edited (the user's words now: never touched
-again), gone from Drafts unsent (SKIPPED after GONE_GRACE), or withdrawn to
+again), gone from Drafts unsent (agent/gone.py: SKIPPED), or withdrawn to
 Trash when its sequence ended (with no Trash folder it is left in Drafts, for
 the user to delete). A NO to the APPEND puts the step back to planned. A crash
 between claim and record is settled by looking for the Message-ID, never by
@@ -28,7 +28,7 @@ from . import classify, compose, effects, faults, invitestore, lint, policy
 from .config import Config
 from .draftid import META_KEY, DraftIds, is_legacy, new_key
 from .errors import LintBlockedError, MailboxFatalError, StateError, TemplateError
-from .mailbox import DraftIdentity, Folders, FolderStatus, Mailbox
+from .mailbox import DraftIdentity, Folders, Mailbox
 from .models import (
     Application,
     AppState,
@@ -43,12 +43,15 @@ from .sync import BODY_CAP, Seen, message_fault
 
 log = logging.getLogger(__name__)
 
-# A draft missing this long from Drafts, and not in Sent, was rejected by the user.
-GONE_GRACE = timedelta(days=3)
+
 # Steps whose draft a message in Sent may be a copy of.
 SENDABLE = (StepState.DRAFTED, StepState.APPENDING, StepState.SKIPPED, StepState.WITHDRAWN)
 # Why an ended application's drafts are withdrawn, by its state.
-ENDED = {AppState.RESPONDED: "they replied", AppState.STOPPED: "you stopped it"}
+ENDED = {
+    AppState.RESPONDED: "they replied",
+    AppState.REJECTED: "they turned the application down",
+    AppState.STOPPED: "you stopped it",
+}
 
 
 def uid_now(step: Step, watch: DraftWatch | None) -> int | None:
@@ -391,66 +394,6 @@ class Drafts:
             )
             effects.record(self.store, seen, now, MessageKind.OUR_DRAFT, step.application_id)
 
-    def watch(self, status: FolderStatus, changed: bool, now: datetime) -> list[Step]:
-        """Notice drafts that left Drafts; after GONE_GRACE unsent, the step is skipped."""
-        drafted = self.store.steps_in_state(StepState.DRAFTED)
-        if not drafted:
-            return []
-        watches = self.store.draft_watches([s.id for s in drafted])
-        if changed:
-            self._check_present(drafted, watches, status, now)
-        return self._skip_gone(drafted, watches, now)
-
-    def _check_present(
-        self,
-        drafted: list[Step],
-        watches: dict[int, DraftWatch],
-        status: FolderStatus,
-        now: datetime,
-    ) -> None:
-        """Record which drafts are still in Drafts (updates `watches` in place)."""
-        uids = {s.id: uid for s in drafted if (uid := uid_now(s, watches.get(s.id))) is not None}
-        present = self.mailbox.fetch_flags(self.folders.drafts, list(uids.values()))
-        with self.store.transaction():
-            for s in drafted:
-                if s.id not in uids:
-                    continue
-                w = watches.get(s.id)
-                gone = None if uids[s.id] in present else (w.gone_at if w and w.gone_at else now)
-                if w is not None and w.gone_at == gone:
-                    continue
-                w = (
-                    replace(w, uid=uids[s.id], gone_at=gone)
-                    if w is not None
-                    else DraftWatch(s.id, status.uidvalidity, uids[s.id], False, gone)
-                )
-                self.store.save_draft_watch(w, now)
-                watches[s.id] = w
-                if gone is not None:
-                    log.info("step %s: draft no longer in Drafts", s.key)
-
-    def _skip_gone(
-        self, drafted: list[Step], watches: dict[int, DraftWatch], now: datetime
-    ) -> list[Step]:
-        skipped = []
-        for s in drafted:
-            w = watches.get(s.id)
-            if w is None or w.gone_at is None or now - w.gone_at < GONE_GRACE:
-                continue
-            with self.store.transaction():
-                self.store.set_step_state(
-                    s.id,
-                    StepState.SKIPPED,
-                    now,
-                    reason="draft removed from Drafts without being sent; not drafted again",
-                )
-                self.store.add_event(
-                    s.application_id, "skipped", f"{s.key}: you deleted the draft", now
-                )
-            log.info("step %s: draft deleted unsent; skipped for good", s.key)
-            skipped.append(s)
-        return skipped
-
     # -- withdrawal -----------------------------------------------------------------
 
     def withdraw_ended(self, drafts_uidvalidity: int | None, now: datetime) -> list[Step]:
@@ -469,6 +412,12 @@ class Drafts:
                 reason = "the interview was cancelled"
             if reason is not None:
                 ended.append((s, reason))
+        return self.withdraw_steps(ended, drafts_uidvalidity, now)
+
+    def withdraw_steps(
+        self, ended: list[tuple[Step, str]], drafts_uidvalidity: int | None, now: datetime
+    ) -> list[Step]:
+        """Withdraw these steps' unsent drafts now, each for its reason; the withdrawn ones."""
         watches = self.store.draft_watches([s.id for s, _ in ended]) if ended else {}
         done = []
         for step, reason in ended:

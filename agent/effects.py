@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from . import policy
 from .classify import Header
 from .models import AppState, MessageKind, SeenMessage
 from .store import Store
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # States a human reply ends: an exhausted sequence that gets an answer is answered.
 ANSWERABLE = (AppState.ACTIVE, AppState.EXHAUSTED)
+# A rejection also ends an application that was answered before ("we'll get back to you").
+REJECTABLE = (*ANSWERABLE, AppState.RESPONDED)
 INCOMING_KINDS = tuple(
     k.value
     for k in (
@@ -81,8 +84,13 @@ def record(
     return store.record_message(seen_message(seen, kind, application_id), now)
 
 
-def apply_incoming(store: Store, seen: Seen, tz: ZoneInfo, now: datetime) -> list[StateChange]:
-    """A new message in INBOX or a watched folder: its effect, once, with its record."""
+def apply_incoming(
+    store: Store, seen: Seen, tz: ZoneInfo, now: datetime, answer_rejection: bool = True
+) -> list[StateChange]:
+    """A new message in INBOX or a watched folder: its effect, once, with its record.
+
+    `answer_rejection`: a rejection also leaves a reminder to answer it graciously.
+    """
     h, v, msg = seen.header, seen.verdict, seen.msg
     changes: list[StateChange] = []
     with store.transaction():
@@ -93,7 +101,7 @@ def apply_incoming(store: Store, seen: Seen, tz: ZoneInfo, now: datetime) -> lis
             return changes
         app_ids = [m.application_id for m in v.matches]
         if v.kind is MessageKind.REPLY:
-            changes = reply(store, app_ids, h, v.reason, now)
+            changes = reply(store, app_ids, h, v.reason, now, v.rejection, answer_rejection)
         elif v.kind is MessageKind.AUTO_REPLY:
             auto_reply(store, app_ids, h, v.return_date, tz, now)
         elif v.kind is MessageKind.BOUNCE:
@@ -131,27 +139,47 @@ def end_sequence(
 
 
 def reply(
-    store: Store, app_ids: list[int], h: Header, reason: str, now: datetime
+    store: Store,
+    app_ids: list[int],
+    h: Header,
+    reason: str,
+    now: datetime,
+    rejection: str = "",
+    answer_rejection: bool = False,
 ) -> list[StateChange]:
-    """A human answered: the sequence ends; planned steps are cancelled."""
+    """A human (or their ATS) answered: the sequence ends; planned steps are cancelled.
+
+    With `rejection` (the wording found) it ends as `rejected`, else `responded`.
+    """
     changes = []
     who = h.from_text or h.from_addr or "unknown sender"
+    state, allowed = (
+        (AppState.REJECTED, REJECTABLE) if rejection else (AppState.RESPONDED, ANSWERABLE)
+    )
     for app_id in app_ids:
         app = store.load(app_id)
         detail = f"{who}: {h.subject or '(no subject)'}"
         store.add_event(app_id, "reply", detail, now)
-        if app.state not in ANSWERABLE:
+        if app.state not in allowed:
             continue
-        why = f"reply from {who}"
-        cancelled = end_sequence(store, app_id, AppState.RESPONDED, why, "they replied", now)
+        if rejection:
+            why = f'rejected by {who}: "{rejection}"'
+            step_reason = "they turned the application down"
+        else:
+            why, step_reason = f"reply from {who}", "they replied"
+        cancelled = end_sequence(store, app_id, state, why, step_reason, now)
+        if rejection and answer_rejection:
+            sender = next((c.id for c in app.contacts if c.address == h.from_addr), None)
+            store.reconcile_steps(app_id, [policy.answer_rejection(app, sender, now)], now)
         log.info(
-            "application %s (%s) responded (%s); %d planned step(s) cancelled",
+            "application %s (%s) %s (%s); %d planned step(s) cancelled",
             app_id,
             app.company,
+            state.value,
             reason,
             cancelled,
         )
-        changes.append(StateChange(app_id, AppState.RESPONDED, why))
+        changes.append(StateChange(app_id, state, why))
     return changes
 
 

@@ -17,6 +17,7 @@ import jinja2
 from . import effects, invitations, policy, twins
 from .config import Config
 from .drafts import Composer, Drafts
+from .gone import GoneDrafts
 from .mailbox import FetchedMessage, Folders, Mailbox
 from .models import AppState, FolderRole, Step
 from .planner import Planner
@@ -130,7 +131,9 @@ class Engine:
             if folder.role is FolderRole.INCOMING:
                 for item in folder.messages:
                     with isolated(folder, item.msg, now):
-                        changes = effects.apply_incoming(self.store, item, self.cal.tz, now)
+                        changes = effects.apply_incoming(
+                            self.store, item, self.cal.tz, now, self.cfg.reminders.answer_rejection
+                        )
                         report.state_changes += [
                             (c.application_id, c.state, c.reason) for c in changes
                         ]
@@ -164,7 +167,8 @@ class Engine:
         for item in folder.messages:
             drafts.seen_in_drafts(item, folder.resync, now)
         self.record(folder, now)
-        report.rejected += drafts.watch(folder.status, folder.changed, now)
+        gone = GoneDrafts(self.store, self.mailbox, self.folders)
+        report.rejected += gone.watch(folder.status, folder.changed, now)
 
     def record(self, folder: FolderSeen, now: datetime) -> None:
         """The folder's sync state, once what it showed is in the store."""

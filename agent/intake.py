@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from . import fields
 from .errors import AddressError, IntakeError, StateError, UsageError
-from .models import AppState, Contact, Interview, InterviewKind, Role
+from .models import AppState, Contact, Interview, InterviewKind, Role, normalise_address
 from .store import Store
 from .tomltable import TableReader
 
@@ -47,14 +47,45 @@ class InterviewIn:
     domains: tuple[str, ...] = field(default=())
     final: bool = False
 
-    def people(self) -> list[tuple[PersonIn, Role, bool]]:
-        """Everyone met, with their role and whether they are an agency recruiter."""
+    def listed(self) -> list[tuple[PersonIn, Role, bool]]:
+        """Everyone as entered, with their role and whether they are an agency recruiter."""
         people = [(p, Role.INTERVIEWER, False) for p in self.interviewers]
         if self.hiring_manager:
             people.append((self.hiring_manager, Role.HIRING_MANAGER, False))
         if self.recruiter:
             people.append((self.recruiter, Role.RECRUITER, self.agency))
         return people
+
+    def people(self) -> list[tuple[PersonIn, Role, bool]]:
+        """Everyone met, once each: one person in two roles is one contact.
+
+        The recruiter who ran a phone screen is also its interviewer: one
+        thank-you, and the role that receives check-ins (recruiter or hiring
+        manager) wins over "interviewer". What was discussed is kept from
+        whichever entry gave it.
+        """
+        merged: dict[str, tuple[PersonIn, Role, bool]] = {}
+        for p, role, agency in self.listed():
+            key = normalise_address(p.email)
+            if key not in merged:
+                merged[key] = (p, role, agency)
+                continue
+            first, first_role, first_agency = merged[key]
+            keep_role, keep_agency = (
+                (role, agency) if first_role is Role.INTERVIEWER else (first_role, first_agency)
+            )
+            merged[key] = (
+                replace(first, discussed=first.discussed or p.discussed),
+                keep_role,
+                keep_agency,
+            )
+        return list(merged.values())
+
+    @property
+    def same_interview_key(self) -> tuple[str, datetime, frozenset[str]]:
+        """What makes two entries the same interview: company, time and people."""
+        people = frozenset(normalise_address(p.email) for p, _, _ in self.listed())
+        return self.company.strip().casefold(), self.at, people
 
 
 def parse_person(text: str, what: str) -> PersonIn:
@@ -124,7 +155,8 @@ def check_text(data: InterviewIn, names: Mapping[str, str]) -> None:
     for key in _NOTES:
         check_note(getattr(data, key), names[key])
     ascii_domains(data.domains, names["domains"])
-    for person, role, _ in data.people():
+    # Every entry as given, before one person's two roles are merged into one.
+    for person, role, _ in data.listed():
         check_person(person, ROLE_FLAG[role])
 
 
@@ -140,9 +172,23 @@ def check_person(person: PersonIn, flag: str) -> None:
 
 
 def parse_when(text: str, tz: ZoneInfo, what: str = "--at") -> datetime:
-    """'YYYY-MM-DD HH:MM' in the user's zone, or ISO-8601 with an offset."""
+    """'YYYY-MM-DD HH:MM' in the user's zone, or ISO-8601 with an offset.
+
+    A date alone is refused: taken as midnight, it would put the thank-you
+    notes in the middle of the night before the interview.
+    """
+    clean = text.strip()
     try:
-        value = datetime.fromisoformat(text.strip())
+        day = date.fromisoformat(clean)
+    except ValueError:
+        pass
+    else:
+        raise UsageError(
+            f"{what}: {text!r} has no time: give the time the interview starts, "
+            f"like '{day.isoformat()} 14:00'"
+        )
+    try:
+        value = datetime.fromisoformat(clean)
     except ValueError:
         raise UsageError(
             f"{what}: {text!r} is not a date and time like '2026-11-20 14:00'"
@@ -290,14 +336,31 @@ def validate(data: InterviewIn) -> None:
         raise UsageError(
             "name at least one person met: --interviewer, --hiring-manager or --recruiter"
         )
-    seen: set[str] = set()
-    for p, _, _ in data.people():
-        key = p.email.lower()
+    seen: set[tuple[str, Role]] = set()
+    for p, role, _ in data.listed():
+        # The same person in two roles is one contact; twice in one role is a slip.
+        key = (normalise_address(p.email), role)
         if key in seen:
-            raise UsageError(f"{p.email} is listed twice")
+            raise UsageError(f"{p.email} is listed twice as {role.value.replace('_', ' ')}")
         seen.add(key)
     if data.decision_by is not None and data.decision_by < data.at.date():
         raise UsageError("--decision-by is before the interview")
+
+
+# States a later round starts again: an answer (or silence) then an invitation.
+RESTARTABLE = (AppState.ACTIVE, AppState.RESPONDED, AppState.EXHAUSTED)
+
+
+def _may_add_round(state: AppState, reason: str, application_id: int) -> None:
+    """A stopped or rejected application is over: a new round there is refused with a hint."""
+    if state in RESTARTABLE:
+        return
+    why = f" ({reason})" if reason else ""
+    raise StateError(
+        f"application {application_id} is {state.value}{why}; a new round would not "
+        "restart it. If they invited you again, add it as a new application "
+        "(the same command without --application)"
+    )
 
 
 def record(
@@ -312,12 +375,15 @@ def record(
             rnd = data.round or 1
         else:
             app = store.load(application_id)
-            if app.state is not AppState.ACTIVE:
-                raise StateError(
-                    f"application {application_id} is {app.state.value}; a new round "
-                    "would not restart it"
-                )
+            _may_add_round(app.state, app.stop_reason, application_id)
             app_id = app.id
+            if app.state is not AppState.ACTIVE:
+                # Their answer led to this round: the sequence starts again,
+                # and the reply stays in the timeline.
+                store.set_app_state(app_id, AppState.ACTIVE, "", now)
+                store.add_event(
+                    app_id, AppState.ACTIVE.value, f"a later round after it was {app.state}", now
+                )
             rnd = data.round or max((i.round for i in app.interviews), default=0) + 1
             if data.domains:
                 store.set_domains(app_id, (*app.domains, *data.domains), now)

@@ -36,8 +36,13 @@ def address_in(text: str) -> str:
 class AppState(StrEnum):
     ACTIVE = "active"
     RESPONDED = "responded"
+    REJECTED = "rejected"  # they turned the application down: over for good
     EXHAUSTED = "exhausted"
     STOPPED = "stopped"
+
+
+# What `show`, `agenda` and `status` say of a draft that left Drafts unsent.
+GONE_FROM_DRAFTS = "gone from Drafts"
 
 
 class InterviewKind(StrEnum):
@@ -60,6 +65,7 @@ class StepKind(StrEnum):
     HANDWRITTEN = "handwritten"
     CALL = "call"
     REFERENCES = "references"
+    ANSWER_REJECTION = "answer_rejection"  # thank them graciously after a rejection
 
     @property
     def is_email(self) -> bool:
@@ -173,6 +179,12 @@ class Step:
     # `draft_left` says why a draft that should have been withdrawn was not.
     draft_edited: bool = False
     draft_left: str = ""
+    draft_gone_at: datetime | None = None  # the draft vanished from Drafts then
+
+    @property
+    def draft_gone(self) -> bool:
+        """Drafted, but no longer in Drafts: deleted, moved, or sent (Sent tells)."""
+        return self.state is StepState.DRAFTED and self.draft_gone_at is not None
 
     @property
     def lint_note(self) -> str:
@@ -189,6 +201,8 @@ class Step:
             return f"failed: {self.failure}"
         if self.draft_left:
             return self.draft_left
+        if self.draft_gone:
+            return f"{GONE_FROM_DRAFTS}: skipped unless it turns up in Sent"
         if self.draft_edited:
             return "edited by you in Drafts"
         return self.lint_note
@@ -202,7 +216,11 @@ class Step:
     def lint_shown(self) -> bool:
         """Lint findings are what `show` says about this step (a warning in `status`)."""
         return bool(self.lint_findings) and not (
-            self.end_reason or self.draft_left or self.draft_edited or self.failed
+            self.end_reason
+            or self.draft_left
+            or self.draft_edited
+            or self.failed
+            or self.draft_gone
         )
 
     @property

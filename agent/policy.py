@@ -30,6 +30,7 @@ from .workdays import make_calendar as make_calendar
 
 # Without a reminders config (library callers, benchmarks) only emails are planned.
 NO_REMINDERS = RemindersConfig(linkedin=False, alert_references=False)
+NO_ONE = "no one left who can receive a check-in"
 
 
 @dataclass(frozen=True)
@@ -64,17 +65,36 @@ def thank_you_recipients(app: Application, iv: Interview) -> list[Contact]:
 
 
 def checkin_recipient(app: Application, policy: PolicyConfig) -> Contact | None:
-    """Who a check-in goes to: the first configured role with a deliverable address.
+    """Who a check-in goes to, one person: the first configured role that has someone.
 
-    Never an interviewer: check-ins go to whoever runs the process. The most
-    recently added contact of a role wins, so a later round's recruiter takes over.
+    The most recently added contact of a role wins, so a later round's
+    recruiter takes over. With both a recruiter and a hiring manager known,
+    only the first role in `checkin_to` is written to: one person chased, not
+    two. Then an agency recruiter (they relay to the company); when none of
+    them is known, the person met at the latest round: its only interviewer,
+    or the first listed of a panel (a phone screen is often run by the recruiter),
+    else anyone met there (a recruiter when `checkin_to` leaves recruiters out).
     """
     for role in policy.checkin_to:
         for c in reversed(app.contacts):
             if c.role.value == role and not c.bounced_at and not c.is_agency_recruiter:
                 return c
-    # Only an agency recruiter: they relay to the company.
-    return app.agency_recruiter
+    if app.agency_recruiter is not None:
+        return app.agency_recruiter
+    iv = app.latest_interview
+    met = [c for c in app.people_met(iv.id if iv else None) if iv is not None and not c.bounced_at]
+    # Interviewers first, each group in the order entered.
+    return min(met, key=lambda c: (c.role is not Role.INTERVIEWER, c.id), default=None)
+
+
+def no_checkin_warning(app: Application, policy: PolicyConfig) -> str:
+    """What `add` warns of when no one can receive a check-in ("" when someone can)."""
+    if app.state is not AppState.ACTIVE or checkin_recipient(app, policy) is not None:
+        return ""
+    return (
+        "no one can receive a check-in (no recruiter, hiring manager or person met "
+        "with a working address): only the thank-you notes will be drafted"
+    )
 
 
 def max_checkins(app: Application, policy: PolicyConfig) -> int:
@@ -167,7 +187,8 @@ def _plan(
 
     to = checkin_recipient(app, policy)
     if to is None:
-        return Plan(desired, AppState.ACTIVE, "", limit, made)
+        # No one left to write to (every address bounced): let go as after the last one.
+        return _after_last(app, iv, desired, policy, now, limit, made, last, horizon, NO_ONE)
     seq = used + 1
     if last is None:
         due, rule = _first_checkin(app, iv, desired, policy, cal, now, horizon)
@@ -243,23 +264,30 @@ def _after_last(
     made: int,
     last: datetime | None,
     horizon: _Horizon,
+    why: str = "",
 ) -> Plan:
-    """All check-ins made: wait for an answer to the last one, then let go."""
+    """All check-ins made (or no one to receive one): wait for an answer, then let go."""
     thank_yous = [s for s in app.steps if s.kind is StepKind.THANK_YOU and s.interview_id == iv.id]
     if not _all_written(thank_yous, desired, iv):
         return Plan(desired, AppState.ACTIVE, "", limit, made)
     since = last or max((s.contacted_at for s in thank_yous), default=iv.ends_at)
     if now >= since + timedelta(days=policy.min_gap_days):
-        reason = f"{made} of {limit} check-ins made, no answer"
+        reason = f"{made} of {limit} check-ins made, no answer" + (f" ({why})" if why else "")
         return Plan(desired, AppState.EXHAUSTED, reason, limit, made)
     horizon.until(since + timedelta(days=policy.min_gap_days))
     return Plan(desired, AppState.ACTIVE, "", limit, made)
 
 
 def _all_written(thank_yous: Sequence[Step], desired: Sequence[DesiredStep], iv: Interview) -> bool:
-    """Every thank-you of the round exists and is past planning: only then may it let go."""
-    wanted = sum(1 for d in desired if d.kind is StepKind.THANK_YOU and d.interview_id == iv.id)
-    return len(thank_yous) >= wanted and all(s.state is not StepState.PLANNED for s in thank_yous)
+    """Every thank-you of the round exists and is past planning: only then may it let go.
+
+    A planned one no longer wanted (its address bounced) is about to be
+    cancelled: it does not hold the application open.
+    """
+    wanted = {d.key for d in desired if d.kind is StepKind.THANK_YOU and d.interview_id == iv.id}
+    existing = {s.key for s in thank_yous}
+    pending = [s for s in thank_yous if s.state is StepState.PLANNED and s.key in wanted]
+    return wanted <= existing and not pending
 
 
 def _day(moment: datetime, cal: Calendar) -> str:
@@ -356,6 +384,23 @@ def _thank_yous(
             )
         )
     return out
+
+
+def answer_rejection(app: Application, contact_id: int | None, now: datetime) -> DesiredStep:
+    """After a rejection: a reminder, never a draft, to answer it graciously.
+
+    Due at once; the user writes the answer themselves (or ticks it off with
+    `done`). Keeping a good impression leaves the door open for later roles.
+    """
+    return DesiredStep(
+        key=f"a{app.id}.answer_rejection",
+        kind=StepKind.ANSWER_REJECTION,
+        due_at=now,
+        contact_id=contact_id,
+        interview_id=app.latest_interview.id if app.latest_interview else None,
+        seq=0,
+        rule="thank them for their time and ask to be kept in mind for future roles",
+    )
 
 
 def _reminders(

@@ -205,6 +205,7 @@ def warnings(app: Application) -> tuple[str, ...]:
     ]
     found += [f"step {s.id} ({s.kind.value}): {s.note}" for s in app.steps if s.failed]
     found += [f"step {s.id} ({s.kind.value}): {s.note}" for s in app.steps if s.lint_shown]
+    found += [f"step {s.id} ({s.kind.value}) draft {s.note}" for s in app.steps if s.draft_gone]
     return tuple(found)
 
 

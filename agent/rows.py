@@ -21,7 +21,8 @@ from .models import (
 
 # Steps with what draft_watch knows of their draft (edited, left for the user).
 STEP_SELECT = (
-    "SELECT s.*, w.edited AS draft_edited, w.left_for_user AS draft_left"
+    "SELECT s.*, w.edited AS draft_edited, w.left_for_user AS draft_left,"
+    " w.gone_at AS draft_gone_at"
     " FROM steps s LEFT JOIN draft_watch w ON w.step_id = s.id"
 )
 
@@ -138,4 +139,5 @@ def step_row(r: sqlite3.Row) -> Step:
         body_digest=r["body_digest"],
         draft_edited=bool(r["draft_edited"]),
         draft_left=r["draft_left"] or "",
+        draft_gone_at=parse_ts(r["draft_gone_at"]),
     )

@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING
 from . import agenda, compose, credentials, effects, health, intake, invitations, lint, report
 from .config import AuthMethod, Config, InvitationMode
 from .connect import open_mailbox
-from .drafts import Composer
+from .drafts import Composer, Drafts
 from .engine import CycleReport, Engine
 from .errors import UsageError
 from .mailbox import Folders, Mailbox, ServerInfo
 from .models import Application, AppState, Step, StepState
 from .planner import Planner
+from .policy import no_checkin_warning
 from .store import Store
 
 if TYPE_CHECKING:
@@ -69,6 +70,14 @@ class Added:
     round: int
     planned: tuple[Step, ...]  # the steps planned after the interview was recorded
     findings: tuple[lint.Finding, ...]  # spelling in the user's own notes
+    warnings: tuple[str, ...] = ()  # what will not happen as the user may expect
+
+
+@dataclass(frozen=True)
+class Removed:
+    application: Application  # as it was before it was deleted
+    unsent_drafts: int  # its drafts in Drafts when it was removed
+    withdrawn: int  # of those, moved to Trash (edited ones stay: they are the user's)
 
 
 @dataclass(frozen=True)
@@ -196,15 +205,26 @@ class Services:
     # -- interviews ---------------------------------------------------------
 
     def add(
-        self, data: intake.InterviewIn, now: datetime, application_id: int | None = None
+        self,
+        data: intake.InterviewIn,
+        now: datetime,
+        application_id: int | None = None,
+        *,
+        force: bool = False,
     ) -> Added:
-        """Record an interview: a new application, or a later round of `application_id`."""
+        """Record an interview: a new application, or a later round of `application_id`.
+
+        The same interview entered again (same company, time and people) is
+        refused unless `force`: it would thank everyone twice.
+        """
         if application_id is not None:
             first = self.store.load(application_id)
             # A later round inherits what the first one named.
             data = replace(
                 data, company=data.company or first.company, role=data.role or first.role
             )
+        if not force:
+            self._refuse_duplicate(data)
         app_id, _ = intake.record(self.store, data, now, application_id)
         app = self._replan(app_id, now)
         log.info(
@@ -217,7 +237,30 @@ class Services:
             round=app.interviews[-1].round,
             planned=tuple(s for s in app.steps if s.state is StepState.PLANNED),
             findings=self._spelling(app, texts),
+            warnings=self._add_warnings(app),
         )
+
+    def _refuse_duplicate(self, data: intake.InterviewIn) -> None:
+        key = data.same_interview_key
+        for app in self.store.load_many(events=False):
+            for iv in app.interviews:
+                people = frozenset(c.address for c in app.contacts if c.interview_id == iv.id)
+                other_round = data.round is not None and data.round != iv.round
+                if (
+                    app.company.strip().casefold(),
+                    iv.starts_at,
+                    people,
+                ) == key and not other_round:
+                    raise UsageError(
+                        f"this interview is already #{app.id} round {iv.round} "
+                        f"({app.company}, {iv.starts_at:%Y-%m-%d %H:%M}, same people); "
+                        f"correct it with `followup edit {app.id}`, or add --force to "
+                        "enter it again"
+                    )
+
+    def _add_warnings(self, app: Application) -> tuple[str, ...]:
+        found = no_checkin_warning(app, self.cfg.policy)
+        return (found,) if found else ()
 
     def add_invitation(self, invite_id: int, opts: invitations.AddOptions, now: datetime) -> Added:
         """An invitation becomes an interview: a new application or a later round."""
@@ -284,6 +327,34 @@ class Services:
         drafted = sum(s.state is StepState.DRAFTED for s in app.steps)
         return Stopped(app, reason, already=False, unsent_drafts=drafted)
 
+    def remove(self, app_id: int, now: datetime) -> Removed:
+        """Delete an application entered by mistake; its unsent drafts are withdrawn first.
+
+        Withdrawing needs the mailbox: if it cannot be reached, nothing is removed.
+        """
+        app = self.store.load(app_id)
+        drafted = [s for s in app.steps if s.state is StepState.DRAFTED]
+        withdrawn = self._withdraw_now(drafted, now) if drafted else 0
+        with self.store.transaction():
+            self.store.delete_application(app.id, now)
+            self.store.add_event(
+                None, "removed", f"#{app.id} {app.company} — {app.role} removed by you", now
+            )
+        log.info("application %s (%s) removed", app.id, app.company)
+        return Removed(app, unsent_drafts=len(drafted), withdrawn=withdrawn)
+
+    def _withdraw_now(self, steps: list[Step], now: datetime) -> int:
+        mb = mailbox_for(self.cfg)
+        mb.connect()
+        try:
+            folders = mb.folders()
+            drafts = Drafts(self.cfg, self.store, mb, folders, self.composer)
+            validity = mb.status(folders.drafts).uidvalidity
+            why = "you removed the application"
+            return len(drafts.withdraw_steps([(s, why) for s in steps], validity, now))
+        finally:
+            mb.close()
+
     def done(self, step_id: int, now: datetime) -> Done:
         """Tick off a reminder (a call, a card, LinkedIn, references)."""
         step = self.store.step(step_id)
@@ -336,7 +407,10 @@ class Services:
         return report.application_view(app, self.cfg.policy, self.store.messages_for(app.id))
 
     def agenda(self, now: datetime, days: int) -> agenda.Agenda:
-        apps = self.store.load_many(self.store.application_ids([AppState.ACTIVE]))
+        # A rejected application may still hold a reminder to answer it.
+        apps = self.store.load_many(
+            self.store.application_ids([AppState.ACTIVE, AppState.REJECTED])
+        )
         return agenda.agenda(apps, now, self.cfg.schedule.tz, days)
 
     # -- the mailbox --------------------------------------------------------

@@ -508,6 +508,32 @@ class Store(MailState):
         ).fetchone()
         return parse_ts(row[0]) if row and row[0] else None
 
+    def delete_application(self, app_id: int, now: datetime) -> None:
+        """Forget an application entered by mistake, with everything that hangs on it.
+
+        Rows of mail seen for it stay (unlinked): they keep a message from
+        being taken as new. An invitation it came from is set aside as ignored.
+        """
+        c = self.conn
+        c.execute(
+            "DELETE FROM draft_watch WHERE step_id IN"
+            " (SELECT id FROM steps WHERE application_id = ?)",
+            (app_id,),
+        )
+        c.execute(
+            "UPDATE messages SET application_id = NULL, contact_id = NULL WHERE application_id = ?",
+            (app_id,),
+        )
+        c.execute(
+            "UPDATE invitations SET application_id = NULL, interview_id = NULL,"
+            " status = 'ignored', reason = 'its application was removed', updated_at = ?"
+            " WHERE application_id = ?",
+            (ts(now), app_id),
+        )
+        for table in ("steps", "contacts", "interviews", "events"):
+            c.execute(f"DELETE FROM {table} WHERE application_id = ?", (app_id,))
+        c.execute("DELETE FROM applications WHERE id = ?", (app_id,))
+
     def cancel_planned(self, app_id: int, reason: str, now: datetime) -> int:
         cur = self.conn.execute(
             "UPDATE steps SET state = 'cancelled', end_reason = ?, updated_at = ?"

@@ -95,10 +95,38 @@ def test_incoming_without_body(
     contact: int | None,
     how: MatchedBy,
 ) -> None:
-    v = classify.classify(classify.parse_header(load(name)), FolderRole.INCOMING, idx)
+    h = classify.parse_header(load(name))
+    v = classify.classify(h, FolderRole.INCOMING, idx)
     assert (v.kind, [m.application_id for m in v.matches], v.contact_id) == (kind, apps, contact)
     assert v.matches[0].how is how
-    assert not v.needs_body
+    # A person's reply or an ATS notice may be a rejection: only its body tells.
+    assert v.needs_body is (kind in (MessageKind.REPLY, MessageKind.AUTOMATED))
+    if v.needs_body:
+        full = classify.classify(h, FolderRole.INCOMING, idx, body=load(name))
+        assert (full.kind, full.matches, full.rejection) == (v.kind, v.matches, "")
+        assert not full.needs_body
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "rejection"),
+    [
+        ("rejection_ats.eml", MessageKind.REPLY, "move forward with other candidate"),
+        ("rejection_person.eml", MessageKind.REPLY, "position has been filled"),
+        ("rejection_ats_bulk.eml", MessageKind.REPLY, "not be moving forward with your"),
+        # Our own "if the position has been filled" quoted back is no rejection.
+        ("delay_person.eml", MessageKind.REPLY, ""),
+    ],
+)
+def test_rejections_are_told_from_the_body(
+    idx: AppIndex, name: str, kind: MessageKind, rejection: str
+) -> None:
+    raw = load(name)
+    h = classify.parse_header(raw)
+    assert classify.classify(h, FolderRole.INCOMING, idx).needs_body
+    v = classify.classify(h, FolderRole.INCOMING, idx, body=raw)
+    assert v.kind is kind
+    assert [m.application_id for m in v.matches] == [1]
+    assert (rejection in v.rejection) if rejection else v.rejection == ""
 
 
 @pytest.mark.parametrize(

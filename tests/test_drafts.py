@@ -12,12 +12,12 @@ import pytest
 
 from agent import cli, config, effects
 from agent.connect import open_mailbox
-from agent.drafts import GONE_GRACE
 from agent.engine import Engine
 from agent.errors import MailboxFatalError
+from agent.gone import GONE_GRACE
 from agent.mailbox import Mailbox
 from agent.maildir import create_maildir, deliver
-from agent.models import AppState, StepState
+from agent.models import AppState, StepKind, StepState
 from agent.store import Store
 
 NOW = datetime(2026, 11, 16, 15, 5, tzinfo=UTC)
@@ -193,7 +193,9 @@ def test_a_draft_held_back_by_lint_is_recorded_once(
         for _ in range(3):
             report = b.engine.run_cycle(NOW)
             assert report.drafted == [] and len(report.problems) == 1
-        (step,) = [s for s in b.store.steps_in_state(StepState.PLANNED) if s.kind.is_email]
+        (step,) = [
+            s for s in b.store.steps_in_state(StepState.PLANNED) if s.kind is StepKind.THANK_YOU
+        ]
         assert step.held_back and "recieves" in step.lint_findings
         assert step.note.startswith("held back by lint: spelling")
         assert _events(b, "lint") == 1

@@ -465,7 +465,12 @@ def test_no_checkins_allowed_still_thanks_first() -> None:
         ("imr", ("recruiter", "hiring_manager"), {3}, 2),  # bounced: the next one
         ("ima", ("recruiter", "hiring_manager"), set(), 2),  # the agency is copied instead
         ("iia", ("recruiter", "hiring_manager"), set(), 3),  # only the agency: they relay
-        ("ii", ("recruiter", "hiring_manager"), set(), None),  # never an interviewer
+        ("ii", ("recruiter", "hiring_manager"), set(), 1),  # no one else: the first interviewer
+        ("ii", ("recruiter", "hiring_manager"), {1}, 2),  # ... still reachable
+        ("ii", ("recruiter", "hiring_manager"), {1, 2}, None),  # all bounced: no one
+        ("ri", ("hiring_manager",), set(), 2),  # recruiters left out: the interviewer
+        ("r", ("hiring_manager",), set(), 1),  # ... else whoever was met
+        ("r", ("hiring_manager",), {1}, None),
     ],
 )
 def test_checkin_recipient(
@@ -477,6 +482,20 @@ def test_checkin_recipient(
             c.bounced_at = at("2026-11-03 10:00")
     to = policy.checkin_recipient(app, replace(POL, checkin_to=checkin_to))
     assert (to.id if to else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("people", "bounced", "warned"),
+    [("i", set(), False), ("r", set(), False), ("a", set(), False), ("ir", {1, 2}, True)],
+)
+def test_add_warns_only_when_no_one_can_receive_a_check_in(
+    people: str, bounced: set[int], warned: bool
+) -> None:
+    app = make_app(at("2026-11-02 10:00"), people=people)
+    for c in app.contacts:
+        if c.id in bounced:
+            c.bounced_at = at("2026-11-03 10:00")
+    assert bool(policy.no_checkin_warning(app, POL)) is warned
 
 
 # -- later rounds ----------------------------------------------------------------

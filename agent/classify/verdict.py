@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from ..models import FolderRole, MessageKind
@@ -11,6 +11,7 @@ from .automail import is_auto_reply, is_automated, is_list
 from .bodies import body_text
 from .bounces import delay_only, failed_addresses, looks_like_bounce
 from .headers import Header
+from .rejection import rejection_phrase
 from .returndates import parse_return_date
 
 
@@ -23,6 +24,7 @@ class Verdict:
     return_date: date | None = None
     failed: tuple[str, ...] = ()  # bounced addresses (normalised)
     followup_id: str | None = None  # the X-Followup-Id of an old-scheme draft
+    rejection: str = ""  # the rejection wording found in a reply ("" if none)
 
     @property
     def application_id(self) -> int | None:
@@ -58,7 +60,25 @@ def classify(
     if not matches:
         return Verdict(MessageKind.UNRELATED)
     machine = _machine_mail(h, matches, received, body)
-    return machine if machine is not None else _human_reply(h, matches, idx, received)
+    verdict = machine if machine is not None else _human_reply(h, matches, idx, received)
+    return _rejection(h, verdict, body)
+
+
+def _rejection(h: Header, v: Verdict, body: bytes | None) -> Verdict:
+    """A reply or an ATS notice that turns the application down: a reply with its wording.
+
+    ATS mail often comes as bulk mail (Precedence: bulk) without list headers:
+    read too; a real mailing list or newsletter is not.
+    """
+    ats_bulk = v.kind is MessageKind.LIST and not h.is_list
+    if v.kind not in (MessageKind.REPLY, MessageKind.AUTOMATED) and not ats_bulk:
+        return v
+    if body is None:
+        return replace(v, needs_body=True)
+    found = rejection_phrase(h.subject + "\n" + body_text(body))
+    if found is None:
+        return v
+    return replace(v, kind=MessageKind.REPLY, reason=f"rejection ({found!r})", rejection=found)
 
 
 def _machine_mail(
