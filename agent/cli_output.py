@@ -14,8 +14,8 @@ from datetime import datetime, tzinfo
 from . import lint
 from .agenda import Agenda
 from .health import Health
-from .jsonview import JSONValue
-from .models import Step, StepState
+from .jsonview import JSONValue, iso
+from .models import Step, StepKind, StepState
 from .report import ApplicationView, TimelineEvent
 from .services import Added, Cycle, Done, Edited, Preview, Status, Stopped
 
@@ -26,6 +26,11 @@ def local(moment: datetime | str | None, tz: tzinfo) -> str:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     return moment.astimezone(tz).strftime("%a %d %b %H:%M")
+
+
+def day(moment: datetime, tz: tzinfo) -> str:
+    """A day alone, in the one date format: `Tue 15 Dec`."""
+    return moment.astimezone(tz).strftime("%a %d %b")
 
 
 def print_json(data: JSONValue) -> None:
@@ -56,15 +61,56 @@ def health_line(h: Health, tz: tzinfo) -> str:
 # -- changes ----------------------------------------------------------------
 
 
-def print_added(r: Added, tz: tzinfo) -> None:
+def added_summary(r: Added, tz: tzinfo) -> str:
+    """`added #3 Acme — Data Engineer: 3 thank-you drafts Tue 01 Dec 15:00, first check-in …`."""
     app = r.application
-    print(f"added {app.company} — {app.role} (round {r.round})")
+    head = f"added #{app.id} {app.company} — {app.role}"
+    if r.round > 1:
+        head += f" (round {r.round})"
+    thanks = sorted(s.due_at for s in r.planned if s.kind is StepKind.THANK_YOU)
+    checkins = sorted(s.due_at for s in r.planned if s.kind is StepKind.CHECKIN)
+    parts = []
+    if thanks:
+        notes = "thank-you draft" + ("s" if len(thanks) > 1 else "")
+        parts.append(f"{len(thanks)} {notes} {local(thanks[0], tz)}")
+    if checkins:
+        parts.append(f"first check-in {day(checkins[0], tz)}")
+    return head + (": " + ", ".join(parts) if parts else ": nothing to plan")
+
+
+def print_added(r: Added, tz: tzinfo, *, id_line: bool = True) -> None:
+    """`id_line`: end with the id alone on its line (`invites add`: scripts read it)."""
+    app = r.application
+    print(added_summary(r, tz))
     print_findings(r.findings)
     for s in r.planned:
         c = app.contact(s.contact_id)
         who = c.email if c else ""
-        print(f"  planned {s.kind.value:9} {who:32} {local(s.due_at, tz)}")
-    print(app.id)  # last, alone on its line: scripts read the id from there
+        label = s.kind.value.replace("_", "-")
+        print(f"  planned {label:9} {who:32} {local(s.due_at, tz)}")
+    if id_line:
+        print(app.id)
+
+
+def added_json(r: Added, tz: tzinfo) -> JSONValue:
+    """What `add --json` prints: the application's id and the steps it planned."""
+    app = r.application
+
+    def address(s: Step) -> str | None:
+        c = app.contact(s.contact_id)
+        return c.email if c else None
+
+    return {
+        "id": app.id,
+        "company": app.company,
+        "role": app.role,
+        "round": r.round,
+        "planned": [
+            {"step": s.id, "kind": s.kind.value, "to": address(s), "due": iso(s.due_at, tz)}
+            for s in r.planned
+        ],
+        "findings": [str(f) for f in r.findings],
+    }
 
 
 def print_edited(r: Edited) -> None:

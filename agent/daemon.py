@@ -45,6 +45,7 @@ from .errors import ConfigError, FollowupError, MailboxFatalError, MailboxTransi
 from .mailbox import Mailbox
 from .store import Store
 from .timers import Clock, Monotonic, PipeWaker, Timers, Waker, system_clock
+from .wakeup import WAKE_SIGNAL
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,8 @@ class Daemon:
         self._due_at: datetime | None = None
         # Set by the SIGHUP handler, acted on by the loop (see PipeWaker).
         self._reload_wanted = False
+        # Set by SIGUSR1: the CLI changed the plan (agent/wakeup.py).
+        self._cycle_wanted = False
 
     def now(self) -> datetime:
         return self.clock()
@@ -165,6 +168,7 @@ class Daemon:
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
+        signal.signal(WAKE_SIGNAL, self._on_wake)
         self.start()
         try:
             while not self.stop.is_set():
@@ -231,10 +235,13 @@ class Daemon:
     def _on_hup(self, signum: int, frame: FrameType | None) -> None:
         self._reload_wanted = True
 
+    def _on_wake(self, signum: int, frame: FrameType | None) -> None:
+        self._cycle_wanted = True
+
     # -- the loop -----------------------------------------------------------
 
     def seconds_to_next(self) -> float:
-        if self._reload_wanted:
+        if self._reload_wanted or self._cycle_wanted:
             return 0.0
         nxt = self.timers.next_at()
         if nxt is None:
@@ -250,6 +257,9 @@ class Daemon:
         if self._reload_wanted:
             self._reload_wanted = False
             self._reload()
+        if self._cycle_wanted:
+            self._cycle_wanted = False
+            self.timers.set("wake", self.now(), "the plan changed")
         if self.timers.take("tick", self.now()):
             self._tick()
         return self._run_due(self.timers.take_due(self.now()))

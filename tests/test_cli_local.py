@@ -87,7 +87,7 @@ def test_no_input_names_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 2 and "email address" in err.lower()
 
 
-def test_add_prints_the_id_last_and_from_file(
+def test_add_says_what_it_planned_and_from_the_example_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = init_noninteractive(tmp_path, capsys)
@@ -108,16 +108,22 @@ def test_add_prints_the_id_last_and_from_file(
         "Jane <jane@acme.com>",
     )
     assert code == 0, err
-    assert out.strip().splitlines()[-1] == "1"
-    example = Path(__file__).resolve().parent.parent / "examples" / "interview.toml"
-    code, out, err = run(capsys, "--config", str(cfg), "add", "--from", str(example))
+    first = out.splitlines()[0]
+    assert first == "added #1 Acme — Engineer: 1 thank-you draft Fri 20 Nov 12:00", out
+    assert out.strip().splitlines()[-1] != "1"  # no bare id: scripts use --json
+    example = tmp_path / "interview.toml"
+    code, out, err = run(capsys, "--config", str(cfg), "add", "--example", str(example))
+    assert code == 0 and f"followup add --from {example}" in out, err
+    code, out, err = run(capsys, "--config", str(cfg), "add", "--from", str(example), "--json")
     assert code == 0, err
-    assert out.strip().splitlines()[-1] == "2"
+    assert json.loads(out)["id"] == 2
+    assert not any(p["due"] < "2026" for p in json.loads(out)["planned"])
     code, out, _ = run(capsys, "--config", str(cfg), "show", "2", "--json")
     data = json.loads(out)
     assert data["company"] == "Acme Analytics"
     roles = sorted(c["role"] for c in data["contacts"])
-    assert roles == ["hiring_manager", "interviewer", "interviewer", "interviewer", "recruiter"]
+    assert roles == ["hiring_manager", "interviewer", "interviewer", "recruiter"]
+    assert all(c["email"].split("@")[1].startswith("example.") for c in data["contacts"])
     assert [c["agency"] for c in data["contacts"] if c["role"] == "recruiter"] == [True]
 
 
