@@ -20,7 +20,7 @@ from pathlib import Path
 import argcomplete
 
 from . import cli_output as out
-from . import demo, examplefile, intake, invitecli, logzone, wakeup
+from . import demo, examplefile, health, intake, invitecli, logzone, waiting, wakeup
 from .cli_context import Context
 from .cli_parser import build_parser, suggestion
 from .cli_setup import cmd_check, cmd_init, cmd_login, cmd_set_password
@@ -187,9 +187,12 @@ def cmd_run(ctx: Context) -> int:
                 "stop it first: systemctl --user stop followup)"
             ) from exc
         raise
-    with lock:
+    try:
         if ctx.args.once:
-            cycle = ctx.services.run_once(ctx.now())
+            now = ctx.now()
+            cycle = ctx.services.run_once(now)
+            # The health line is about the mailbox, not only the daemon: a good cycle is one.
+            health.cycle_ok(ctx.store, now, idle=False)
             out.print_cycle(cycle, invitecli.outcome_lines(cycle.report.invitations))
             return 1 if cycle.report.problems else 0
         from .daemon import run_daemon
@@ -199,6 +202,8 @@ def cmd_run(ctx: Context) -> int:
         clock = clock_from(ctx.now()) if ctx.args.now else system_clock
         logzone.use_zone(cfg.schedule.tz)
         return run_daemon(cfg, ctx.store, _mailbox_for, clock)
+    finally:
+        lock.release()
 
 
 # -- looking -----------------------------------------------------------------
@@ -213,13 +218,19 @@ def cmd_health(ctx: Context) -> int:
     return 0 if h.running else 1
 
 
+def _waiting(ctx: Context) -> tuple[waiting.WaitingDraft, ...]:
+    apps = ctx.store.load_many(events=False)
+    return waiting.waiting_drafts(apps, ctx.cfg.policy.thank_you_deadline_hours)
+
+
 def cmd_status(ctx: Context) -> int:
     status = ctx.services.status()
     if ctx.args.json:
         # Stays a list of applications; daemon health is `followup health --json`.
         out.print_json([a.to_json(ctx.tz) for a in status.applications])
         return 0
-    out.print_status(status, ctx.tz)
+    now = ctx.now()
+    out.print_status(status, ctx.tz, now, _waiting(ctx))
     if review := invitecli.review_line(ctx):
         print(review)
     return 0
@@ -239,6 +250,7 @@ def cmd_agenda(ctx: Context) -> int:
     if ctx.args.json:
         out.print_json(ag.to_json(ctx.tz))
     else:
+        out.print_waiting(_waiting(ctx), ctx.tz, ctx.now())
         out.print_agenda(ag, ctx.tz)
         if review := invitecli.review_line(ctx):
             print(review)

@@ -18,6 +18,7 @@ from .jsonview import JSONValue, iso
 from .models import Step, StepKind, StepState
 from .report import ApplicationView, TimelineEvent
 from .services import Added, Cycle, Done, Edited, Preview, Status, Stopped
+from .waiting import WaitingDraft, span
 
 
 def local(moment: datetime | str | None, tz: tzinfo) -> str:
@@ -189,8 +190,80 @@ def print_preview(p: Preview, tz: tzinfo, now: datetime) -> None:
             print(f"lint: {f}")
 
 
-def print_status(status: Status, tz: tzinfo) -> None:
+# How a step's kind reads in sentences and tables.
+KIND_LABELS = {
+    StepKind.THANK_YOU: "thank-you",
+    StepKind.CHECKIN: "check-in",
+    StepKind.LINKEDIN: "LinkedIn invitation",
+    StepKind.HANDWRITTEN: "handwritten card",
+    StepKind.CALL: "phone call",
+    StepKind.REFERENCES: "alert references",
+}
+
+
+def print_waiting(items: Sequence[WaitingDraft], tz: tzinfo, now: datetime) -> None:
+    """`N drafts waiting in Drafts`, oldest first; nothing when there are none."""
+    if not items:
+        return
+    n = len(items)
+    print(f"{n} draft{'s' if n > 1 else ''} waiting in Drafts (oldest first; send from your mail):")
+    for w in items:
+        line = f"  #{w.application_id} {w.company}: {KIND_LABELS[w.kind]} to {w.to}"
+        line += f", drafted {local(w.drafted_at, tz)}"
+        if w.send_by is not None:
+            left = w.send_by - now
+            line += f"; {span(left)} left" if left.total_seconds() > 0 else "; late: send it today"
+        print(line)
+
+
+def _overdue(due: datetime, now: datetime) -> str:
+    return f"overdue {span(now - due)}" if due < now else ""
+
+
+def _next_cells(a: ApplicationView, tz: tzinfo, now: datetime) -> tuple[str, str]:
+    nxt = a.next_step
+    if nxt is None:
+        return "—", ""
+    names = {c.email: c.name for c in a.contacts}
+    label = KIND_LABELS[nxt.kind]
+    step = f"{label} {names.get(nxt.to, nxt.to) or nxt.to}" if nxt.to else label
+    if nxt.due < now:
+        return step, _overdue(nxt.due, now)  # how long it has waited says more than its date
+    return step, local(nxt.due, tz) + (" late" if nxt.late else "")
+
+
+def _contacts_cell(a: ApplicationView) -> str:
+    """Check-ins sent of those allowed; drafted ones are not sent yet: shown apart."""
+    drafted = sum(1 for s in a.steps if s.kind is StepKind.CHECKIN and s.state is StepState.DRAFTED)
+    cell = f"{a.contacts_made - drafted}/{a.max_contacts}"
+    return cell + (f" +{drafted}" if drafted else "")
+
+
+def share(needs: Sequence[int], room: int) -> list[int]:
+    """Widths for columns wanting `needs` in `room`: the widest give way first."""
+    widths = list(needs)
+    while sum(widths) > room and max(widths) > 6:
+        widths[widths.index(max(widths))] -= 1
+    return widths
+
+
+# (title, fixed width or 0 to share what is left)
+STATUS_COLUMNS = (
+    ("#", 3),
+    ("company", 0),
+    ("role", 0),
+    ("state", 9),
+    ("sent", 5),
+    ("next step", 0),
+    ("when", 16),
+)
+
+
+def print_status(
+    status: Status, tz: tzinfo, now: datetime, waiting: Sequence[WaitingDraft] = ()
+) -> None:
     print(health_line(status.daemon, tz))
+    print_waiting(waiting, tz, now)
     apps = status.applications
     if not apps:
         print("no applications yet: followup add --help")
@@ -198,20 +271,26 @@ def print_status(status: Status, tz: tzinfo) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(box=None, pad_edge=False)
-    for col in ("id", "company", "role", "state", "contacts", "next step", "when"):
-        table.add_column(col)
-    for a in apps:
-        nxt = a.next_step
-        step = when = ""
-        if nxt is None:
-            step = "—"
-        else:
-            step = f"{nxt.kind.value} → {nxt.to}" if nxt.to else nxt.kind.value
-            when = local(nxt.due, tz) + (" (late)" if nxt.late else "")
-        row = (a.company, a.role, a.state.value, f"{a.contacts_made}/{a.max_contacts}")
-        table.add_row(str(a.id), *row, step, when)
-    Console(soft_wrap=True).print(table)
+    rows = [
+        (str(a.id), a.company, a.role, a.state.value, _contacts_cell(a), *_next_cells(a, tz, now))
+        for a in apps
+    ]
+    console = Console(highlight=False)
+    # Fixed columns keep their width; names shrink with an ellipsis so that each
+    # application stays on one line (rich only narrows columns that may wrap).
+    gaps = 2 * (len(STATUS_COLUMNS) - 1)
+    flex = [i for i, (_, fixed) in enumerate(STATUS_COLUMNS) if not fixed]
+    needs = [max(len(r[i]) for r in [tuple(c for c, _ in STATUS_COLUMNS), *rows]) for i in flex]
+    room = console.width - gaps - sum(fixed for _, fixed in STATUS_COLUMNS)
+    widths = dict(zip(flex, share(needs, room), strict=True))
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for i, (col, fixed) in enumerate(STATUS_COLUMNS):
+        table.add_column(col, no_wrap=True, overflow="ellipsis", width=fixed or widths[i])
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    if any(_contacts_cell(a).count("+") for a in apps):
+        print("sent: check-ins sent / allowed; +N drafted, waiting in Drafts")
     for a in apps:
         for w in a.warnings:
             print(f"warning: #{a.id} {a.company}: {w}")

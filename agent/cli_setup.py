@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,10 +13,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from . import config, credentials, providers
+from . import config, credentials, presets, providers, wizard
 from .cli_context import Context
 from .configfile import AccountAnswers, render_config
-from .errors import UsageError
+from .errors import CredentialError, FollowupError, UsageError
 from .services import check_account
 
 
@@ -23,70 +24,171 @@ def cmd_init(ctx: Context) -> int:
     a = ctx.args
     path = ctx.config_path
     if path.exists() and not a.force:
-        raise UsageError(f"{path} exists; pass --force to overwrite it")
-
-    def ask(value: Any, prompt: str, default: str = "") -> str:
-        if value not in (None, ""):
-            return str(value)
-        if a.no_input:
-            if default:
-                return default
-            raise UsageError(f"--no-input needs {prompt.lower()} (see followup init --help)")
-        shown = f" [{default}]" if default else ""
-        answer = input(f"{prompt}{shown}: ").strip()
-        return answer or default
-
-    email = ask(a.email, "Email address")
-    name = ask(a.name, "Your name (signs the drafts)")
-    if a.maildir:
-        maildir = Path(a.maildir).expanduser().resolve()
-        if not maildir.is_dir():
-            raise UsageError(f"--maildir: no such directory: {maildir}")
-        store: dict[str, Any] = {"kind": "maildir", "path": str(maildir), "layout": a.layout}
-    else:
-        store = _init_imap(a, email, ask)
-    tzname = ask(a.timezone, "Time zone (Area/City)", _system_timezone())
-    answers = AccountAnswers(
-        email=email,
-        name=name,
-        **store,
-        username=a.username or "",
-        ca_file=str(Path(a.ca_file).resolve()) if a.ca_file else "",
-        timezone=tzname,
-        country=a.country or "",
-        subdivision=a.subdivision or "",
-        database=str(Path(a.database).expanduser().resolve()) if a.database else "",
-    )
+        raise UsageError(f"{path} exists; pass --force to change it (its values are the defaults)")
+    if not a.no_input and not sys.stdin.isatty():
+        raise UsageError(
+            "followup init asks questions and needs a terminal; in a script pass "
+            "--no-input with the answers as options (see followup init --help)"
+        )
+    ask = wizard.Prompter(a.no_input, input, print)
+    old = _current(path) if path.exists() else None
+    answers = _ask_all(a, ask, old)
     text = render_config(answers)
     # Validate before writing: a config we cannot load is worse than none.
     cfg = config.parse(tomllib.loads(text), path)
-    oauth2 = cfg.account.auth is config.AuthMethod.OAUTH2
-    if not (oauth2 or cfg.account.is_maildir or a.no_input or os.environ.get(credentials.ENV_VAR)):
-        password = getpass.getpass(
-            f"IMAP password for {cfg.account.login} (stored in the keyring): "
-        )
-        if password:
-            credentials.store_password(cfg.account, password)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
     print(f"wrote {path}")
-    if oauth2 and not a.no_input and input("Sign in now? [Y/n] ").strip().lower() in ("", "y"):
+    oauth2 = cfg.account.auth is config.AuthMethod.OAUTH2
+    if not (oauth2 or cfg.account.is_maildir or a.no_input or os.environ.get(credentials.ENV_VAR)):
+        _ask_password(cfg.account)
+    if oauth2 and ask.yes("Sign in now?"):
         return run_login(ctx)
     print("next: followup login, then followup check" if oauth2 else "next: followup check")
     return 0
 
 
-def _init_imap(a: argparse.Namespace, email: str, ask: Callable[..., str]) -> dict[str, Any]:
+def _current(path: Path) -> config.Config | None:
+    """The config `init --force` starts from; None when it cannot be read."""
+    try:
+        return config.load(path)
+    except FollowupError as exc:
+        print(f"(not starting from {path}: {exc})")
+        return None
+
+
+def _ask_all(
+    a: argparse.Namespace, ask: wizard.Prompter, old: config.Config | None
+) -> AccountAnswers:
+    acct = old.account if old else None
+    email = ask.ask(
+        "Email address", acct.email if acct else "", a.email, wizard.check_email, "--email"
+    )
+    name = ask.ask(
+        "Your name (signs the drafts)",
+        acct.name if acct else "",
+        a.name,
+        wizard.check_nonempty,
+        "--name",
+    )
+    maildir = a.maildir or (
+        str(acct.path) if acct and acct.is_maildir and not _imap_flags(a) else ""
+    )
+    if maildir:
+        root = Path(maildir).expanduser().resolve()
+        if not root.is_dir():
+            raise UsageError(f"--maildir: no such directory: {root}")
+        store: dict[str, Any] = {"kind": "maildir", "path": str(root), "layout": a.layout}
+    else:
+        store = _init_imap(a, email, ask, acct if acct and not acct.is_maildir else None)
+    sched = old.schedule if old else None
+    tzname = ask.ask(
+        "Time zone (Area/City)",
+        sched.timezone if sched else _system_timezone(),
+        a.timezone,
+        wizard.check_timezone,
+        "--timezone",
+    )
+    country_default = (sched.country or "") if sched else wizard.country_of_zone(tzname)
+    country = ask.ask(
+        "Country for public holidays (ISO code; none: no holidays)",
+        country_default,
+        a.country,
+        wizard.check_country,
+        "--country",
+    )
+    database = a.database or (str(old.storage.database) if old else "")
+    return AccountAnswers(
+        email=email,
+        name=name,
+        **store,
+        timezone=tzname,
+        country=country,
+        subdivision=a.subdivision or ((sched.subdivision or "") if sched else ""),
+        database=str(Path(database).expanduser().resolve()) if database else "",
+    )
+
+
+def _imap_flags(a: argparse.Namespace) -> bool:
+    return bool(a.host or a.port or a.security)
+
+
+def _ask_password(account: config.AccountConfig) -> None:
+    """Store the password in the keyring; without one, say the other ways (config kept)."""
+    password = getpass.getpass(f"IMAP password for {account.login} (stored in the keyring): ")
+    if not password:
+        print("no password given: store it later with followup set-password")
+        return
+    try:
+        credentials.store_password(account, password)
+    except CredentialError:
+        print(
+            "no system keyring can store the password here (headless, SSH, root?); your answers "
+            "are kept. Give the password one of these ways:\n"
+            f"  - the environment: export {credentials.ENV_VAR}=... (for the systemd unit: the "
+            "env file in the README)\n"
+            '  - a command in the config: [account] password_command = "pass show mail/imap"\n'
+            "  - a keyring: install one (gnome-keyring, KeePassXC), then followup set-password"
+        )
+        return
+    print("password stored in the system keyring")
+
+
+def _init_imap(
+    a: argparse.Namespace,
+    email: str,
+    ask: wizard.Prompter,
+    old: config.AccountConfig | None,
+) -> dict[str, Any]:
     domain = email.rpartition("@")[2] if "@" in email else ""
-    oauth = _init_oauth2(a, email, ask)
-    preset_host = providers.IMAP_HOSTS.get(oauth.oauth2_provider, "")
-    host = ask(a.host, "IMAP server", preset_host or ("imap." + domain if domain else ""))
-    security = ask(a.security, "Security (tls, starttls, insecure)", "tls")
-    if security not in config.SECURITY_CHOICES:
-        raise UsageError(f"--security must be one of {', '.join(config.SECURITY_CHOICES)}")
-    port = ask(a.port, "Port", "993" if security == "tls" else "143")
-    return {"host": host, "port": int(port), "security": security, **oauth.fields()}
+    preset = presets.preset_for(email)
+    if preset is not None and old is None:
+        print(f"{preset.label}: {preset.host}, port {preset.port} ({preset.security})")
+        print(f"  {preset.advice}")
+    oauth = _init_oauth2(
+        a, email, lambda value, prompt, default="": ask.ask(prompt, default, value)
+    )
+    default_host = old.host if old else (preset.host if preset else "")
+    host = ask.ask(
+        "IMAP server",
+        default_host or providers.IMAP_HOSTS.get(oauth.oauth2_provider, "") or f"imap.{domain}",
+        a.host,
+        wizard.check_nonempty,
+        "--host",
+    )
+    choices = config.SECURITY_CHOICES
+    security = ask.ask(
+        f"Security ({', '.join(choices)})",
+        str(old.security) if old else (preset.security if preset else "tls"),
+        a.security,
+        wizard.check_choice(choices, wizard.SECURITY_ALIASES),
+        "--security",
+    )
+    if old and str(old.security) == security:
+        default_port = old.port
+    elif preset and preset.security == security:
+        default_port = preset.port
+    else:
+        default_port = config.PORT_TLS if security == "tls" else config.PORT_PLAIN
+    port = ask.ask("Port", str(default_port), a.port, wizard.check_port, "--port")
+    ca_default = (old.ca_file or "") if old else ""
+    ca_file = a.ca_file or ca_default
+    if preset and preset.needs_ca_file and not ca_file:
+        ca_file = ask.ask(
+            "CA file (PEM) to trust for this server (empty: none)", "", None, wizard.check_ca_file
+        )
+    elif ca_file:
+        ca_file = ask.ask("CA file", "", ca_file, wizard.check_ca_file, "--ca-file")
+    username = a.username or ((old.username or "") if old else presets.username_for(preset, email))
+    return {
+        "host": host,
+        "port": int(port),
+        "security": security,
+        "username": username,
+        "ca_file": ca_file,
+        **oauth.fields(),
+    }
 
 
 @dataclass(frozen=True)
