@@ -61,8 +61,9 @@ def test_interactive_init_asks_and_stores_the_password_in_the_keyring(
     monkeypatch: pytest.MonkeyPatch,
     ring: MemoryKeyring,
 ) -> None:
-    answers = iter(["me@example.com", "Me Myself", "", "starttls", "", "America/Chicago"])
+    answers = iter(["me@example.com", "Me Myself", "", "starttls", "", "America/Chicago", ""])
     monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)  # a person at a terminal
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "pa55word")
     cfg_path = tmp_path / "sub" / "config.toml"
     code, _, err = run(capsys, "--config", str(cfg_path), "init")
