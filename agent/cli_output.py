@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from . import lint
 from .agenda import Agenda
 from .health import Health
 from .jsonview import JSONValue, iso
 from .models import Step, StepKind, StepState
-from .report import ApplicationView, TimelineEvent
+from .report import ApplicationView, StepView, TimelineEvent, TimelineStep
 from .services import Added, Cycle, Done, Edited, Preview, Status, Stopped
 from .waiting import WaitingDraft, span
 
@@ -32,6 +32,11 @@ def local(moment: datetime | str | None, tz: tzinfo) -> str:
 def day(moment: datetime, tz: tzinfo) -> str:
     """A day alone, in the one date format: `Tue 15 Dec`."""
     return moment.astimezone(tz).strftime("%a %d %b")
+
+
+def day_of(d: date) -> str:
+    """A calendar date in the one format: `Fri 11 Dec`."""
+    return d.strftime("%a %d %b")
 
 
 def print_json(data: JSONValue) -> None:
@@ -52,7 +57,7 @@ def health_line(h: Health, tz: tzinfo) -> str:
     elif h.stopped_at:
         text = f"daemon: not running (stopped {local(h.stopped_at, tz)})"
     else:
-        text = "daemon: not running (start it with: followup run)"
+        text = "daemon: not running (start: followup run)"
     text += f"; last good cycle {local(h.last_ok_at, tz)}"
     if h.error_is_current:
         text += f"; last error {local(h.last_error_at, tz)}: {h.last_error}"
@@ -296,31 +301,87 @@ def print_status(
             print(f"warning: #{a.id} {a.company}: {w}")
 
 
+# What happened to a step, as the end of a sentence about it.
+STATE_PHRASES = {
+    StepState.PLANNED: "is planned",
+    StepState.APPENDING: "is being written to Drafts",
+    StepState.DRAFTED: "is waiting in Drafts",
+    StepState.SENT: "was sent",
+    StepState.SKIPPED: "was deleted from Drafts by you; not written again",
+    StepState.WITHDRAWN: "was withdrawn to Trash",
+    StepState.CANCELLED: "is no longer needed",
+    StepState.DONE: "was done",
+}
+
+
+def step_label(s: StepView) -> str:
+    """`the thank-you to Jane Doe`, `check-in 2 to Bob Smith`, `a LinkedIn invitation`."""
+    label = KIND_LABELS[s.kind]
+    if s.kind is StepKind.CHECKIN:
+        label += f" {s.seq}"
+    if s.kind.is_email:
+        return f"the {label} to {s.to_name or s.to}" if s.to else f"the {label}"
+    return f"the {label} reminder"
+
+
+def _humane(detail: str, steps: Sequence[StepView]) -> str:
+    """An event's detail with our internal step keys replaced by what they are."""
+    for s in steps:
+        for raw in (f"draft {s.key}", f"{s.kind.value} {s.key}", s.key):
+            detail = detail.replace(raw, step_label(s))
+    return detail
+
+
+def _show_event(t: TimelineEvent, steps: Sequence[StepView], tz: tzinfo) -> str:
+    detail = _humane(t.detail, steps)
+    text = detail if t.kind in detail else f"{t.kind}: {detail}"
+    return f"  {local(t.at, tz)}  {text}"
+
+
+def _show_step(t: TimelineStep, steps: dict[int, StepView], tz: tzinfo) -> list[str]:
+    view = steps.get(t.id)
+    label = step_label(view) if view else KIND_LABELS[t.kind]
+    sentence = f"{label} {STATE_PHRASES[t.state]}".strip()
+    if t.state is StepState.DRAFTED and view and view.subject:
+        sentence += f" ({view.subject})"
+    if t.late:
+        sentence += "; it is late"
+    lines = [f"  {local(t.at, tz)}  {sentence[0].upper()}{sentence[1:]} (step {t.id})"]
+    why = t.rule + (f" — {t.note}" if t.note else "")
+    if why and t.rule not in t.what.replace(KIND_LABELS[t.kind], ""):
+        lines.append(f"  {'':16}  because: {why}")
+    elif t.note:
+        lines.append(f"  {'':16}  note: {t.note}")
+    return lines
+
+
 def print_show(a: ApplicationView, tz: tzinfo) -> None:
     print(
         f"#{a.id} {a.company} — {a.role}: {a.state.value}"
         + (f" ({a.stop_reason})" if a.stop_reason else "")
     )
-    print(f"check-ins {a.contacts_made} of {a.max_contacts}")
+    drafted = sum(1 for s in a.steps if s.kind is StepKind.CHECKIN and s.state is StepState.DRAFTED)
+    extra = f", {drafted} more drafted" if drafted else ""
+    print(f"Check-ins sent: {a.contacts_made - drafted} of {a.max_contacts}{extra}")
     for iv in a.interviews:
-        decision = f", decision by {iv.decision_by.isoformat()}" if iv.decision_by else ""
-        print(f"  interview round {iv.round} ({iv.kind.value}) {local(iv.starts_at, tz)}{decision}")
+        decision = f"; they decide by {day_of(iv.decision_by)}" if iv.decision_by else ""
+        print(f"Round {iv.round}: {iv.kind.value} interview on {local(iv.starts_at, tz)}{decision}")
     for c in a.contacts:
-        flag = " [bounced]" if c.bounced else ""
+        flag = " — this address bounced" if c.bounced else ""
         agency = " (agency)" if c.agency else ""
-        print(f"  {c.role.value:14} {c.name} <{c.email}>{agency}{flag}")
-    print("timeline:")
+        print(f"  {c.name} <{c.email}>, {c.role.value.replace('_', ' ')}{agency}{flag}")
+    print("Timeline:")
+    steps = {s.id: s for s in a.steps}
     for t in a.timeline:
         if isinstance(t, TimelineEvent):
-            print(f"  {local(t.at, tz)}  {t.kind}: {t.detail}")
-            continue
-        late = " late" if t.late else ""
-        print(f"  {local(t.at, tz)}  [{t.state.value}{late}] #{t.id} {t.what}")
-        print(f"  {'':16}  why: {t.rule}" + (f" — {t.note}" if t.note else ""))
+            print(_show_event(t, a.steps, tz))
+        else:
+            for line in _show_step(t, steps, tz):
+                print(line)
     for r in a.responses:
-        print(f"  reply from {r.sender} on {local(r.date, tz)}: {r.subject}")
+        print(f"Reply from {r.sender} on {local(r.date, tz)}: {r.subject}")
     for w in a.warnings:
-        print(f"warning: {w}")
+        print(f"warning: {_humane(w, a.steps)}")
 
 
 def print_agenda(ag: Agenda, tz: tzinfo) -> None:

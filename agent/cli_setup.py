@@ -25,12 +25,8 @@ def cmd_init(ctx: Context) -> int:
     path = ctx.config_path
     if path.exists() and not a.force:
         raise UsageError(f"{path} exists; pass --force to change it (its values are the defaults)")
-    if not a.no_input and not sys.stdin.isatty():
-        raise UsageError(
-            "followup init asks questions and needs a terminal; in a script pass "
-            "--no-input with the answers as options (see followup init --help)"
-        )
-    ask = wizard.Prompter(a.no_input, input, print)
+    # Without a terminal, what the options and defaults leave open is an error, not a prompt.
+    ask = wizard.Prompter(a.no_input, input, print, terminal=sys.stdin.isatty())
     old = _current(path) if path.exists() else None
     answers = _ask_all(a, ask, old)
     text = render_config(answers)
@@ -42,7 +38,10 @@ def cmd_init(ctx: Context) -> int:
     print(f"wrote {path}")
     oauth2 = cfg.account.auth is config.AuthMethod.OAUTH2
     if not (oauth2 or cfg.account.is_maildir or a.no_input or os.environ.get(credentials.ENV_VAR)):
-        _ask_password(cfg.account)
+        if ask.asks:
+            _ask_password(cfg.account)
+        else:
+            print("no terminal to ask the password: store it with followup set-password")
     if oauth2 and ask.yes("Sign in now?"):
         return run_login(ctx)
     print("next: followup login, then followup check" if oauth2 else "next: followup check")

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
-from . import config, faults, health
+from . import config, faults, health, notify
 from .config import Config
 from .engine import CycleReport, Engine
 from .errors import ConfigError, FollowupError, MailboxFatalError, MailboxTransientError
@@ -358,6 +358,10 @@ class Daemon:
         if self.watcher is None and self.cfg.daemon.idle:
             self._start_watcher()
         health.cycle_ok(self.store, now, self.watch.up)
+        if report.drafted and self.cfg.daemon.notify:
+            notify.notify(
+                *notify.drafts_written(len(report.drafted), report.drafted[0].subject or "")
+            )
         if report.drafted or report.recovered or report.state_changes or report.withdrawn:
             log.info(
                 "cycle: %d drafted, %d recovered, %d withdrawn, %d state change(s)",

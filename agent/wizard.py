@@ -134,6 +134,11 @@ class Prompter:
     no_input: bool
     read: Callable[[str], str]
     write: Callable[[str], None]
+    terminal: bool = True  # stdin is a terminal: a person can answer
+
+    @property
+    def asks(self) -> bool:
+        return self.terminal and not self.no_input
 
     def ask(
         self,
@@ -146,10 +151,15 @@ class Prompter:
         """The answer to `prompt`: `given` (a flag) if set, else asked until `check` takes it."""
         if given not in (None, ""):
             return self._checked(str(given), check, flag or prompt)
-        if self.no_input:
+        if not self.asks:
             if default or check is None:
                 return self._checked(default, check, flag or prompt)
-            raise UsageError(f"--no-input needs {prompt.lower()} (see followup init --help)")
+            if self.no_input:
+                raise UsageError(f"--no-input needs {prompt.lower()} (see followup init --help)")
+            raise UsageError(
+                f"followup init has to ask for {prompt.lower()} and needs a terminal for it; "
+                "in a script pass --no-input with the answers as options (followup init --help)"
+            )
         shown = f" [{default}]" if default else ""
         while True:
             answer = self.read(f"{prompt}{shown}: ").strip() or default
@@ -159,8 +169,8 @@ class Prompter:
                 self.write(f"  {exc}")
 
     def yes(self, prompt: str, default: bool = True) -> bool:
-        if self.no_input:
-            return default
+        if not self.asks:
+            return default and self.terminal
         shown = "[Y/n]" if default else "[y/N]"
         while True:
             answer = self.read(f"{prompt} {shown} ").strip().lower()
@@ -176,7 +186,7 @@ class Prompter:
         try:
             return check(value)
         except AnswerError as exc:
-            if self.no_input:
+            if not self.asks:
                 raise UsageError(f"{flag}: {exc}") from None
             self.write(f"  {flag}: {exc}")
             return self.ask(flag.removeprefix("--").capitalize(), "", None, check)

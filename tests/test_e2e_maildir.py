@@ -277,9 +277,15 @@ def test_json_keys_are_the_documented_ones(user: MaildirUser) -> None:
     assert shown["steps"][0]["to_name"] == "Jane Doe"
 
 
-def test_status_agenda_and_show_text_golden(user: MaildirUser) -> None:
-    """The text a person reads, printed from the same records as --json."""
+def test_status_agenda_and_show_text_golden(
+    user: MaildirUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The text a person reads, printed from the same records as --json; at 80 columns."""
+    monkeypatch.setenv("COLUMNS", "80")
     status, agenda, shown = one_reply_later(user)
+    assert max(len(line) for line in status.splitlines()) <= 80
+    assert "a1.i1" not in shown and "[withdrawn]" not in shown  # no internal keys
+    assert "2026-" not in shown
     check_golden("cli_status", status)
     check_golden("cli_agenda", agenda)
     check_golden("cli_show_responded", shown)

@@ -135,7 +135,7 @@ def test_input_that_is_not_a_terminal_is_refused_clearly(tmp_path: Path) -> None
         check=False,
     )
     assert run.returncode == 2
-    assert "needs a terminal" in run.stderr and "--no-input" in run.stderr
+    assert "needs a terminal" in run.stderr and "--no-input" in run.stderr, run.stderr
     assert not (tmp_path / "c.toml").exists()
 
 
