@@ -22,14 +22,19 @@ class FollowupParser(argparse.ArgumentParser):
     """argparse with did-you-mean for commands and options, and its commands by name."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.options: list[str] = []  # before super(): it adds --help
+        self.arguments: list[argparse.Action] = []  # before super(): it adds --help
         super().__init__(*args, **kwargs)
         self.commands: dict[str, argparse.ArgumentParser] = {}
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
-        # Recorded here so a suggestion needs none of argparse's internals.
-        self.options += [a for a in args if isinstance(a, str) and a.startswith("-")]
-        return super().add_argument(*args, **kwargs)
+        # Recorded here so suggestions and the help test need none of argparse's internals.
+        action = super().add_argument(*args, **kwargs)
+        self.arguments.append(action)
+        return action
+
+    @property
+    def options(self) -> list[str]:
+        return [o for action in self.arguments for o in action.option_strings]
 
     def error(self, message: str) -> NoReturn:
         super().error(message + suggestion(self, message))
