@@ -13,7 +13,7 @@ import os
 
 from jeepney import DBusAddress, new_method_call
 from jeepney.io.blocking import open_dbus_connection
-from jeepney.wrappers import DBusErrorResponse
+from jeepney.wrappers import DBusErrorResponse, unwrap_msg
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def notify(summary: str, body: str, timeout: float = 3.0) -> bool:
     try:
         conn = open_dbus_connection(bus="SESSION", auth_timeout=timeout)
         try:
-            conn.send_and_get_reply(call, timeout=timeout)
+            unwrap_msg(conn.send_and_get_reply(call, timeout=timeout))  # an error reply raises
         finally:
             conn.close()
     except (OSError, ValueError, KeyError, DBusErrorResponse) as exc:
