@@ -254,11 +254,11 @@ def share(needs: Sequence[int], room: int) -> list[int]:
 
 # (title, fixed width or 0 to share what is left)
 STATUS_COLUMNS = (
-    ("#", 3),
+    ("#", 2),
     ("company", 0),
     ("role", 0),
     ("state", 9),
-    ("sent", 5),
+    ("sent", 6),
     ("next step", 0),
     ("when", 16),
 )
