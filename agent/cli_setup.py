@@ -57,54 +57,83 @@ def _current(path: Path) -> config.Config | None:
         return None
 
 
+@dataclass(frozen=True)
+class _Defaults:
+    """What each question offers: the current config's values (`--force`), else blanks."""
+
+    email: str = ""
+    name: str = ""
+    maildir: str = ""
+    host: str = ""
+    security: str = ""
+    port: int = 0
+    username: str | None = None  # None: from the preset
+    ca_file: str = ""
+    timezone: str = ""
+    country: str | None = None  # None: from the time zone
+    subdivision: str = ""
+    database: str = ""
+
+    @classmethod
+    def of(cls, old: config.Config | None) -> _Defaults:
+        if old is None:
+            return cls()
+        acct, sched = old.account, old.schedule
+        imap = not acct.is_maildir
+        return cls(
+            email=acct.email,
+            name=acct.name,
+            maildir=str(acct.path) if acct.is_maildir else "",
+            host=acct.host if imap else "",
+            security=str(acct.security) if imap else "",
+            port=acct.port if imap else 0,
+            username=acct.username or "",
+            ca_file=acct.ca_file or "",
+            timezone=sched.timezone,
+            country=sched.country or "",
+            subdivision=sched.subdivision or "",
+            database=str(old.storage.database),
+        )
+
+
 def _ask_all(
     a: argparse.Namespace, ask: wizard.Prompter, old: config.Config | None
 ) -> AccountAnswers:
-    acct = old.account if old else None
-    email = ask.ask(
-        "Email address", acct.email if acct else "", a.email, wizard.check_email, "--email"
-    )
+    was = _Defaults.of(old)
+    email = ask.ask("Email address", was.email, a.email, wizard.check_email, "--email")
     name = ask.ask(
-        "Your name (signs the drafts)",
-        acct.name if acct else "",
-        a.name,
-        wizard.check_nonempty,
-        "--name",
+        "Your name (signs the drafts)", was.name, a.name, wizard.check_nonempty, "--name"
     )
-    maildir = a.maildir or (
-        str(acct.path) if acct and acct.is_maildir and not _imap_flags(a) else ""
-    )
+    maildir = a.maildir or ("" if _imap_flags(a) else was.maildir)
     if maildir:
         root = Path(maildir).expanduser().resolve()
         if not root.is_dir():
             raise UsageError(f"--maildir: no such directory: {root}")
         store: dict[str, Any] = {"kind": "maildir", "path": str(root), "layout": a.layout}
     else:
-        store = _init_imap(a, email, ask, acct if acct and not acct.is_maildir else None)
-    sched = old.schedule if old else None
+        store = _init_imap(a, email, ask, was)
     tzname = ask.ask(
         "Time zone (Area/City)",
-        sched.timezone if sched else _system_timezone(),
+        was.timezone or _system_timezone(),
         a.timezone,
         wizard.check_timezone,
         "--timezone",
     )
-    country_default = (sched.country or "") if sched else wizard.country_of_zone(tzname)
     country = ask.ask(
         "Country for public holidays (ISO code; none: no holidays)",
-        country_default,
+        wizard.country_of_zone(tzname) if was.country is None else was.country,
         a.country,
         wizard.check_country,
         "--country",
     )
-    database = a.database or (str(old.storage.database) if old else "")
+    database = a.database or was.database
     return AccountAnswers(
         email=email,
         name=name,
         **store,
         timezone=tzname,
         country=country,
-        subdivision=a.subdivision or ((sched.subdivision or "") if sched else ""),
+        subdivision=a.subdivision or was.subdivision,
         database=str(Path(database).expanduser().resolve()) if database else "",
     )
 
@@ -135,23 +164,49 @@ def _ask_password(account: config.AccountConfig) -> None:
 
 
 def _init_imap(
-    a: argparse.Namespace,
-    email: str,
-    ask: wizard.Prompter,
-    old: config.AccountConfig | None,
+    a: argparse.Namespace, email: str, ask: wizard.Prompter, was: _Defaults
 ) -> dict[str, Any]:
-    domain = email.rpartition("@")[2] if "@" in email else ""
     preset = presets.preset_for(email)
-    if preset is not None and old is None:
+    if preset is not None and not was.host:
         print(f"{preset.label}: {preset.host}, port {preset.port} ({preset.security})")
         print(f"  {preset.advice}")
     oauth = _init_oauth2(
         a, email, lambda value, prompt, default="": ask.ask(prompt, default, value)
     )
-    default_host = old.host if old else (preset.host if preset else "")
+    host, security, port = _ask_server(a, email, ask, was, preset, oauth)
+    ca_file = a.ca_file or was.ca_file
+    if preset and preset.needs_ca_file and not ca_file:
+        ca_file = ask.ask(
+            "CA file (PEM) to trust for this server (empty: none)", "", None, wizard.check_ca_file
+        )
+    elif ca_file:
+        ca_file = ask.ask("CA file", "", ca_file, wizard.check_ca_file, "--ca-file")
+    username = a.username or (
+        presets.username_for(preset, email) if was.username is None else was.username
+    )
+    return {
+        "host": host,
+        "port": port,
+        "security": security,
+        "username": username,
+        "ca_file": ca_file,
+        **oauth.fields(),
+    }
+
+
+def _ask_server(
+    a: argparse.Namespace,
+    email: str,
+    ask: wizard.Prompter,
+    was: _Defaults,
+    preset: presets.MailPreset | None,
+    oauth: _OAuthAnswers,
+) -> tuple[str, str, int]:
+    """Host, security and port: the current values, else the preset's, else the usual."""
+    guess = (preset.host if preset else "") or providers.IMAP_HOSTS.get(oauth.oauth2_provider, "")
     host = ask.ask(
         "IMAP server",
-        default_host or providers.IMAP_HOSTS.get(oauth.oauth2_provider, "") or f"imap.{domain}",
+        was.host or guess or f"imap.{email.rpartition('@')[2]}",
         a.host,
         wizard.check_nonempty,
         "--host",
@@ -159,35 +214,19 @@ def _init_imap(
     choices = config.SECURITY_CHOICES
     security = ask.ask(
         f"Security ({', '.join(choices)})",
-        str(old.security) if old else (preset.security if preset else "tls"),
+        was.security or (preset.security if preset else "tls"),
         a.security,
         wizard.check_choice(choices, wizard.SECURITY_ALIASES),
         "--security",
     )
-    if old and str(old.security) == security:
-        default_port = old.port
+    if was.security == security:
+        default_port = was.port
     elif preset and preset.security == security:
         default_port = preset.port
     else:
         default_port = config.PORT_TLS if security == "tls" else config.PORT_PLAIN
     port = ask.ask("Port", str(default_port), a.port, wizard.check_port, "--port")
-    ca_default = (old.ca_file or "") if old else ""
-    ca_file = a.ca_file or ca_default
-    if preset and preset.needs_ca_file and not ca_file:
-        ca_file = ask.ask(
-            "CA file (PEM) to trust for this server (empty: none)", "", None, wizard.check_ca_file
-        )
-    elif ca_file:
-        ca_file = ask.ask("CA file", "", ca_file, wizard.check_ca_file, "--ca-file")
-    username = a.username or ((old.username or "") if old else presets.username_for(preset, email))
-    return {
-        "host": host,
-        "port": int(port),
-        "security": security,
-        "username": username,
-        "ca_file": ca_file,
-        **oauth.fields(),
-    }
+    return host, security, int(port)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,11 @@ name = "Raj Patel"
 email = "raj.patel@example.com"
 discussed = "on-call for the ingestion service"
 
+[[interviewers]]
+name = "Zoë Müller"
+email = "zoe.mueller@example.com"
+discussed = "the migration to Apache Flink"
+
 [hiring_manager]
 name = "Maria Garcia"
 email = "maria.garcia@example.com"

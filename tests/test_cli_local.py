@@ -123,7 +123,7 @@ def test_add_says_what_it_planned_and_from_the_example_file(
     data = json.loads(out)
     assert data["company"] == "Acme Analytics"
     roles = sorted(c["role"] for c in data["contacts"])
-    assert roles == ["hiring_manager", "interviewer", "interviewer", "recruiter"]
+    assert roles == ["hiring_manager", "interviewer", "interviewer", "interviewer", "recruiter"]
     assert all(c["email"].split("@")[1].startswith("example.") for c in data["contacts"])
     assert [c["agency"] for c in data["contacts"] if c["role"] == "recruiter"] == [True]
 
