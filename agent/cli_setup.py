@@ -8,12 +8,12 @@ import os
 import sys
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from . import config, credentials, presets, providers, wizard
+from . import config, credentials, presets, providers, trylogin, wizard
 from .cli_context import Context
 from .configfile import AccountAnswers, render_config
 from .errors import CredentialError, FollowupError, UsageError
@@ -29,19 +29,25 @@ def cmd_init(ctx: Context) -> int:
     ask = wizard.Prompter(a.no_input, input, print, terminal=sys.stdin.isatty())
     old = _current(path) if path.exists() else None
     answers = _ask_all(a, ask, old)
-    text = render_config(answers)
     # Validate before writing: a config we cannot load is worse than none.
+    cfg = config.parse(tomllib.loads(render_config(answers)), path)
+    oauth2 = cfg.account.auth is config.AuthMethod.OAUTH2
+    password = ""
+    if not (oauth2 or cfg.account.is_maildir or a.no_input or os.environ.get(credentials.ENV_VAR)):
+        if ask.asks:
+            password = getpass.getpass(f"IMAP password for {cfg.account.login}: ")
+        else:
+            print("no terminal to ask the password: store it with followup set-password")
+    if password:
+        answers = _tested(answers, path, ask, password)
+    text = render_config(answers)
     cfg = config.parse(tomllib.loads(text), path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
     print(f"wrote {path}")
-    oauth2 = cfg.account.auth is config.AuthMethod.OAUTH2
-    if not (oauth2 or cfg.account.is_maildir or a.no_input or os.environ.get(credentials.ENV_VAR)):
-        if ask.asks:
-            _ask_password(cfg.account)
-        else:
-            print("no terminal to ask the password: store it with followup set-password")
+    if password:
+        _store_password(cfg.account, password)
     if oauth2 and ask.yes("Sign in now?"):
         return run_login(ctx)
     print("next: followup login, then followup check" if oauth2 else "next: followup check")
@@ -142,12 +148,34 @@ def _imap_flags(a: argparse.Namespace) -> bool:
     return bool(a.host or a.port or a.security)
 
 
-def _ask_password(account: config.AccountConfig) -> None:
+def _tested(
+    answers: AccountAnswers, path: Path, ask: wizard.Prompter, password: str
+) -> AccountAnswers:
+    """Log in with the answers before anything is written; offer a CA file for a strange cert."""
+    while True:
+        acct = config.parse(tomllib.loads(render_config(answers)), path).account
+        print(f"trying {acct.host}:{acct.port} ({acct.security}) as {acct.login} ...")
+        tried = trylogin.try_login(acct, password)
+        if not tried.problem:
+            print("  logged in")
+            return answers
+        print(f"  {tried.problem}")
+        if tried.untrusted:
+            if fp := trylogin.fingerprint(acct):
+                print(f"  its certificate's SHA-256 fingerprint: {fp}")
+            ca = ask.ask(
+                "CA file (PEM) to trust for it (empty: none)", "", None, wizard.check_ca_file
+            )
+            if ca:
+                answers = replace(answers, ca_file=ca)
+                continue
+        if ask.yes("Keep these answers anyway (fix them later, then followup check)?"):
+            return answers
+        raise UsageError("nothing written: run followup init again")
+
+
+def _store_password(account: config.AccountConfig, password: str) -> None:
     """Store the password in the keyring; without one, say the other ways (config kept)."""
-    password = getpass.getpass(f"IMAP password for {account.login} (stored in the keyring): ")
-    if not password:
-        print("no password given: store it later with followup set-password")
-        return
     try:
         credentials.store_password(account, password)
     except CredentialError:

@@ -8,6 +8,8 @@ no country was asked, no keyring lost every answer, `--force` forgot them.
 from __future__ import annotations
 
 import os
+import re
+import socket
 import sys
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pexpect
 import pytest
 
 from agent import config, presets, wizard
+from tests.dovecot import Dovecot, MailUser
 
 ROOT = Path(__file__).resolve().parent.parent
 Dialogue = list[tuple[str, str]]
@@ -46,26 +49,36 @@ def _converse(child: pexpect.spawn, dialogue: Dialogue) -> str:
     return "".join(seen)
 
 
-FASTMAIL_WITH_MISTAKES: Dialogue = [
-    ("Email address: ", "me at example"),
-    ("Email address: ", "jane@fastmail.com"),
-    ("Your name (signs the drafts): ", "Jane Doe"),
-    ("IMAP server [imap.fastmail.com]: ", ""),
-    ("Security (tls, starttls, insecure) [tls]: ", "ssl"),
-    ("Security (tls, starttls, insecure) [tls]: ", "tls"),
-    ("Port [993]: ", "nine"),
-    ("Port [993]: ", ""),
-    ("Time zone (Area/City)", "Berlin"),
-    ("Time zone (Area/City)", "Europe/Berlin"),
-    ("Country for public holidays (ISO code; none: no holidays) [DE]: ", ""),
-    ("(stored in the keyring): ", "app-pa55word"),
-]
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fastmail_with_mistakes(port: int) -> Dialogue:
+    """The preset's host is offered; the test answers 127.0.0.1 (the suite stays on loopback)."""
+    return [
+        ("Email address: ", "me at example"),
+        ("Email address: ", "jane@fastmail.com"),
+        ("Your name (signs the drafts): ", "Jane Doe"),
+        ("IMAP server [imap.fastmail.com]: ", "127.0.0.1"),
+        ("Security (tls, starttls, insecure) [tls]: ", "ssl"),
+        ("Security (tls, starttls, insecure) [tls]: ", "tls"),
+        ("Port [993]: ", "nine"),
+        ("Port [993]: ", str(port)),
+        ("Time zone (Area/City)", "Berlin"),
+        ("Time zone (Area/City)", "Europe/Berlin"),
+        ("Country for public holidays (ISO code; none: no holidays) [DE]: ", ""),
+        ("IMAP password for jane@fastmail.com: ", "app-pa55word"),
+        ("Keep these answers anyway", ""),
+    ]
 
 
 def test_wrong_answers_are_asked_again_and_no_keyring_keeps_the_answers(tmp_path: Path) -> None:
     cfg_path = tmp_path / "config.toml"
+    port = closed_port()
     child = _spawn(cfg_path, keyring_backend="keyring.backends.fail.Keyring")
-    screen = _converse(child, FASTMAIL_WITH_MISTAKES)
+    screen = _converse(child, fastmail_with_mistakes(port))
     assert child.exitstatus == 0, screen
     assert "Traceback" not in screen
     assert "'me at example' is not an email address" in screen
@@ -76,7 +89,8 @@ def test_wrong_answers_are_asked_again_and_no_keyring_keeps_the_answers(tmp_path
     assert "FOLLOWUP_PASSWORD" in screen and "password_command" in screen
     cfg = config.load(cfg_path)
     acct = cfg.account
-    assert (acct.host, acct.port, str(acct.security)) == ("imap.fastmail.com", 993, "tls")
+    assert f"127.0.0.1:{port} refused the connection" in screen  # tried before writing
+    assert (acct.host, acct.port, str(acct.security)) == ("127.0.0.1", port, "tls")
     assert (cfg.schedule.timezone, cfg.schedule.country) == ("Europe/Berlin", "DE")
     assert "app-pa55word" not in cfg_path.read_text()
 
@@ -86,17 +100,19 @@ def test_a_keyring_stores_the_password_and_force_starts_from_the_current_values(
 ) -> None:
     cfg_path = tmp_path / "config.toml"
     backend = "tests.test_credentials.MemoryKeyring"
+    port = closed_port()
     first = _converse(
         _spawn(cfg_path, keyring_backend=backend),
         [
             ("Email address: ", "me@example.org"),
             ("Your name (signs the drafts): ", "Me Myself"),
-            ("IMAP server [imap.example.org]: ", "mail.example.org"),
+            ("IMAP server [imap.example.org]: ", "127.0.0.1"),
             ("Security (tls, starttls, insecure) [tls]: ", "starttls"),
-            ("Port [143]: ", ""),
+            ("Port [143]: ", str(port)),
             ("Time zone (Area/City)", "America/Chicago"),
             ("[US]: ", ""),
-            ("(stored in the keyring): ", "pa55word"),
+            ("IMAP password for me@example.org: ", "pa55word"),
+            ("Keep these answers anyway", "y"),
         ],
     )
     assert "password stored in the system keyring" in first
@@ -106,21 +122,69 @@ def test_a_keyring_stores_the_password_and_force_starts_from_the_current_values(
         [
             ("Email address [me@example.org]: ", ""),
             ("Your name (signs the drafts) [Me Myself]: ", "Me Again"),
-            ("IMAP server [mail.example.org]: ", ""),
+            ("IMAP server [127.0.0.1]: ", ""),
             ("Security (tls, starttls, insecure) [starttls]: ", ""),
-            ("Port [143]: ", ""),
+            (f"Port [{port}]: ", ""),
             ("Time zone (Area/City) [America/Chicago]: ", ""),
             ("[US]: ", ""),
-            ("(stored in the keyring): ", "pa55word"),
+            ("IMAP password for me@example.org: ", "pa55word"),
+            ("Keep these answers anyway", "n"),
+        ],
+    )
+    assert again.exitstatus == 2 and "nothing written" in screen, screen
+    cfg = config.load(cfg_path)
+    assert cfg.account.name == "Me Myself"  # "n": the old file stays as it was
+    again = _spawn(cfg_path, "--force", keyring_backend=backend)
+    screen = _converse(
+        again,
+        [
+            ("Email address [me@example.org]: ", ""),
+            ("Your name (signs the drafts) [Me Myself]: ", "Me Again"),
+            ("IMAP server [127.0.0.1]: ", ""),
+            ("Security (tls, starttls, insecure) [starttls]: ", ""),
+            (f"Port [{port}]: ", ""),
+            ("Time zone (Area/City) [America/Chicago]: ", ""),
+            ("[US]: ", ""),
+            ("IMAP password for me@example.org: ", "pa55word"),
+            ("Keep these answers anyway", "y"),
         ],
     )
     assert again.exitstatus == 0, screen
     cfg = config.load(cfg_path)
-    assert (cfg.account.name, cfg.account.host, cfg.account.port) == (
-        "Me Again",
-        "mail.example.org",
-        143,
+    assert (cfg.account.name, cfg.account.host, cfg.account.port) == ("Me Again", "127.0.0.1", port)
+
+
+@pytest.mark.dovecot
+def test_the_login_is_tried_first_and_an_untrusted_certificate_offers_a_ca_file(
+    tmp_path: Path, dovecot: Dovecot, mail_user: MailUser
+) -> None:
+    cfg_path = tmp_path / "config.toml"
+    child = _spawn(
+        cfg_path,
+        "--username",
+        mail_user.name,
+        keyring_backend="tests.test_credentials.MemoryKeyring",
     )
+    screen = _converse(
+        child,
+        [
+            ("Email address: ", "jane@example.org"),
+            ("Your name (signs the drafts): ", "Jane Doe"),
+            ("IMAP server [imap.example.org]: ", dovecot.host),
+            ("Security (tls, starttls, insecure) [tls]: ", ""),
+            ("Port [993]: ", str(dovecot.port_tls)),
+            ("Time zone (Area/City)", "Europe/Berlin"),
+            ("[DE]: ", ""),
+            ("IMAP password for ", mail_user.password),
+            ("CA file (PEM) to trust for it (empty: none): ", "/no/such.pem"),
+            ("CA file (PEM) to trust for it (empty: none): ", str(dovecot.ca_file)),
+        ],
+    )
+    assert child.exitstatus == 0, screen
+    assert "not trusted" in screen and re.search(r"SHA-256 fingerprint: ([0-9A-F]{2}:){31}", screen)
+    assert "not a readable PEM" in screen
+    assert "logged in" in screen and "password stored in the system keyring" in screen
+    assert config.load(cfg_path).account.ca_file == str(dovecot.ca_file.resolve())
 
 
 def test_input_that_is_not_a_terminal_is_refused_clearly(tmp_path: Path) -> None:
