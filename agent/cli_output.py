@@ -213,11 +213,12 @@ def print_waiting(items: Sequence[WaitingDraft], tz: tzinfo, now: datetime) -> N
     n = len(items)
     print(f"{n} draft{'s' if n > 1 else ''} waiting in Drafts (oldest first; send from your mail):")
     for w in items:
-        line = f"  #{w.application_id} {w.company}: {KIND_LABELS[w.kind]} to {w.to}"
-        line += f", drafted {local(w.drafted_at, tz)}"
+        company = w.company if len(w.company) <= 16 else w.company[:15] + "…"
+        line = f"  #{w.application_id} {company}: {KIND_LABELS[w.kind]} to {w.to}"
+        line += f", since {day(w.drafted_at, tz)}"
         if w.send_by is not None:
             left = w.send_by - now
-            line += f"; {span(left)} left" if left.total_seconds() > 0 else "; late: send it today"
+            line += f"; {span(left)} left" if left.total_seconds() > 0 else "; late: send today"
         print(line)
 
 
@@ -341,17 +342,15 @@ def _show_event(t: TimelineEvent, steps: Sequence[StepView], tz: tzinfo) -> str:
 def _show_step(t: TimelineStep, steps: dict[int, StepView], tz: tzinfo) -> list[str]:
     view = steps.get(t.id)
     label = step_label(view) if view else KIND_LABELS[t.kind]
-    sentence = f"{label} {STATE_PHRASES[t.state]}".strip()
-    if t.state is StepState.DRAFTED and view and view.subject:
-        sentence += f" ({view.subject})"
+    sentence = f"{label} {STATE_PHRASES[t.state]} (step {t.id})"
     if t.late:
-        sentence += "; it is late"
-    lines = [f"  {local(t.at, tz)}  {sentence[0].upper()}{sentence[1:]} (step {t.id})"]
+        sentence += ", late"
+    if t.state is StepState.DRAFTED and view and view.subject:
+        sentence += f": {view.subject}"
+    lines = [f"  {local(t.at, tz)}  {sentence[0].upper()}{sentence[1:]}"]
     why = t.rule + (f" — {t.note}" if t.note else "")
-    if why and t.rule not in t.what.replace(KIND_LABELS[t.kind], ""):
+    if why:
         lines.append(f"  {'':16}  because: {why}")
-    elif t.note:
-        lines.append(f"  {'':16}  note: {t.note}")
     return lines
 
 

@@ -322,7 +322,7 @@ def test_status_marks_overdue_counts_sent_not_drafted_and_preview_shows_every_du
     user.ok("run", "--once", now="2026-11-25 09:00")  # the first check-in, drafted
     status = user.ok("status", now="2026-12-05 09:00")
     assert "3 drafts waiting in Drafts" in status
-    assert "late: send it today" in status  # the thank-yous' 24 hours are long gone
+    assert "late: send today" in status  # the thank-yous' 24 hours are long gone
     row = next(line for line in status.splitlines() if line.startswith("1 "))
     assert "0/" in row and "+1" in row  # the check-in is drafted, not sent
     assert "overdue" in row  # the LinkedIn reminder, due 19 Nov
