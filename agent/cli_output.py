@@ -299,7 +299,7 @@ def print_status(
         print("sent: check-ins sent / allowed; +N drafted, waiting in Drafts")
     for a in apps:
         for w in a.warnings:
-            print(f"warning: #{a.id} {a.company}: {w}")
+            print(f"warning: #{a.id} {a.company}: {_humane(w, a.steps)}")
 
 
 # What happened to a step, as the end of a sentence about it.
@@ -330,6 +330,8 @@ def _humane(detail: str, steps: Sequence[StepView]) -> str:
     for s in steps:
         for raw in (f"draft {s.key}", f"{s.kind.value} {s.key}", s.key):
             detail = detail.replace(raw, step_label(s))
+    for kind, label in KIND_LABELS.items():
+        detail = detail.replace(f"({kind.value})", f"({label})")
     return detail
 
 
