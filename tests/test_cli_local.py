@@ -12,6 +12,7 @@ import keyring
 import pytest
 
 from agent import cli, config, credentials
+from agent.trylogin import LoginTry
 from tests.test_credentials import MemoryKeyring
 
 
@@ -64,12 +65,19 @@ def test_interactive_init_asks_and_stores_the_password_in_the_keyring(
     answers = iter(["me@example.com", "Me Myself", "", "starttls", "", "America/Chicago", ""])
     monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)  # a person at a terminal
+    # The login try is tested on Dovecot (test_init_wizard); here no name may be looked up.
+    tried: list[str] = []
+    monkeypatch.setattr(
+        "agent.cli_setup.trylogin.try_login",
+        lambda account, password: tried.append(account.host) or LoginTry("", False),
+    )
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "pa55word")
     cfg_path = tmp_path / "sub" / "config.toml"
     code, _, err = run(capsys, "--config", str(cfg_path), "init")
     assert code == 0, err
     cfg = config.load(cfg_path)
     assert cfg.account.host == "imap.example.com"  # the suggested default
+    assert tried == ["imap.example.com"]  # tried before the config was written
     assert (cfg.account.security, cfg.account.port) == ("starttls", 143)
     assert cfg.schedule.timezone == "America/Chicago"
     assert credentials.get_password(cfg.account) == "pa55word"
