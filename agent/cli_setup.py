@@ -125,13 +125,17 @@ def _ask_all(
         wizard.check_timezone,
         "--timezone",
     )
+    # Offered from the zone where a person confirms it; a script's holidays stay as it says.
+    guess = wizard.country_of_zone(tzname) if ask.asks else ""
     country = ask.ask(
         "Country for public holidays (ISO code; none: no holidays)",
-        wizard.country_of_zone(tzname) if was.country is None else was.country,
+        guess if was.country is None else was.country,
         a.country,
         wizard.check_country,
         "--country",
     )
+    if not country:
+        print("public holidays: none are skipped (init --force --country XX to change that)")
     database = a.database or was.database
     return AccountAnswers(
         email=email,

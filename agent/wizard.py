@@ -127,6 +127,15 @@ def check_ca_file(text: str) -> str:
     return str(path.resolve())
 
 
+def _takes_empty(check: Check) -> bool:
+    """Whether no answer is an answer (the country: no holidays)."""
+    try:
+        check("")
+    except AnswerError:
+        return False
+    return True
+
+
 @dataclass
 class Prompter:
     """Asks on the terminal, or (no_input) takes the flags and defaults as they are."""
@@ -152,7 +161,7 @@ class Prompter:
         if given not in (None, ""):
             return self._checked(str(given), check, flag or prompt)
         if not self.asks:
-            if default or check is None:
+            if default or check is None or _takes_empty(check):
                 return self._checked(default, check, flag or prompt)
             if self.no_input:
                 raise UsageError(f"--no-input needs {prompt.lower()} (see followup init --help)")
