@@ -15,14 +15,17 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
+import argcomplete
+
 from . import cli_output as out
-from . import demo, intake, invitecli
+from . import demo, examplefile, health, intake, invitecli, logzone, waiting, wakeup
 from .cli_context import Context
-from .cli_parser import build_parser
+from .cli_parser import build_parser, suggestion
 from .cli_setup import cmd_check, cmd_init, cmd_login, cmd_set_password
-from .errors import ConfigError, FollowupError, UsageError
+from .errors import AlreadyRunningError, ConfigError, FollowupError, UsageError
 from .jsonview import to_json
 from .lock import InstanceLock
 from .services import EditRequest
@@ -53,6 +56,46 @@ def _add_data(ctx: Context) -> intake.InterviewIn:
         intake.refuse_flags_with_file(a.from_file, vars(a))
         data, _ = intake.load_file(Path(a.from_file), ctx.tz)
         return data
+    return _with_discussed(_flags_data(ctx), a.discussed or [])
+
+
+def _discussed_pairs(items: Sequence[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for item in items:
+        addr, sep, text = item.partition("=")
+        if not sep:
+            raise UsageError(f"--discussed {item!r}: expected ADDRESS=TEXT")
+        pairs.append((addr, text))
+    return pairs
+
+
+def _with_discussed(data: intake.InterviewIn, items: Sequence[str]) -> intake.InterviewIn:
+    """`add --discussed ADDRESS=TEXT`: the text goes to the person with that address."""
+    pairs = _discussed_pairs(items)
+    if not pairs:
+        return data
+    texts = {addr.strip().lower(): text for addr, text in pairs}
+
+    def with_text(p: intake.PersonIn | None) -> intake.PersonIn | None:
+        if p is None:
+            return None
+        return replace(p, discussed=texts.pop(p.email.lower(), p.discussed))
+
+    people = tuple(p for p in map(with_text, data.interviewers) if p is not None)
+    result = replace(
+        data,
+        interviewers=people,
+        hiring_manager=with_text(data.hiring_manager),
+        recruiter=with_text(data.recruiter),
+    )
+    if texts:
+        known = ", ".join(p.email for p in (*people, result.hiring_manager, result.recruiter) if p)
+        raise UsageError(f"--discussed {next(iter(texts))}: not one of the people met ({known})")
+    return result
+
+
+def _flags_data(ctx: Context) -> intake.InterviewIn:
+    a = ctx.args
     missing = [
         f for f, v in (("--company", a.company), ("--role", a.role), ("--at", a.at)) if not v
     ]
@@ -85,20 +128,28 @@ def _add_data(ctx: Context) -> intake.InterviewIn:
 
 
 def cmd_add(ctx: Context) -> int:
+    if ctx.args.example:
+        return _write_example(ctx, Path(ctx.args.example))
     data = _add_data(ctx)
     added = ctx.services.add(data, ctx.now(), ctx.args.application, force=ctx.args.force)
-    out.print_added(added, ctx.tz)
+    if ctx.args.json:
+        out.print_json(out.added_json(added, ctx.tz))
+    else:
+        out.print_added(added, ctx.tz, id_line=False)
+    return 0
+
+
+def _write_example(ctx: Context, path: Path) -> int:
+    if path.exists():
+        raise UsageError(f"{path} exists; choose another name for the example")
+    path.write_text(examplefile.example_interview(ctx.now(), ctx.tz, str(path)), encoding="utf-8")
+    print(f"wrote {path}: edit it, then: followup add --from {shlex.quote(str(path))}")
     return 0
 
 
 def _edit_request(ctx: Context) -> EditRequest:
     a = ctx.args
-    pairs = []
-    for item in a.discussed or []:
-        addr, sep, text = item.partition("=")
-        if not sep:
-            raise UsageError(f"--discussed {item!r}: expected ADDRESS=TEXT")
-        pairs.append((addr, text))
+    pairs = [(addr, text) for addr, text in _discussed_pairs(a.discussed or [])]
     clear = a.decision_by == "none"
     decision = None
     if a.decision_by is not None and not clear:
@@ -149,9 +200,23 @@ def cmd_done(ctx: Context) -> int:
 
 def cmd_run(ctx: Context) -> int:
     cfg = ctx.cfg
-    with InstanceLock(cfg.storage.database):
+    lock = InstanceLock(cfg.storage.database)
+    try:
+        lock.acquire()
+    except AlreadyRunningError as exc:
+        if ctx.args.once and (pid := wakeup.wake_daemon(ctx.store)):
+            raise AlreadyRunningError(
+                f"the daemon (pid {pid}) is running and owns the mailbox; it was asked to run "
+                "a cycle now: see followup status in a few seconds (to run --once yourself, "
+                "stop it first: systemctl --user stop followup)"
+            ) from exc
+        raise
+    try:
         if ctx.args.once:
-            cycle = ctx.services.run_once(ctx.now())
+            now = ctx.now()
+            cycle = ctx.services.run_once(now)
+            # The health line is about the mailbox, not only the daemon: a good cycle is one.
+            health.cycle_ok(ctx.store, now, idle=False)
             out.print_cycle(cycle, invitecli.outcome_lines(cycle.report.invitations))
             return 1 if cycle.report.problems else 0
         from .daemon import run_daemon
@@ -159,7 +224,10 @@ def cmd_run(ctx: Context) -> int:
 
         # --now: the daemon's clock starts there and runs at real speed.
         clock = clock_from(ctx.now()) if ctx.args.now else system_clock
+        logzone.use_zone(cfg.schedule.tz)
         return run_daemon(cfg, ctx.store, _mailbox_for, clock)
+    finally:
+        lock.release()
 
 
 # -- looking -----------------------------------------------------------------
@@ -174,13 +242,19 @@ def cmd_health(ctx: Context) -> int:
     return 0 if h.running else 1
 
 
+def _waiting(ctx: Context) -> tuple[waiting.WaitingDraft, ...]:
+    apps = ctx.store.load_many(events=False)
+    return waiting.waiting_drafts(apps, ctx.cfg.policy.thank_you_deadline_hours)
+
+
 def cmd_status(ctx: Context) -> int:
     status = ctx.services.status()
     if ctx.args.json:
         # Stays a list of applications; daemon health is `followup health --json`.
         out.print_json([a.to_json(ctx.tz) for a in status.applications])
         return 0
-    out.print_status(status, ctx.tz)
+    now = ctx.now()
+    out.print_status(status, ctx.tz, now, _waiting(ctx))
     if review := invitecli.review_line(ctx):
         print(review)
     return 0
@@ -200,6 +274,7 @@ def cmd_agenda(ctx: Context) -> int:
     if ctx.args.json:
         out.print_json(ag.to_json(ctx.tz))
     else:
+        out.print_waiting(_waiting(ctx), ctx.tz, ctx.now())
         out.print_agenda(ag, ctx.tz)
         if review := invitecli.review_line(ctx):
             print(review)
@@ -226,6 +301,28 @@ def cmd_demo(ctx: Context) -> int:
     return 0
 
 
+def cmd_help(ctx: Context) -> int:
+    parser = build_parser()
+    topic = ctx.args.topic
+    if topic is None:
+        parser.print_help()
+        return 0
+    if topic not in parser.commands:
+        raise UsageError(f"no command {topic!r}{suggestion(parser, f'invalid choice: {topic!r}')}")
+    parser.commands[topic].print_help()
+    return 0
+
+
+def cmd_completion(ctx: Context) -> int:
+    from argcomplete.shell_integration import shellcode
+
+    print(shellcode(["followup"], shell=ctx.args.shell))
+    return 0
+
+
+# Commands that change what is planned: a running daemon is woken to act on it now.
+CHANGES_PLAN = frozenset({"add", "edit", "stop", "done", "invites"})
+
 COMMANDS: dict[str, Callable[[Context], int]] = {
     "init": cmd_init,
     "demo": cmd_demo,
@@ -244,6 +341,8 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "stop": cmd_stop,
     "remove": cmd_remove,
     "invites": invitecli.cmd_invites,
+    "help": cmd_help,
+    "completion": cmd_completion,
 }
 
 
@@ -267,11 +366,12 @@ def _private_log_file(path: str) -> logging.Handler:
 
 def setup_logging(verbosity: int, log_file: str | None) -> None:
     level = logging.DEBUG if verbosity > 1 else logging.INFO if verbosity == 1 else logging.WARNING
-    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
         handlers.append(_private_log_file(log_file))
-    logging.basicConfig(level=level, format=fmt, handlers=handlers, force=True)
+    for handler in handlers:
+        handler.setFormatter(logzone.ZoneFormatter())
+    logging.basicConfig(level=level, handlers=handlers, force=True)
 
 
 def _reader_left() -> int:
@@ -311,10 +411,14 @@ def _explain(exc: Exception, ctx: Context) -> tuple[str, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argcomplete.autocomplete(parser)  # returns at once unless the shell asks to complete
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return 0
     verbosity = args.verbose + (1 if args.command == "run" and not args.once else 0)
     try:
         setup_logging(verbosity, args.log_file)
@@ -326,6 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.now:
             ctx.check_now()
         code = COMMANDS[args.command](ctx)
+        if args.command in CHANGES_PLAN and code == 0:
+            wakeup.wake_daemon(ctx.store)
         sys.stdout.flush()  # here, where a closed pipe can still be answered
         return code
     except BrokenPipeError:

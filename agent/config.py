@@ -369,6 +369,11 @@ class DaemonConfig:
         hi=24 * 60,
     )
     idle: bool = setting(True)
+    notify: bool = setting(
+        True,
+        "A desktop notification (freedesktop, where a desktop session exists) when\n"
+        "the daemon writes drafts; false: none.",
+    )
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
-from . import config, faults, health
+from . import config, faults, health, notify
 from .config import Config
 from .engine import CycleReport, Engine
 from .errors import (
@@ -52,6 +52,7 @@ from .errors import (
 from .mailbox import Mailbox
 from .store import Store
 from .timers import Clock, Monotonic, PipeWaker, Timers, Waker, system_clock
+from .wakeup import WAKE_SIGNAL
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,8 @@ class Daemon:
         self._due_at: datetime | None = None
         # Set by the SIGHUP handler, acted on by the loop (see PipeWaker).
         self._reload_wanted = False
+        # Set by SIGUSR1: the CLI changed the plan (agent/wakeup.py).
+        self._cycle_wanted = False
 
     def now(self) -> datetime:
         return self.clock()
@@ -172,6 +175,7 @@ class Daemon:
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
+        signal.signal(WAKE_SIGNAL, self._on_wake)
         self.start()
         try:
             while not self.stop.is_set():
@@ -238,10 +242,13 @@ class Daemon:
     def _on_hup(self, signum: int, frame: FrameType | None) -> None:
         self._reload_wanted = True
 
+    def _on_wake(self, signum: int, frame: FrameType | None) -> None:
+        self._cycle_wanted = True
+
     # -- the loop -----------------------------------------------------------
 
     def seconds_to_next(self) -> float:
-        if self._reload_wanted:
+        if self._reload_wanted or self._cycle_wanted:
             return 0.0
         nxt = self.timers.next_at()
         if nxt is None:
@@ -257,6 +264,9 @@ class Daemon:
         if self._reload_wanted:
             self._reload_wanted = False
             self._reload()
+        if self._cycle_wanted:
+            self._cycle_wanted = False
+            self.timers.set("wake", self.now(), "the plan changed")
         if self.timers.take("tick", self.now()):
             self._tick()
         return self._run_due(self.timers.take_due(self.now()))
@@ -355,6 +365,10 @@ class Daemon:
         if self.watcher is None and self.cfg.daemon.idle:
             self._start_watcher()
         health.cycle_ok(self.store, now, self.watch.up)
+        if report.drafted and self.cfg.daemon.notify:
+            notify.notify(
+                *notify.drafts_written(len(report.drafted), report.drafted[0].subject or "")
+            )
         withdrawn = len(report.withdrawn) + len(report.twins)
         if report.drafted or report.recovered or report.state_changes or withdrawn:
             log.info(

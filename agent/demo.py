@@ -24,7 +24,7 @@ ME = ("Alex Rivera", "alex@example.org")
 COMPANY_DOMAIN = "acme-analytics.example"
 
 INTERVIEW_TOML = f"""\
-# The sample interview the demo adds; the same format as examples/interview.toml.
+# The sample interview the demo adds; the same format as `followup add --example` writes.
 company = "Acme Analytics"
 role = "Data Engineer"
 
@@ -261,7 +261,7 @@ def run(root: Path, say: Say, run_cli: Run) -> Path:
     say("To use it with your own mailbox:")
     say("  followup init            # asks for your IMAP server; the password goes to the keyring")
     say("  followup check           # logs in, finds Drafts and Sent, shows what it supports")
-    say("  followup add --help      # record an interview (or --from FILE.toml, see examples/)")
+    say("  followup add --help      # record an interview (add --example writes a file)")
     say("  followup run             # the daemon (a systemd user unit is in contrib/)")
     say("A local Maildir (mbsync, offlineimap) works too: followup init --maildir ~/Mail")
     return d.mail

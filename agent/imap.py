@@ -190,12 +190,53 @@ class ImapMailbox(BaseMailbox):
             raise ConnectError(
                 f"TLS certificate of {self._where} is not trusted "
                 f"({exc.verify_message or exc.reason}); if the server uses a private CA "
-                "or a self-signed certificate, set ca_file to its PEM file"
+                "or a self-signed certificate, set ca_file = PATH-TO.pem in [account] "
+                "(or run followup init --force --ca-file PATH-TO.pem)"
             ) from exc
         except (OSError, imaplib.IMAP4.error, CapabilityError) as exc:
             if client is not None:
                 self._shutdown(client)
-            raise ConnectError(f"cannot connect to {self._where}: {self._describe(exc)}") from exc
+            raise ConnectError(self._connect_problem(exc)) from exc
+
+    def _connect_problem(self, exc: BaseException) -> str:
+        """One line for a failed connection: what happened and the likely fix."""
+        where = self._where
+        other, other_port = ("starttls", 143) if self.security == "tls" else ("tls", 993)
+        if isinstance(exc, socket.gaierror):
+            return f"unknown host {self.host!r} (it does not resolve): check host in [account]"
+        if isinstance(exc, ConnectionRefusedError):
+            return (
+                f"{where} refused the connection (nothing listens on port {self.port}): "
+                "check host and port in [account] (993 for tls, 143 for starttls)"
+            )
+        # OpenSSL's words for a plain-text reply where a TLS handshake was expected.
+        plaintext = (
+            "WRONG_VERSION_NUMBER",
+            "HTTP_REQUEST",
+            "UNKNOWN_PROTOCOL",
+            "RECORD_LAYER_FAILURE",
+        )
+        if isinstance(exc, ssl.SSLError) and exc.reason in plaintext:
+            return (
+                f"{where} answered without TLS: it looks like a STARTTLS or plain port; "
+                f"use security = {other} (port {other_port}), or the implicit-TLS port 993"
+            )
+        if isinstance(exc, TimeoutError):
+            hint = (
+                f"; port {self.port} may expect TLS at once: try security = tls (port 993)"
+                if self.security != "tls"
+                else f"; if port {self.port} is a STARTTLS port, use security = starttls"
+            )
+            return (
+                f"{where} did not answer within {self.timeout:g} s (timeout): check host, "
+                f"port and firewall, or raise timeout_seconds in [account]{hint}"
+            )
+        if self.security == "starttls" and self.port == 993:
+            return (
+                f"cannot connect to {where}: {self._describe(exc)}; port 993 is implicit TLS: "
+                "use security = tls there (starttls is for port 143)"
+            )
+        return f"cannot connect to {where}: {self._describe(exc)}"
 
     def _login(self, client: imapclient.IMAPClient) -> None:
         if self._bearer is not None:

@@ -380,11 +380,13 @@ class Services:
     # -- looking ------------------------------------------------------------
 
     def preview(self, app_id: int, now: datetime) -> Preview:
-        """The drafts due now (or else the next one), rendered; nothing is written."""
+        """The drafts due now (or else the next ones: every thank-you of an interview
+        falls due together), rendered; nothing is written."""
         app = self._replan(app_id, now)
         steps = [s for s in app.steps if s.kind.is_email and s.state is StepState.PLANNED]
         due = [s for s in steps if s.due_at <= now]
-        shown = due or sorted(steps, key=lambda s: s.due_at)[:1]
+        first = min((s.due_at for s in steps), default=None)
+        shown = due or sorted((s for s in steps if s.due_at == first), key=lambda s: s.id)
         drafts = tuple(
             PreviewDraft(s, self.composer.compose(app, s, now), due_now=s.due_at <= now)
             for s in shown

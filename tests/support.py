@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -50,7 +51,7 @@ class Account:
         return r
 
     def add(self, *argv: str, now: str | None = None) -> int:
-        return int(self.ok("add", *argv, now=now).out.strip().splitlines()[-1])
+        return int(json.loads(self.ok("add", "--json", *argv, now=now).out)["id"])
 
     def folder(self, name: str) -> list[StoredMessage]:
         return self.dovecot.messages(self.user, name)

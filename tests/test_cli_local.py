@@ -12,6 +12,7 @@ import keyring
 import pytest
 
 from agent import cli, config, credentials
+from agent.trylogin import LoginTry
 from tests.test_credentials import MemoryKeyring
 
 
@@ -61,14 +62,22 @@ def test_interactive_init_asks_and_stores_the_password_in_the_keyring(
     monkeypatch: pytest.MonkeyPatch,
     ring: MemoryKeyring,
 ) -> None:
-    answers = iter(["me@example.com", "Me Myself", "", "starttls", "", "America/Chicago"])
+    answers = iter(["me@example.com", "Me Myself", "", "starttls", "", "America/Chicago", ""])
     monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)  # a person at a terminal
+    # The login try is tested on Dovecot (test_init_wizard); here no name may be looked up.
+    tried: list[str] = []
+    monkeypatch.setattr(
+        "agent.cli_setup.trylogin.try_login",
+        lambda account, password: tried.append(account.host) or LoginTry("", False),
+    )
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "pa55word")
     cfg_path = tmp_path / "sub" / "config.toml"
     code, _, err = run(capsys, "--config", str(cfg_path), "init")
     assert code == 0, err
     cfg = config.load(cfg_path)
     assert cfg.account.host == "imap.example.com"  # the suggested default
+    assert tried == ["imap.example.com"]  # tried before the config was written
     assert (cfg.account.security, cfg.account.port) == ("starttls", 143)
     assert cfg.schedule.timezone == "America/Chicago"
     assert credentials.get_password(cfg.account) == "pa55word"
@@ -87,7 +96,7 @@ def test_no_input_names_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 2 and "email address" in err.lower()
 
 
-def test_add_prints_the_id_last_and_from_file(
+def test_add_says_what_it_planned_and_from_the_example_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = init_noninteractive(tmp_path, capsys)
@@ -108,16 +117,26 @@ def test_add_prints_the_id_last_and_from_file(
         "Jane <jane@acme.com>",
     )
     assert code == 0, err
-    assert out.strip().splitlines()[-1] == "1"
-    example = Path(__file__).resolve().parent.parent / "examples" / "interview.toml"
-    code, out, err = run(capsys, "--config", str(cfg), "add", "--from", str(example))
+    first = out.splitlines()[0]
+    # The interviewer is the only person met, so the check-in goes to her too.
+    expected = (
+        "added #1 Acme — Engineer: 1 thank-you draft Fri 20 Nov 12:00, first check-in Fri 27 Nov"
+    )
+    assert first == expected, out
+    assert out.strip().splitlines()[-1] != "1"  # no bare id: scripts use --json
+    example = tmp_path / "interview.toml"
+    code, out, err = run(capsys, "--config", str(cfg), "add", "--example", str(example))
+    assert code == 0 and f"followup add --from {example}" in out, err
+    code, out, err = run(capsys, "--config", str(cfg), "add", "--from", str(example), "--json")
     assert code == 0, err
-    assert out.strip().splitlines()[-1] == "2"
+    assert json.loads(out)["id"] == 2
+    assert not any(p["due"] < "2026" for p in json.loads(out)["planned"])
     code, out, _ = run(capsys, "--config", str(cfg), "show", "2", "--json")
     data = json.loads(out)
     assert data["company"] == "Acme Analytics"
     roles = sorted(c["role"] for c in data["contacts"])
     assert roles == ["hiring_manager", "interviewer", "interviewer", "interviewer", "recruiter"]
+    assert all(c["email"].split("@")[1].startswith("example.") for c in data["contacts"])
     assert [c["agency"] for c in data["contacts"] if c["role"] == "recruiter"] == [True]
 
 

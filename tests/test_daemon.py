@@ -74,9 +74,13 @@ def test_daemon_drafts_reports_health_and_stops_cleanly(acct: Account, tmp_path:
     assert len(acct.folder("Drafts")) == 2
 
 
-def test_new_mail_wakes_a_cycle_through_idle(acct: Account, tmp_path: Path) -> None:
+def test_new_mail_wakes_a_cycle_through_idle(
+    acct: Account, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Polling once an hour: only the IDLE watcher can explain a quick cycle.
     set_config(acct, "poll_minutes = 5", "poll_minutes = 60")
+    # ...and the CLI must not wake the daemon itself after the add (that is the next test).
+    monkeypatch.setattr("agent.cli.wakeup.wake_daemon", lambda store: None)
     with DaemonProc(acct.config, tmp_path / "d.log", now=LATER) as d:
         wait_for(lambda: health(acct)["idle"])
         add_interview(acct, people=1)  # due, but nothing tells the daemon yet
@@ -89,6 +93,21 @@ def test_new_mail_wakes_a_cycle_through_idle(acct: Account, tmp_path: Path) -> N
         msg.set_content("hi")
         acct.deliver("INBOX", msg)
         wait_for(lambda: len(acct.folder("Drafts")) == 1, timeout=10)
+        assert d.stop() == 0
+
+
+def test_add_wakes_the_daemon_within_a_second(acct: Account, tmp_path: Path) -> None:
+    # Polling once an hour and no new mail: only the CLI's wake-up explains a quick cycle.
+    set_config(acct, "poll_minutes = 5", "poll_minutes = 60")
+    with DaemonProc(acct.config, tmp_path / "d.log", now=LATER) as d:
+        wait_for(lambda: health(acct)["connected"])
+        started = time.monotonic()
+        add_interview(acct, people=1)
+        wait_for(lambda: len(acct.folder("Drafts")) == 1, timeout=10)
+        assert time.monotonic() - started < 3  # under load; about 0.3 s alone
+        out = acct.run("run", "--once")
+        assert out.code == 5
+        assert f"the daemon (pid {d.pid}) is running" in out.err and "followup status" in out.err
         assert d.stop() == 0
 
 

@@ -237,7 +237,8 @@ def test_cancelling_a_later_round_withdraws_its_drafts_only(acct: Account) -> No
     assert f"application {app_id} is now responded" in out
     assert acct.drafts() == []
     second = acct.ok("invites", "add", "1", now="2026-11-10 09:01").out.strip().splitlines()
-    assert second[0] == "added Acme — Data Engineer (round 2)" and second[-1] == str(app_id)
+    assert second[0].startswith(f"added #{app_id} Acme — Data Engineer (round 2): ")
+    assert second[-1] == str(app_id)
     out = acct.ok("run", "--once", now="2026-11-20 16:30").out
     assert out.count("drafted thank_you") == 2
     assert len(acct.drafts()) == 2

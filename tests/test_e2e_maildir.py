@@ -279,9 +279,15 @@ def test_json_keys_are_the_documented_ones(user: MaildirUser) -> None:
     assert shown["steps"][0]["to_name"] == "Jane Doe"
 
 
-def test_status_agenda_and_show_text_golden(user: MaildirUser) -> None:
-    """The text a person reads, printed from the same records as --json."""
+def test_status_agenda_and_show_text_golden(
+    user: MaildirUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The text a person reads, printed from the same records as --json; at 80 columns."""
+    monkeypatch.setenv("COLUMNS", "80")
     status, agenda, shown = one_reply_later(user)
+    assert max(len(line) for line in status.splitlines()) <= 80
+    assert "a1.i1" not in shown and "[withdrawn]" not in shown  # no internal keys
+    assert "2026-" not in shown
     check_golden("cli_status", status)
     check_golden("cli_agenda", agenda)
     check_golden("cli_show_responded", shown)
@@ -297,3 +303,29 @@ def test_an_invitation_file_is_listed(user: MaildirUser) -> None:
     (entry,) = json.loads(user.ok("invites", "--json", now="2026-11-11 09:01"))
     assert entry["start"] == "2026-11-24T10:00:00+01:00"
     assert entry["proposal"]["company"] == "Contoso"
+
+
+def test_status_marks_overdue_counts_sent_not_drafted_and_preview_shows_every_due_note(
+    user: MaildirUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: a reminder 12 days overdue said nothing; an unsent check-in counted."""
+    monkeypatch.setenv("COLUMNS", "80")
+    user.ok(
+        "add",
+        "--company", "Acme", "--role", "Data Engineer", "--at", "2026-11-16 14:00",
+        "--interviewer", "Jane Doe <jane@acme.example>",
+        "--recruiter", "Bob Smith <bob@acme.example>",
+        "--decision-by", "2026-11-20",
+        now="2026-11-16 15:10",
+    )  # fmt: skip
+    before = user.ok("preview", "1", now="2026-11-16 15:10")
+    assert before.count("--- step") == 2  # both thank-yous, not only the first
+    user.ok("run", "--once", now="2026-11-16 16:05")  # the two thank-yous
+    user.ok("run", "--once", now="2026-11-25 09:00")  # the first check-in, drafted
+    status = user.ok("status", now="2026-12-05 09:00")
+    assert "3 drafts waiting in Drafts" in status
+    assert "late: send today" in status  # the thank-yous' 24 hours are long gone
+    row = next(line for line in status.splitlines() if line.startswith("1 "))
+    assert "0/" in row and "+1" in row  # the check-in is drafted, not sent
+    assert "overdue" in row  # the LinkedIn reminder, due 19 Nov
+    assert max(len(line) for line in status.splitlines()) <= 80

@@ -116,8 +116,8 @@ def test_onsite_panel_with_an_agency_recruiter_to_exhausted(acct: Account) -> No
     assert len(acct.folder("Drafts")) == 7  # 4 notes + 3 check-ins, never more
 
     shown = acct.ok("show", str(app_id), now="2027-02-01 10:00").out
-    assert "why: check-in 3 of 3 (the last one): 8 days after the last contact" in shown
-    assert "why: check-in 1 of 3: 2 business days after the decision date" in shown
+    assert "because: check-in 3 of 3 (the last one): 8 days after the last contact" in shown
+    assert "because: check-in 1 of 3: 2 business days after the decision date" in shown
 
 
 def test_late_interview_and_a_later_round(acct: Account) -> None:

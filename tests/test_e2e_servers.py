@@ -86,9 +86,9 @@ def add(s: Session, company: str, *people: str, day: str = "2026-11-16") -> int:
     who = [arg for p in people for arg in ("--interviewer", p)]
     out = s.ok(
         "add", "--company", company, "--role", "Data Engineer", "--at", f"{day} 08:00",
-        "--kind", "onsite", *who, now=f"{day} 09:10",
+        "--kind", "onsite", *who, "--json", now=f"{day} 09:10",
     )  # fmt: skip
-    return int(out.strip().splitlines()[-1])
+    return int(json.loads(out)["id"])
 
 
 def reply(to: EmailMessage, frm: str, user: str) -> bytes:

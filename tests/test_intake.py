@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent import intake
+from agent import examplefile, intake
 from agent.errors import ConfigError, IntakeError
 from tests.test_cli_local import init_noninteractive, run
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "interview.toml"
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """The file `followup add --example` writes (dated from now, example domains)."""
+    path = tmp_path / "interview.toml"
+    path.write_text(examplefile.example_interview(datetime.now(UTC), UTC, str(path)))
+    return path
+
+
 UTC = ZoneInfo("UTC")
 GOOD = 'company = "Acme"\nrole = "R"\n[interview]\nat = "2026-11-20 10:00"\n'
 PERSON = '[[interviewers]]\nemail = "jane@acme.example"\n'
@@ -46,8 +55,8 @@ def test_file_errors_name_the_file_and_the_key(
     assert words in str(err.value) and str(path) in str(err.value)
 
 
-def test_the_example_file_loads() -> None:
-    data, agency = intake.load_file(EXAMPLE, UTC)
+def test_the_example_file_loads(example: Path) -> None:
+    data, agency = intake.load_file(example, UTC)
     assert data.company == "Acme Analytics" and agency and len(data.interviewers) == 3
 
 
@@ -68,10 +77,10 @@ def test_a_bad_file_is_reported_as_the_file_not_the_config(
     [["--company", "Globex"], ["--role", "CTO"], ["--interviewer", "x@y.example"], ["--final"]],
 )
 def test_from_file_refuses_flags_it_would_drop(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], example: Path
 ) -> None:
     cfg = init_noninteractive(tmp_path, capsys)
-    code, out, err = run(capsys, "--config", str(cfg), "add", "--from", str(EXAMPLE), *extra)
+    code, out, err = run(capsys, "--config", str(cfg), "add", "--from", str(example), *extra)
     assert code == 2 and out == ""
     assert "--from" in err and extra[0] in err
     code, out, _ = run(capsys, "--config", str(cfg), "status", "--json")
@@ -79,12 +88,12 @@ def test_from_file_refuses_flags_it_would_drop(
 
 
 def test_from_file_keeps_application_for_a_later_round(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], example: Path
 ) -> None:
     cfg = init_noninteractive(tmp_path, capsys)
-    assert run(capsys, "--config", str(cfg), "add", "--from", str(EXAMPLE))[0] == 0
+    assert run(capsys, "--config", str(cfg), "add", "--from", str(example))[0] == 0
     later = tmp_path / "round2.toml"
-    later.write_text(EXAMPLE.read_text().replace("round = 1", "round = 2"))
+    later.write_text(example.read_text().replace("round = 1", "round = 2"))
     code, _, err = run(
         capsys, "--config", str(cfg), "add", "--from", str(later), "--application", "1"
     )

@@ -481,13 +481,14 @@ def test_interactive_init_for_gmail_asks_for_the_client_id_and_offers_login(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     prompts: list[str] = []
-    answers = iter(["my-own-app", "", "", "", "n"])
+    answers = iter(["my-own-app", "", "", "", "", "n"])  # ..., port, country, sign in
 
     def answer(prompt: str) -> str:
         prompts.append(prompt)
         return next(answers)
 
     monkeypatch.setattr("builtins.input", answer)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)  # a person at a terminal
     cfg = tmp_path / "config.toml"
     argv = ["--config", str(cfg), "init", "--email", "alex@gmail.com", "--name", "Alex"]
     assert cli.main([*argv, "--timezone", "UTC"]) == 0
