@@ -9,7 +9,8 @@ The package is split by role; this module only re-exports the names callers use.
 
 from __future__ import annotations
 
-from .appindex import PUBLIC_PROVIDERS, AppIndex, Match, MatchedBy, is_public_provider
+from ..maildomains import PUBLIC_PROVIDERS, is_public_provider
+from .appindex import AppIndex, Match, MatchedBy
 from .automail import is_auto_reply, is_automated, is_list, is_out_of_office_subject
 from .bodies import body_text
 from .bounces import delay_only, failed_addresses, looks_like_bounce

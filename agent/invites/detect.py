@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..maildomains import is_public_provider
 from ..models import InterviewKind, Role
 from .records import CuType, Invitation, Method, Party, Proposal, ProposedPerson, Verdict
 
@@ -35,37 +36,6 @@ ATS_DOMAINS = (
     "teamtailor.com",
     "workable.com",
     "bamboohr.com",
-)
-# Addresses of people, not companies: no company can be read from them.
-FREEMAIL_DOMAINS = frozenset(
-    {
-        "gmail.com",
-        "googlemail.com",
-        "outlook.com",
-        "hotmail.com",
-        "live.com",
-        "msn.com",
-        "yahoo.com",
-        "ymail.com",
-        "icloud.com",
-        "me.com",
-        "mac.com",
-        "aol.com",
-        "proton.me",
-        "protonmail.com",
-        "gmx.de",
-        "gmx.net",
-        "web.de",
-        "t-online.de",
-        "orange.fr",
-        "free.fr",
-        "laposte.net",
-        "libero.it",
-        "yandex.ru",
-        "mail.ru",
-        "fastmail.com",
-        "zoho.com",
-    }
 )
 # Calendars that are not people: Google group and resource calendars.
 NON_PERSON_DOMAINS = ("group.calendar.google.com", "resource.calendar.google.com")
@@ -244,7 +214,7 @@ class User:
     def work_domains(self) -> frozenset[str]:
         """The user's employer's domains: their colleagues' events are not interviews."""
         return frozenset(
-            d for a in self.addresses if (d := domain_of(a)) and d not in FREEMAIL_DOMAINS
+            d for a in self.addresses if (d := domain_of(a)) and not is_public_provider(d)
         )
 
 
@@ -284,7 +254,7 @@ def company_domains(inv: Invitation, user: User) -> tuple[str, ...]:
         if p is None or user.owns(p.email) or not is_person(p):
             continue
         d = domain_of(p.email)
-        if d in FREEMAIL_DOMAINS or _under(d, ATS_DOMAINS) or d in user.work_domains:
+        if is_public_provider(d) or _under(d, ATS_DOMAINS) or d in user.work_domains:
             continue
         if d not in out:
             out.append(d)
