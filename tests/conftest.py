@@ -28,10 +28,31 @@ _user_seq = itertools.count(1)
 SERVER_FIXTURES = frozenset({"dovecot"})
 
 
+# The inner loop (`pytest -m fast`, a few seconds): whole cycles through the
+# in-memory mailbox and the rules they apply; no server, no subprocess.
+FAST_MODULES = frozenset(
+    {
+        "test_cycle_memory",
+        "test_cycle_paths",
+        "test_memory",
+        "test_backend",
+        "test_drafts",
+        "test_services",
+        "test_job_paths",
+        "test_policy",
+        "test_classify",
+        "test_compose",
+        "test_models",
+    }
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.dovecot)
+        elif item.module is not None and item.module.__name__.rpartition(".")[2] in FAST_MODULES:
+            item.add_marker(pytest.mark.fast)
 
 
 @pytest.fixture(scope="session", autouse=True)
