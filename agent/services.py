@@ -107,7 +107,7 @@ class Stopped:
     application: Application  # as it was before the stop
     reason: str
     already: bool  # it had ended before: nothing changed
-    unsent_drafts: int  # withdrawn to Trash by the next cycle
+    unsent_drafts: int  # withdrawn by the next cycle (kept in Drafts when there is no Trash)
 
 
 @dataclass(frozen=True)
