@@ -25,7 +25,6 @@ from imapclient.exceptions import CapabilityError, LoginError
 
 from agent.backend import IDENTITY_FIELDS, BaseMailbox, Peek
 from agent.errors import (
-    AuthError,
     ConfigError,
     ConnectError,
     MailboxError,
@@ -33,6 +32,18 @@ from agent.errors import (
     MailboxTransientError,
 )
 from agent.folders import resolve_folders
+from agent.imap_session import (
+    SECURITY_MODES,
+    Endpoint,
+    bearer_sign_in,
+    connect_problem,
+    describe,
+    no_starttls,
+    password_sign_in,
+    refuse_plain_login,
+    ssl_context,
+    untrusted,
+)
 from agent.imap_wire import (
     APPENDUID,
     CHANGE_KEYS,
@@ -59,7 +70,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-SECURITY_MODES = ("tls", "starttls", "insecure")
 FETCH_CHUNK = 500
 # RFC 2177 allows 29 minutes, but NAT boxes and providers drop quiet
 # connections much sooner: re-issue IDLE within 10 minutes whatever the caller asks.
@@ -67,6 +77,10 @@ IDLE_MAX_SECONDS = 9 * 60
 NOOP_POLL_SECONDS = 5.0
 _HEADER_FETCH = f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})]"
 _IDENTITY_FETCH = f"BODY.PEEK[HEADER.FIELDS ({' '.join(IDENTITY_FIELDS)})]"
+
+
+def _refused(exc: BaseException) -> bool:
+    return isinstance(exc, LoginError)
 
 
 class ImapMailbox(BaseMailbox):
@@ -144,23 +158,13 @@ class ImapMailbox(BaseMailbox):
             len(self._caps),
         )
 
-    def _ssl_context(self) -> ssl.SSLContext:
-        try:
-            ctx = ssl.create_default_context(cafile=self.ca_file)
-        except (OSError, ssl.SSLError) as exc:
-            raise ConnectError(f"cannot load ca_file {self.ca_file!r}: {exc}") from exc
-        ctx.check_hostname = True
-        ctx.verify_mode = ssl.CERT_REQUIRED
-        return ctx
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(self.host, self.port, self.security, self.timeout, self.ca_file)
 
     def _open(self) -> imapclient.IMAPClient:
-        ctx = self._ssl_context() if self.security != "insecure" else None
-        if ctx is None:
-            log.warning(
-                "connecting to %s WITHOUT TLS (security = insecure): "
-                "the password and mail cross the network in clear text",
-                self._where,
-            )
+        endpoint = self.endpoint
+        ctx = ssl_context(endpoint)
         client: imapclient.IMAPClient | None = None
         try:
             client = imapclient.IMAPClient(
@@ -174,10 +178,7 @@ class ImapMailbox(BaseMailbox):
             client.normalise_times = False
             if self.security == "starttls":
                 if not client.has_capability("STARTTLS"):
-                    raise ConnectError(
-                        f"{self._where} does not offer STARTTLS; "
-                        "use security = tls on the implicit-TLS port (usually 993)"
-                    )
+                    raise no_starttls(endpoint)
                 client.starttls(ctx)
             return client
         except ConnectError:
@@ -187,123 +188,41 @@ class ImapMailbox(BaseMailbox):
         except ssl.SSLCertVerificationError as exc:
             if client is not None:
                 self._shutdown(client)
-            raise ConnectError(
-                f"TLS certificate of {self._where} is not trusted "
-                f"({exc.verify_message or exc.reason}); if the server uses a private CA "
-                "or a self-signed certificate, set ca_file = PATH-TO.pem in [account] "
-                "(or run followup init --force --ca-file PATH-TO.pem)"
-            ) from exc
+            raise untrusted(endpoint, exc) from exc
         except (OSError, imaplib.IMAP4.error, CapabilityError) as exc:
             if client is not None:
                 self._shutdown(client)
-            raise ConnectError(self._connect_problem(exc)) from exc
-
-    def _connect_problem(self, exc: BaseException) -> str:
-        """One line for a failed connection: what happened and the likely fix."""
-        where = self._where
-        other, other_port = ("starttls", 143) if self.security == "tls" else ("tls", 993)
-        if isinstance(exc, socket.gaierror):
-            return f"unknown host {self.host!r} (it does not resolve): check host in [account]"
-        if isinstance(exc, ConnectionRefusedError):
-            return (
-                f"{where} refused the connection (nothing listens on port {self.port}): "
-                "check host and port in [account] (993 for tls, 143 for starttls)"
-            )
-        # OpenSSL's words for a plain-text reply where a TLS handshake was expected.
-        plaintext = (
-            "WRONG_VERSION_NUMBER",
-            "HTTP_REQUEST",
-            "UNKNOWN_PROTOCOL",
-            "RECORD_LAYER_FAILURE",
-        )
-        if isinstance(exc, ssl.SSLError) and exc.reason in plaintext:
-            return (
-                f"{where} answered without TLS: it looks like a STARTTLS or plain port; "
-                f"use security = {other} (port {other_port}), or the implicit-TLS port 993"
-            )
-        if isinstance(exc, TimeoutError):
-            hint = (
-                f"; port {self.port} may expect TLS at once: try security = tls (port 993)"
-                if self.security != "tls"
-                else f"; if port {self.port} is a STARTTLS port, use security = starttls"
-            )
-            return (
-                f"{where} did not answer within {self.timeout:g} s (timeout): check host, "
-                f"port and firewall, or raise timeout_seconds in [account]{hint}"
-            )
-        if self.security == "starttls" and self.port == 993:
-            return (
-                f"cannot connect to {where}: {self._describe(exc)}; port 993 is implicit TLS: "
-                "use security = tls there (starttls is for port 143)"
-            )
-        return f"cannot connect to {where}: {self._describe(exc)}"
+            raise ConnectError(connect_problem(endpoint, exc)) from exc
 
     def _login(self, client: imapclient.IMAPClient) -> None:
+        endpoint = self.endpoint
         if self._bearer is not None:
-            self._bearer_login(client, self._bearer)
-            return
-        if self.security == "insecure" and client.has_capability("LOGINDISABLED"):
-            # Cyrus's and pymap's plain ports: a login would be refused whatever the password.
-            raise ConnectError(
-                f"{self._where} advertises LOGINDISABLED: this server only accepts a login "
-                'over TLS: use security = "starttls" on this port, or security = "tls" '
-                "with port 993"
-            )
-        try:
-            if (self.username + self._password).isascii():
-                client.login(self.username, self._password)
-            else:
-                # LOGIN is ASCII-only in imaplib; SASL PLAIN carries UTF-8.
-                client.plain_login(self.username, self._password)
-        except LoginError as exc:
-            raise AuthError(
-                f"{self._where} refused the login for {self.username}: "
-                f"{self._scrub(self._describe(exc))}"
-            ) from exc
-        except (OSError, imaplib.IMAP4.error) as exc:
-            raise MailboxTransientError(
-                f"connection to {self._where} failed during login: "
-                f"{self._scrub(self._describe(exc))}"
-            ) from exc
-
-    def _bearer_login(self, client: imapclient.IMAPClient, bearer: TokenSource) -> None:
-        """SASL OAUTHBEARER (RFC 7628) or XOAUTH2, whichever the server announces.
-
-        A refused token is refreshed and tried once more: it may have been
-        revoked or expired early, and only the server can tell.
-        """
-        try:
-            caps = {as_text(c).upper() for c in client.capabilities()}
-        except (OSError, imaplib.IMAP4.error) as exc:
-            raise MailboxTransientError(
-                f"connection to {self._where} failed before login: {self._describe(exc)}"
-            ) from exc
-        mech = next((m for m in ("OAUTHBEARER", "XOAUTH2") if f"AUTH={m}" in caps), None)
-        if mech is None:
-            raise AuthError(
-                f"{self._where} offers neither AUTH=OAUTHBEARER nor AUTH=XOAUTH2: "
-                'use account.auth = "password" for this server'
-            )
-        for attempt in (1, 2):
-            token = bearer.access_token(force_refresh=attempt == 2)
             try:
+                caps = frozenset(as_text(c).upper() for c in client.capabilities())
+            except (OSError, imaplib.IMAP4.error) as exc:
+                raise MailboxTransientError(
+                    f"connection to {self._where} failed before login: {self._describe(exc)}"
+                ) from exc
+
+            def attempt(mech: str, token: str) -> None:
                 if mech == "OAUTHBEARER":
                     client.oauthbearer_login(self.username, token)
                 else:
                     client.oauth2_login(self.username, token)
-                return
-            except LoginError as exc:
-                if attempt == 2:
-                    raise AuthError(
-                        f"{self._where} refused the OAuth token for {self.username} ({mech}) "
-                        f"even after a refresh: {self._describe(exc).replace(token, '***')}; "
-                        "run followup login"
-                    ) from exc
-                log.info("%s refused the access token (%s); refreshing once", self._where, mech)
-            except (OSError, imaplib.IMAP4.error) as exc:
-                raise MailboxTransientError(
-                    f"connection to {self._where} failed during login: {self._describe(exc)}"
-                ) from exc
+
+            bearer_sign_in(
+                endpoint, self.username, self._bearer, caps, attempt=attempt, refused=_refused
+            )
+            return
+        refuse_plain_login(endpoint, frozenset(as_text(c).upper() for c in client.capabilities()))
+        password_sign_in(
+            endpoint,
+            self.username,
+            self._password,
+            login=lambda: client.login(self.username, self._password),
+            plain=lambda: client.plain_login(self.username, self._password),
+            refused=_refused,
+        )
 
     def close(self) -> None:
         """Log out; tolerant of a dead connection."""
@@ -348,10 +267,7 @@ class ImapMailbox(BaseMailbox):
     def _scrub(self, text: str) -> str:
         return text.replace(self._password, "***") if self._password else text
 
-    @staticmethod
-    def _describe(exc: BaseException) -> str:
-        text = str(exc).strip()
-        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    _describe = staticmethod(describe)
 
     def _conn(self) -> imapclient.IMAPClient:
         self.connect()
