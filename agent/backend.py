@@ -28,6 +28,7 @@ from agent.classify import Header, parse_header
 from agent.errors import MailboxFatalError
 from agent.mailbox import (
     HEADER_FIELDS,
+    ChangeWatch,
     DraftIdentity,
     FetchedMessage,
     Folders,
@@ -152,6 +153,10 @@ class BaseMailbox(ABC):
 
     @abstractmethod
     def wait(self, folder: str, timeout: float) -> bool: ...
+
+    def change_watch(self) -> ChangeWatch | None:
+        """None: this backend has no server-side change feed (the daemon polls)."""
+        return None
 
     # -- what every backend implements: write primitives on one message ------
 

@@ -21,13 +21,18 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Changes:
-    """What one cycle may rely on: ALL, or exactly these folders may have changed."""
+    """What one cycle may rely on: ALL, or of the `watched` folders only `folders` changed.
+
+    A folder the watcher does not watch may always have changed.
+    """
 
     everything: bool
     folders: frozenset[str] = frozenset()
+    watched: frozenset[str] = frozenset()
 
     def may_have_changed(self, folder: str) -> bool:
-        return self.everything or _key(folder) in self.folders
+        key = _key(folder)
+        return self.everything or key in self.folders or key not in self.watched
 
 
 ALL = Changes(everything=True)
@@ -46,15 +51,17 @@ class ChangeFeed:
         self._live = False
         self._everything = True
         self._folders: set[str] = set()
+        self._watched: frozenset[str] = frozenset()
 
     @property
     def live(self) -> bool:
         with self._lock:
             return self._live
 
-    def go_live(self) -> None:
-        """The watcher's NOTIFY SET succeeded: from now on marks are the whole truth."""
+    def go_live(self, watched: Iterable[str]) -> None:
+        """NOTIFY SET on `watched` succeeded: from now on marks are the whole truth about them."""
         with self._lock:
+            self._watched = frozenset(_key(f) for f in watched)
             self._live = True
             self._everything = True
             self._folders.clear()
@@ -86,6 +93,6 @@ class ChangeFeed:
             if self._everything:
                 self._everything = False
                 return ALL
-            taken = Changes(everything=False, folders=frozenset(self._folders))
+            taken = Changes(False, frozenset(self._folders), self._watched)
             self._folders.clear()
             return taken

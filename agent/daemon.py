@@ -37,8 +37,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Protocol
 
 from . import config, faults, health, notify
+from .changefeed import ChangeFeed
 from .config import Config
 from .engine import CycleReport, Engine
 from .errors import (
@@ -48,9 +50,11 @@ from .errors import (
     FollowupError,
     MailboxFatalError,
     MailboxTransientError,
+    NotifyRefusedError,
 )
-from .mailbox import Mailbox
+from .mailbox import ChangeWatch, Folders, Mailbox
 from .store import Store
+from .sync import folder_plan
 from .timers import Clock, Monotonic, PipeWaker, Timers, Waker, system_clock
 from .wakeup import WAKE_SIGNAL
 
@@ -91,12 +95,19 @@ class Backoff:
         return ended
 
 
+class Abortable(Protocol):
+    def abort(self) -> None: ...
+
+
 class WatchLink:
-    """The IDLE watcher's connection and whether it is idling, shared by two threads."""
+    """The watcher's connection (a mailbox or a NOTIFY session) and whether it is up.
+
+    Shared by two threads.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._box: Mailbox | None = None
+        self._box: Abortable | None = None
         self._up = False
 
     @property
@@ -110,16 +121,16 @@ class WatchLink:
             was, self._up = self._up, up
             return not was
 
-    def current(self, box: Mailbox | None) -> bool:
+    def current(self, box: Abortable | None) -> bool:
         """Whether `box` is still the watcher's connection (a reload or jump drops it)."""
         with self._lock:
             return box is self._box
 
-    def adopt(self, box: Mailbox) -> None:
+    def adopt(self, box: Abortable) -> None:
         with self._lock:
             self._box = box
 
-    def drop(self) -> Mailbox | None:
+    def drop(self) -> Abortable | None:
         """Forget the connection (the watcher closes it) and return it, to abort its IDLE."""
         with self._lock:
             box, self._box, self._up = self._box, None, False
@@ -153,6 +164,8 @@ class Daemon:
         self.exit_code = 0
         self.watcher: threading.Thread | None = None
         self.watch = WatchLink()
+        # What the NOTIFY watcher heard; the cycle takes it (ALL while not live).
+        self.feed = ChangeFeed()
         self._drift = self._clock_minus_mono()
         self._due_at: datetime | None = None
         # Set by the SIGHUP handler, acted on by the loop (see PipeWaker).
@@ -337,6 +350,7 @@ class Daemon:
         if self.engine is None:
             self.engine = Engine(self.cfg, self.store, self.mailbox)
             self.engine.stop = self.stop
+            self.engine.changes = self.feed
         self.engine.mailbox = self.mailbox
         return self.engine
 
@@ -404,6 +418,8 @@ class Daemon:
             mb.connect()
 
     def _failed(self, exc: BaseException, now: datetime, logged: bool = False) -> None:
+        # The failed cycle may have taken changes it did not get to record.
+        self.feed.mark_all()
         if self.mailbox is not None:
             # Drop it; the next try opens a fresh connection.
             self.mailbox.close()
@@ -431,38 +447,49 @@ class Daemon:
         except FollowupError as err:
             log.warning("cannot record the failure: %s", err)
 
-    # -- IDLE watcher -------------------------------------------------------
+    # -- the watcher --------------------------------------------------------
 
     def _start_watcher(self) -> None:
         self.watcher = threading.Thread(target=self._watch, name="followup-idle", daemon=True)
         self.watcher.start()
 
     def _watch(self) -> None:
-        """Hold an IDLE on INBOX on a second connection; wake a cycle on any change."""
+        """Watch on a second connection; wake a cycle on any change.
+
+        NOTIFY (RFC 5465) when the server has it: INBOX, Sent, Drafts and the
+        watched folders on one connection, and the feed tells the cycle which
+        of them changed. Otherwise IDLE on INBOX, and every cycle asks STATUS.
+        """
         backoff = Backoff()
-        box: Mailbox | None = None
+        notify = True  # until the server shows it has none
         while not self.stop.is_set():
-            if box is not None and not self.watch.current(box):  # a reload or jump dropped it
-                box.close()
-                box = None
             try:
-                if box is None:
-                    box = self.mailbox_factory(self.cfg)
-                    self.watch.adopt(box)
-                if not self._idle_once(box, backoff):
+                if notify:
+                    notify = self._watch_notify(backoff)
+                elif not self._watch_idle(backoff):
                     break
             except FollowupError as exc:
-                if box is not None:
-                    box.close()
                 self._watch_failed(exc, backoff)
             except Exception:
                 # Polling still works without the watcher; keep trying, slowly.
-                log.exception("IDLE watcher failed unexpectedly")
+                log.exception("watcher failed unexpectedly")
+                self.feed.lost()
                 self.watch.set_up(False)
                 self.stop.wait(BACKOFF_CAP)
-        if box is not None:
-            box.close()
+        self.feed.lost()
         self.watch.set_up(False)
+
+    def _watch_idle(self, backoff: Backoff) -> bool:
+        """IDLE on INBOX until the connection breaks or is dropped; False without IDLE."""
+        box = self.mailbox_factory(self.cfg)
+        self.watch.adopt(box)
+        try:
+            while not self.stop.is_set() and self.watch.current(box):
+                if not self._idle_once(box, backoff):
+                    return False
+            return True
+        finally:
+            box.close()
 
     def _idle_once(self, box: Mailbox, backoff: Backoff) -> bool:
         """Connect if needed and wait for one change; False if the server has no IDLE."""
@@ -472,11 +499,7 @@ class Daemon:
             # count every open one.
             log.info("server has no IDLE: polling every %g min", self.cfg.daemon.poll_minutes)
             return False
-        if self.watch.set_up(True):
-            if backoff.ok():
-                log.warning("IDLE connection restored")
-            # Mail that came while we were not idling is not reported.
-            self.request_cycle("idle connected")
+        self._connected(backoff, "idle connected")
         # The backend re-issues IDLE within the limit NATs allow (imap.py); this
         # timeout only bounds how long the loop goes without looking at `stop`
         # (a stop, a reload and a clock jump also abort the wait).
@@ -485,7 +508,56 @@ class Daemon:
             self.request_cycle("new mail")
         return True
 
+    def _connected(self, backoff: Backoff, why: str) -> None:
+        if self.watch.set_up(True):
+            if backoff.ok():
+                log.warning("IDLE connection restored")
+            # Mail that came while we were not watching is not reported.
+            self.request_cycle(why)
+
+    def _watch_notify(self, backoff: Backoff) -> bool:
+        """NOTIFY until the connection breaks or is dropped; False if the server cannot."""
+        box = self.mailbox_factory(self.cfg)
+        self.watch.adopt(box)
+        try:
+            session = box.change_watch()
+            folders = box.folders() if session is not None else None
+        finally:
+            box.close()  # one connection for the watcher: providers count them
+        if session is None or folders is None:
+            return False
+        if not self.watch.current(box):  # dropped by a reload or a jump meanwhile
+            return True
+        self.watch.adopt(session)
+        try:
+            return self._notify_session(session, folders, backoff)
+        finally:
+            self.feed.lost()
+            session.close()
+
+    def _notify_session(self, session: ChangeWatch, folders: Folders, backoff: Backoff) -> bool:
+        others = [name for _, name in folder_plan(self.cfg, folders) if name != folders.inbox]
+        try:
+            session.open(folders.inbox, others)
+        except NotifyRefusedError as exc:
+            log.info("%s: watching INBOX with IDLE, asking STATUS of the others", exc)
+            return False
+        # Only now is every change reported; what came before is not known.
+        self.feed.go_live([folders.inbox, *others])
+        self._connected(backoff, "notify connected")
+        seconds = self.cfg.daemon.poll_minutes * 60
+        while not self.stop.is_set() and self.watch.current(session):
+            got = session.wait(seconds)
+            if not got or self.stop.is_set():
+                continue
+            if got.everything:
+                self.feed.mark_all()
+            self.feed.mark(got.folders)
+            self.request_cycle("changed: " + (", ".join(sorted(got.folders)) or "unsure what"))
+        return True
+
     def _watch_failed(self, exc: FollowupError, backoff: Backoff) -> None:
+        self.feed.lost()
         self.watch.set_up(False)
         if self.stop.is_set():
             return

@@ -15,6 +15,7 @@ from datetime import datetime
 import jinja2
 
 from . import effects, invitations, policy, twins
+from .changefeed import ChangeFeed
 from .config import Config
 from .drafts import Composer, Drafts
 from .gone import GoneDrafts
@@ -76,6 +77,8 @@ class Engine:
         self.planner = Planner(cfg, store, self.cal)
         # Set by the daemon on SIGTERM: finish the append in flight, start no other.
         self.stop: threading.Event | None = None
+        # Set by the daemon: the folders its NOTIFY watcher heard of (None: ask each).
+        self.changes: ChangeFeed | None = None
 
     @property
     def folders(self) -> Folders:
@@ -113,7 +116,7 @@ class Engine:
 
     def sync(self, now: datetime, report: CycleReport) -> SyncReport:
         """Read what is new in the watched folders (nothing is written)."""
-        seen = Syncer(self.cfg, self.store, self.mailbox, self.folders).run(now)
+        seen = Syncer(self.cfg, self.store, self.mailbox, self.folders).run(now, self.changes)
         report.problems += seen.problems
         log.debug(
             "sync: %d header(s), %d body(ies) fetched; %d folder(s) unchanged",

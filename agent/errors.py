@@ -98,6 +98,10 @@ class FolderError(MailboxFatalError):
     pass
 
 
+class NotifyRefusedError(MailboxFatalError):
+    """The server has no NOTIFY, or refused ours: watch the way servers without it are."""
+
+
 class FolderSetupError(FolderError):
     """A role's folder is missing or a configured name matches none: the user must act."""
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import imaplib
 import logging
-import os
-import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -32,11 +30,13 @@ from agent.errors import (
     MailboxTransientError,
 )
 from agent.folders import resolve_folders
+from agent.imap_notify import NotifyWatch
 from agent.imap_session import (
     SECURITY_MODES,
     Endpoint,
     bearer_sign_in,
     connect_problem,
+    cut,
     describe,
     no_starttls,
     password_sign_in,
@@ -254,15 +254,8 @@ class ImapMailbox(BaseMailbox):
         the thread that owns it; that thread sees EOF and drops the connection.
         """
         client = self._client
-        if client is None:
-            return
-        with suppress(OSError, ValueError):
-            fd = client.socket().fileno()
-            dup = socket.socket(fileno=os.dup(fd))
-            try:
-                dup.shutdown(socket.SHUT_RDWR)
-            finally:
-                dup.close()
+        if client is not None:
+            cut(client.socket())
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._password, "***") if self._password else text
@@ -307,6 +300,13 @@ class ImapMailbox(BaseMailbox):
     def info(self) -> ServerInfo:
         self._conn()
         return ServerInfo(capabilities=self._caps, greeting=self._greeting)
+
+    def change_watch(self) -> NotifyWatch | None:
+        """A NOTIFY session with this account's settings, when the server announces NOTIFY."""
+        self._conn()
+        if "NOTIFY" not in self._caps:
+            return None
+        return NotifyWatch(self.endpoint, self.username, self._password, self._bearer)
 
     def _list_folders(self) -> Folders:
         listing = self._run("LIST", lambda c: c.list_folders())

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import imaplib
 import logging
+import os
 import socket
 import ssl
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from agent.errors import AuthError, ConnectError, MailboxTransientError
@@ -200,3 +202,17 @@ def bearer_sign_in(
                     "run followup login"
                 ) from exc
             log.info("%s refused the access token (%s); refreshing once", endpoint.where, mech)
+
+
+def cut(sock: socket.socket) -> None:
+    """Shut a connection down from another thread; a read blocked on it then sees EOF.
+
+    Works on a duplicate of the file descriptor, leaving the TLS object to
+    the thread that owns it; that thread sees EOF and drops the connection.
+    """
+    with suppress(OSError, ValueError):
+        dup = socket.socket(fileno=os.dup(sock.fileno()))
+        try:
+            dup.shutdown(socket.SHUT_RDWR)
+        finally:
+            dup.close()

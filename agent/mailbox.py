@@ -105,6 +105,10 @@ class ServerInfo:
     def move(self) -> bool:
         return self.has("MOVE")
 
+    @property
+    def notify(self) -> bool:
+        return self.has("NOTIFY")
+
 
 @dataclass(frozen=True)
 class FetchedMessage:
@@ -145,6 +149,42 @@ class Withdrawn(enum.Enum):
     TO_TRASH = "moved to Trash"
     DELETED = "deleted for good (no Trash folder)"
     ALREADY_GONE = "already gone"
+
+
+@dataclass(frozen=True)
+class Notified:
+    """What one wait of a `ChangeWatch` was told: these folders, or maybe every one."""
+
+    folders: frozenset[str] = frozenset()
+    everything: bool = False
+
+    def __bool__(self) -> bool:
+        return self.everything or bool(self.folders)
+
+
+class ChangeWatch(Protocol):
+    """A connection of its own on which the server reports changes to many folders.
+
+    IMAP NOTIFY (RFC 5465): `open()` watches `selected` (kept selected) and
+    `others` by name; each `wait()` returns what changed since the last one.
+    """
+
+    def open(self, selected: str, others: Sequence[str]) -> None:
+        """Connect, sign in, select `selected` read-only and ask to be told.
+
+        Raises `NotifyRefusedError` when the server cannot: watch without it.
+        """
+        ...
+
+    def wait(self, timeout: float) -> Notified:
+        """Block until the server reports a change or `timeout`; empty on a timeout."""
+        ...
+
+    def abort(self) -> None:
+        """From another thread: make a blocked `wait()` fail at once (transient error)."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class Mailbox(Protocol):
@@ -215,6 +255,10 @@ class Mailbox(Protocol):
         Mail that arrived before the wait began is not reported: callers run a
         cycle after every (re)connect, then wait.
         """
+        ...
+
+    def change_watch(self) -> ChangeWatch | None:
+        """A new, unopened watch of many folders with this account, if the server has one."""
         ...
 
 

@@ -7,7 +7,9 @@ records each folder's new sync state.
 Per folder the store keeps UIDVALIDITY and the last UID seen. A folder whose
 status shows no new UID costs nothing else: INBOX, kept selected between
 cycles, one NOOP; Sent, Drafts and extra folders one STATUS each (cheap while
-they are small; STATUS of a big unselected folder costs as much as EXAMINE); a changed one gets
+they are small; STATUS of a big unselected folder costs as much as EXAMINE),
+or nothing at all when the daemon's NOTIFY feed says the server reported no
+change in them (agent/changefeed.py); a changed one gets
 `UID FETCH` of the new headers only, a body (capped) only when classification
 needs it. A new UIDVALIDITY resyncs that folder; the `messages` table keeps
 effects from repeating (a copy is the same Message-ID from the same sender).
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from . import classify
+from .changefeed import ALL, ChangeFeed
 from .classify import Header, Verdict
 from .config import Config, InvitationMode
 from .errors import FolderError, MailboxError, MailboxFatalError
@@ -102,6 +105,14 @@ def synthetic_id(msg: FetchedMessage, uidvalidity: int) -> str:
     return f"<nomid.{hashlib.sha256(basis.encode()).hexdigest()[:20]}@followup.invalid>"
 
 
+def unchanged(role: FolderRole, prev: FolderSync) -> FolderSeen:
+    """A folder the server reported no change in: as recorded, no command sent."""
+    status = FolderStatus(
+        prev.uidvalidity, prev.last_uid + 1, prev.messages or 0, prev.highestmodseq
+    )
+    return FolderSeen(role, prev.folder, status, prev.last_uid, changed=False)
+
+
 def message_fault(exc: Exception) -> bool:
     """Whether `exc`, raised while handling one message, is that message's fault.
 
@@ -124,6 +135,29 @@ def unreadable(
     return Unreadable(msg.folder, uidvalidity, msg.uid, reason, now)
 
 
+def folder_plan(cfg: Config, folders: Folders) -> list[tuple[FolderRole, str]]:
+    """The folders a cycle reads, in the order that keeps one cycle consistent.
+
+    Incoming first (a reply stops check-ins), then Sent (a sent draft is
+    not a rejected one), then Drafts. The NOTIFY watcher watches the same.
+    """
+    f = folders
+    out: list[tuple[FolderRole, str]] = [(FolderRole.INCOMING, f.inbox)]
+    out += [(FolderRole.INCOMING, name) for name in cfg.folders.watch]
+    out += [(FolderRole.SENT, f.sent), (FolderRole.DRAFTS, f.drafts)]
+    seen: set[str] = set()
+    unique = []
+    for role, name in out:
+        if f.ignored.get(name) == "all mail":
+            # Gmail's All Mail holds a copy of every message: never read it.
+            log.warning("not watching %r: it repeats every message of the account", name)
+            continue
+        if name not in seen:
+            seen.add(name)
+            unique.append((role, name))
+    return unique
+
+
 class Syncer:
     """One read-only sync pass over the watched folders; create one per cycle."""
 
@@ -135,26 +169,8 @@ class Syncer:
         self._index: classify.AppIndex | None = None
 
     def folder_plan(self) -> list[tuple[FolderRole, str]]:
-        """Folders in the order that keeps one cycle consistent.
-
-        Incoming first (a reply stops check-ins), then Sent (a sent draft is
-        not a rejected one), then Drafts.
-        """
-        f = self.folders
-        out: list[tuple[FolderRole, str]] = [(FolderRole.INCOMING, f.inbox)]
-        out += [(FolderRole.INCOMING, name) for name in self.cfg.folders.watch]
-        out += [(FolderRole.SENT, f.sent), (FolderRole.DRAFTS, f.drafts)]
-        seen: set[str] = set()
-        unique = []
-        for role, name in out:
-            if f.ignored.get(name) == "all mail":
-                # Gmail's All Mail holds a copy of every message: never read it.
-                log.warning("not watching %r: it repeats every message of the account", name)
-                continue
-            if name not in seen:
-                seen.add(name)
-                unique.append((role, name))
-        return unique
+        """Folders in the order that keeps one cycle consistent (see `folder_plan`)."""
+        return folder_plan(self.cfg, self.folders)
 
     @property
     def index(self) -> classify.AppIndex:
@@ -165,8 +181,12 @@ class Syncer:
             self._index = classify.AppIndex.build(apps, self.store.thread_ids(), me)
         return self._index
 
-    def run(self, now: datetime) -> SyncReport:
-        """What every watched folder shows that is new; `now` bounds a first look back."""
+    def run(self, now: datetime, feed: ChangeFeed | None = None) -> SyncReport:
+        """What every watched folder shows that is new; `now` bounds a first look back.
+
+        With a live `feed` (the daemon's NOTIFY watcher), a folder other than
+        INBOX that the server did not report changed is not asked about.
+        """
         report = SyncReport()
         watch_invites = self.cfg.intake.invitations is not InvitationMode.OFF
         if not self.store.application_ids() and not watch_invites:
@@ -178,7 +198,14 @@ class Syncer:
             first = now - INVITATION_LOOKBACK  # no interview yet: recent invitations only
         # Internal dates are the server's; a day of slack covers time zones.
         since = (first - timedelta(days=1)).date() if first else None
+        changes = feed.take() if feed is not None else ALL
         for role, name in self.folder_plan():
+            if name != self.folders.inbox and not changes.may_have_changed(name):
+                prev = self.store.folder_sync(name)
+                if prev is not None:
+                    report.skipped_folders += 1
+                    report.folders.append(unchanged(role, prev))
+                    continue
             try:
                 # INBOX stays selected between cycles: asking again is one NOOP.
                 status = self.mailbox.status(name, keep_selected=name == self.folders.inbox)
@@ -186,6 +213,8 @@ class Syncer:
                 if role is FolderRole.INCOMING and name != self.folders.inbox:
                     log.warning("cannot watch folder %r: %s", name, exc)
                     report.problems.append(f"folder {name}: {exc}")
+                    if feed is not None:
+                        feed.mark([name])  # asked again next cycle, as without a feed
                     continue
                 raise
             report.folders.append(self._read_folder(role, name, status, since, report, now))
