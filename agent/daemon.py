@@ -525,6 +525,7 @@ class Daemon:
         finally:
             box.close()  # one connection for the watcher: providers count them
         if session is None or folders is None:
+            log.info("no NOTIFY here: IDLE on INBOX, STATUS of the other folders every cycle")
             return False
         if not self.watch.current(box):  # dropped by a reload or a jump meanwhile
             return True

@@ -90,7 +90,7 @@ def test_notify_set_names_the_selected_folder_and_each_other_one() -> None:
         # What cannot be read marks every folder changed.
         (b"* STATUS {4}\r\n", Notice(NoticeKind.UNKNOWN)),
         (b'* STATUS "bad&name" (MESSAGES 1)\r\n', Notice(NoticeKind.UNKNOWN)),
-        (b"* LIST (\\HasNoChildren) \"/\" Archive\r\n", Notice(NoticeKind.UNKNOWN)),
+        (b'* LIST (\\HasNoChildren) "/" Archive\r\n', Notice(NoticeKind.UNKNOWN)),
         (b"* NO something odd\r\n", Notice(NoticeKind.UNKNOWN)),
         (b"\xff\xfe garbage\r\n", Notice(NoticeKind.UNKNOWN)),
     ],
