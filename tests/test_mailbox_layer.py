@@ -12,6 +12,8 @@ LAYER = (
     "mailbox",
     "backend",
     "imap",
+    "imap_session",
+    "imap_notify",
     "maildir",
     "maildir_files",
     "maildir_index",
@@ -22,7 +24,20 @@ LAYER = (
 ALLOWED: dict[str, frozenset[str]] = {
     "mailbox": frozenset(),
     "backend": frozenset({"mailbox", "errors", "classify"}),
-    "imap": frozenset({"mailbox", "backend", "errors", "folders", "imap_wire", "invites"}),
+    "imap": frozenset(
+        {
+            "mailbox",
+            "backend",
+            "errors",
+            "folders",
+            "imap_wire",
+            "imap_session",
+            "imap_notify",
+            "invites",
+        }
+    ),
+    "imap_session": frozenset({"mailbox", "errors", "imap_wire"}),
+    "imap_notify": frozenset({"mailbox", "errors", "imap_session", "imap_wire"}),
     "imap_wire": frozenset({"mailbox"}),
     "maildir": frozenset(
         {"mailbox", "backend", "errors", "folders", "config", "maildir_files", "maildir_index"}
