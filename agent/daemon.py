@@ -6,9 +6,10 @@ thread, on an injected clock, woken early through a pipe:
 - ``poll``: every ``daemon.poll_minutes``;
 - ``due``: at the exact due time of the next planned step, recomputed from the
   database after every cycle (the database is the truth, the timers a cache);
-- ``wake``: as soon as the IDLE watcher thread (its own, second connection)
-  sees INBOX change, and after each (re)connection of that watcher, because
-  mail that arrived before IDLE started is not reported;
+- ``wake``: as soon as the watcher thread (watcher.py, its own second
+  connection) hears of a change (NOTIFY: INBOX, Sent, Drafts, watched folders;
+  else IDLE: INBOX), and after each (re)connection of that watcher, because
+  mail that arrived before it started is not reported;
 - ``retry``: after a failed cycle, exponential backoff with jitter (cap 5 min);
 - ``tick``: once a minute, to notice suspend/resume and clock jumps (the
   clock moved by more than the monotonic one, which stops while a laptop sleeps).
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import signal
 import threading
 import time
@@ -37,9 +37,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Protocol
 
 from . import config, faults, health, notify
+from .backoff import BACKOFF_CAP, Backoff
 from .changefeed import ChangeFeed
 from .config import Config
 from .engine import CycleReport, Engine
@@ -50,18 +50,15 @@ from .errors import (
     FollowupError,
     MailboxFatalError,
     MailboxTransientError,
-    NotifyRefusedError,
 )
-from .mailbox import ChangeWatch, Folders, Mailbox
+from .mailbox import Mailbox
 from .store import Store
-from .sync import folder_plan
 from .timers import Clock, Monotonic, PipeWaker, Timers, Waker, system_clock
 from .wakeup import WAKE_SIGNAL
+from .watcher import Watcher, WatchLink
 
 log = logging.getLogger(__name__)
 
-BACKOFF_START = 2.0
-BACKOFF_CAP = 300.0
 TICK_SECONDS = 60.0
 # A clock vs monotonic drift beyond this between ticks is a suspend or a jump.
 JUMP_SECONDS = 30.0
@@ -69,72 +66,6 @@ JUMP_SECONDS = 30.0
 PACED = frozenset({"poll", "due"})
 
 MailboxFactory = Callable[[Config], Mailbox]
-
-
-class Backoff:
-    """Exponential delays with jitter; `failing` tells a new streak from a continued one."""
-
-    def __init__(self, start: float = BACKOFF_START, cap: float = BACKOFF_CAP) -> None:
-        self.start, self.cap = start, cap
-        self.delay = start
-        self.failing = False
-
-    def fail(self) -> tuple[float, bool]:
-        """The next delay, and whether this failure starts a streak (log it then)."""
-        first = not self.failing
-        self.failing = True
-        # Full jitter in the upper half: many clients, one recovering server.
-        wait = self.delay * random.uniform(0.5, 1.0)
-        self.delay = min(self.delay * 2, self.cap)
-        return wait, first
-
-    def ok(self) -> bool:
-        """Reset; True if this ends a failure streak."""
-        ended = self.failing
-        self.failing, self.delay = False, self.start
-        return ended
-
-
-class Abortable(Protocol):
-    def abort(self) -> None: ...
-
-
-class WatchLink:
-    """The watcher's connection (a mailbox or a NOTIFY session) and whether it is up.
-
-    Shared by two threads.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._box: Abortable | None = None
-        self._up = False
-
-    @property
-    def up(self) -> bool:
-        with self._lock:
-            return self._up
-
-    def set_up(self, up: bool) -> bool:
-        """Set; whether it was down before."""
-        with self._lock:
-            was, self._up = self._up, up
-            return not was
-
-    def current(self, box: Abortable | None) -> bool:
-        """Whether `box` is still the watcher's connection (a reload or jump drops it)."""
-        with self._lock:
-            return box is self._box
-
-    def adopt(self, box: Abortable) -> None:
-        with self._lock:
-            self._box = box
-
-    def drop(self) -> Abortable | None:
-        """Forget the connection (the watcher closes it) and return it, to abort its IDLE."""
-        with self._lock:
-            box, self._box, self._up = self._box, None, False
-            return box
 
 
 class Daemon:
@@ -215,9 +146,7 @@ class Daemon:
     def close(self) -> None:
         """Stop the watcher, log out, record the stop."""
         self.stop.set()
-        box = self.watch.drop()
-        if box is not None:
-            box.abort()
+        self._drop_watch()
         if self.mailbox is not None:
             self.mailbox.close()  # LOGOUT on the main connection
         if self.watcher is not None:
@@ -312,10 +241,15 @@ class Daemon:
             # interval from now, and don't trust the old IDLE socket.
             log.warning("clock jumped by %+.0f s (sleep or clock change); catching up", jump)
             self._arm_poll()
-            box = self.watch.drop()
-            if box is not None:
-                box.abort()
+            self._drop_watch()
             self.request_cycle("clock jump")
+
+    def _drop_watch(self) -> None:
+        """Abort the watcher's connection (it reconnects); its feed is not trusted meanwhile."""
+        self.feed.lost()
+        box = self.watch.drop()
+        if box is not None:
+            box.abort()
 
     def _reload(self) -> None:
         log.info("SIGHUP: reloading the config")
@@ -334,9 +268,7 @@ class Daemon:
             if self.mailbox is not None:
                 self.mailbox.close()
             self.mailbox = None
-            old_watch = self.watch.drop()
-            if old_watch is not None:
-                old_watch.abort()
+            self._drop_watch()
         if new.daemon != old.daemon:
             self._arm_poll()
         log.info("config reloaded from %s", self.config_path)
@@ -450,126 +382,16 @@ class Daemon:
     # -- the watcher --------------------------------------------------------
 
     def _start_watcher(self) -> None:
-        self.watcher = threading.Thread(target=self._watch, name="followup-idle", daemon=True)
+        body = Watcher(
+            lambda: self.cfg,
+            self.mailbox_factory,
+            self.stop,
+            self.request_cycle,
+            self.watch,
+            self.feed,
+        )
+        self.watcher = threading.Thread(target=body.run, name="followup-idle", daemon=True)
         self.watcher.start()
-
-    def _watch(self) -> None:
-        """Watch on a second connection; wake a cycle on any change.
-
-        NOTIFY (RFC 5465) when the server has it: INBOX, Sent, Drafts and the
-        watched folders on one connection, and the feed tells the cycle which
-        of them changed. Otherwise IDLE on INBOX, and every cycle asks STATUS.
-        """
-        backoff = Backoff()
-        notify = True  # until the server shows it has none
-        while not self.stop.is_set():
-            try:
-                if notify:
-                    notify = self._watch_notify(backoff)
-                elif not self._watch_idle(backoff):
-                    break
-            except FollowupError as exc:
-                self._watch_failed(exc, backoff)
-            except Exception:
-                # Polling still works without the watcher; keep trying, slowly.
-                log.exception("watcher failed unexpectedly")
-                self.feed.lost()
-                self.watch.set_up(False)
-                self.stop.wait(BACKOFF_CAP)
-        self.feed.lost()
-        self.watch.set_up(False)
-
-    def _watch_idle(self, backoff: Backoff) -> bool:
-        """IDLE on INBOX until the connection breaks or is dropped; False without IDLE."""
-        box = self.mailbox_factory(self.cfg)
-        self.watch.adopt(box)
-        try:
-            while not self.stop.is_set() and self.watch.current(box):
-                if not self._idle_once(box, backoff):
-                    return False
-            return True
-        finally:
-            box.close()
-
-    def _idle_once(self, box: Mailbox, backoff: Backoff) -> bool:
-        """Connect if needed and wait for one change; False if the server has no IDLE."""
-        box.connect()
-        if not box.info().idle:
-            # False ends the watcher, which closes this connection: providers
-            # count every open one.
-            log.info("server has no IDLE: polling every %g min", self.cfg.daemon.poll_minutes)
-            return False
-        self._connected(backoff, "idle connected")
-        # The backend re-issues IDLE within the limit NATs allow (imap.py); this
-        # timeout only bounds how long the loop goes without looking at `stop`
-        # (a stop, a reload and a clock jump also abort the wait).
-        seconds = self.cfg.daemon.poll_minutes * 60
-        if box.wait(box.folders().inbox, seconds) and not self.stop.is_set():
-            self.request_cycle("new mail")
-        return True
-
-    def _connected(self, backoff: Backoff, why: str) -> None:
-        if self.watch.set_up(True):
-            if backoff.ok():
-                log.warning("IDLE connection restored")
-            # Mail that came while we were not watching is not reported.
-            self.request_cycle(why)
-
-    def _watch_notify(self, backoff: Backoff) -> bool:
-        """NOTIFY until the connection breaks or is dropped; False if the server cannot."""
-        box = self.mailbox_factory(self.cfg)
-        self.watch.adopt(box)
-        try:
-            session = box.change_watch()
-            folders = box.folders() if session is not None else None
-        finally:
-            box.close()  # one connection for the watcher: providers count them
-        if session is None or folders is None:
-            log.info("no NOTIFY here: IDLE on INBOX, STATUS of the other folders every cycle")
-            return False
-        if not self.watch.current(box):  # dropped by a reload or a jump meanwhile
-            return True
-        self.watch.adopt(session)
-        try:
-            return self._notify_session(session, folders, backoff)
-        finally:
-            self.feed.lost()
-            session.close()
-
-    def _notify_session(self, session: ChangeWatch, folders: Folders, backoff: Backoff) -> bool:
-        others = [name for _, name in folder_plan(self.cfg, folders) if name != folders.inbox]
-        try:
-            session.open(folders.inbox, others)
-        except NotifyRefusedError as exc:
-            log.info("%s: watching INBOX with IDLE, asking STATUS of the others", exc)
-            return False
-        # Only now is every change reported; what came before is not known.
-        self.feed.go_live([folders.inbox, *others])
-        self._connected(backoff, "notify connected")
-        seconds = self.cfg.daemon.poll_minutes * 60
-        while not self.stop.is_set() and self.watch.current(session):
-            got = session.wait(seconds)
-            if not got or self.stop.is_set():
-                continue
-            if got.everything:
-                self.feed.mark_all()
-            self.feed.mark(got.folders)
-            self.request_cycle("changed: " + (", ".join(sorted(got.folders)) or "unsure what"))
-        return True
-
-    def _watch_failed(self, exc: FollowupError, backoff: Backoff) -> None:
-        self.feed.lost()
-        self.watch.set_up(False)
-        if self.stop.is_set():
-            return
-        wait, first = backoff.fail()
-        if isinstance(exc, MailboxFatalError):
-            wait = BACKOFF_CAP
-        if first:
-            log.warning("IDLE connection lost, reconnecting with backoff: %s", exc)
-            # Maybe the server is gone: a cycle finds out and records it.
-            self.request_cycle("idle lost")
-        self.stop.wait(wait)
 
 
 def run_daemon(

@@ -32,6 +32,7 @@ from agent.errors import (
 from agent.folders import resolve_folders
 from agent.imap_notify import NotifyWatch
 from agent.imap_session import (
+    IDLE_MAX_SECONDS,
     SECURITY_MODES,
     Endpoint,
     bearer_sign_in,
@@ -71,9 +72,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FETCH_CHUNK = 500
-# RFC 2177 allows 29 minutes, but NAT boxes and providers drop quiet
-# connections much sooner: re-issue IDLE within 10 minutes whatever the caller asks.
-IDLE_MAX_SECONDS = 9 * 60
 NOOP_POLL_SECONDS = 5.0
 _HEADER_FETCH = f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})]"
 _IDENTITY_FETCH = f"BODY.PEEK[HEADER.FIELDS ({' '.join(IDENTITY_FIELDS)})]"

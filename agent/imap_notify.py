@@ -32,6 +32,7 @@ from agent.errors import (
     NotifyRefusedError,
 )
 from agent.imap_session import (
+    IDLE_MAX_SECONDS,
     Endpoint,
     bearer_sign_in,
     connect_problem,
@@ -57,8 +58,6 @@ from agent.mailbox import Notified, TokenSource
 
 log = logging.getLogger(__name__)
 
-# As imap.IDLE_MAX_SECONDS: NAT boxes and providers drop quiet connections.
-IDLE_MAX_SECONDS = 9 * 60
 _MAX_LINE = 1_000_000
 _tags = itertools.count(1)
 

@@ -25,6 +25,9 @@ from agent.mailbox import TokenSource
 log = logging.getLogger(__name__)
 
 SECURITY_MODES = ("tls", "starttls", "insecure")
+# RFC 2177 allows 29 minutes, but NAT boxes and providers drop quiet
+# connections much sooner: re-issue IDLE within 10 minutes whatever the caller asks.
+IDLE_MAX_SECONDS = 9 * 60
 
 # OpenSSL's words for a plain-text reply where a TLS handshake was expected.
 _PLAINTEXT_REASONS = (

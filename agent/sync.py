@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from . import classify
-from .changefeed import ALL, ChangeFeed
+from .changefeed import ALL, ChangeFeed, Changes
 from .classify import Header, Verdict
 from .config import Config, InvitationMode
 from .errors import FolderError, MailboxError, MailboxFatalError
@@ -200,12 +200,11 @@ class Syncer:
         since = (first - timedelta(days=1)).date() if first else None
         changes = feed.take() if feed is not None else ALL
         for role, name in self.folder_plan():
-            if name != self.folders.inbox and not changes.may_have_changed(name):
-                prev = self.store.folder_sync(name)
-                if prev is not None:
-                    report.skipped_folders += 1
-                    report.folders.append(unchanged(role, prev))
-                    continue
+            quiet = self._vouched_for(name, changes)
+            if quiet is not None:
+                report.skipped_folders += 1
+                report.folders.append(unchanged(role, quiet))
+                continue
             try:
                 # INBOX stays selected between cycles: asking again is one NOOP.
                 status = self.mailbox.status(name, keep_selected=name == self.folders.inbox)
@@ -219,6 +218,15 @@ class Syncer:
                 raise
             report.folders.append(self._read_folder(role, name, status, since, report, now))
         return report
+
+    def _vouched_for(self, name: str, changes: Changes) -> FolderSync | None:
+        """The recorded state of a folder the live feed says did not change; None: ask it.
+
+        INBOX is always asked: kept selected, asking is one NOOP.
+        """
+        if name == self.folders.inbox or changes.may_have_changed(name):
+            return None
+        return self.store.folder_sync(name)
 
     # -- one folder -----------------------------------------------------------------
 
