@@ -384,3 +384,28 @@ def assert_issued_tokens_not_in(stack: Stack, texts: list[str]) -> None:
     for value in stack.oauth.issued_tokens():
         for text in texts:
             assert value not in text
+
+
+def test_the_notify_watcher_signs_in_with_the_bearer_token_too(
+    stack: Stack,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    acct = oauth_account(stack, tmp_path, capsys, monkeypatch, custom_oauth2(stack))
+    device_login(acct, stack)
+    acct.config.write_text(acct.config.read_text().replace("poll_minutes = 5", "poll_minutes = 60"))
+    add_interview(acct)
+    env = {"PYTHON_KEYRING_BACKEND": NO_KEYRING}
+    with DaemonProc(acct.config, tmp_path / "d.log", now="2026-11-16 16:05", env=env) as daemon:
+        wait_for(lambda: len(acct.folder("Drafts")) == 1, timeout=30)
+        daemon.wait_log("NOTIFY on", timeout=20)
+        time.sleep(1.5)
+        (draft,) = acct.drafts()
+        # Only the watcher's NOTIFY (Sent is not INBOX) explains a quick cycle.
+        acct.deliver("Sent", draft)
+        daemon.wait_log("was sent", timeout=10)
+        assert daemon.stop() == 0
+    text = daemon.log_text()
+    assert "refused the" not in text
+    assert_issued_tokens_not_in(stack, [text, (tmp_path / "d.stderr").read_text()])
