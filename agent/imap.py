@@ -300,9 +300,12 @@ class ImapMailbox(BaseMailbox):
         return ServerInfo(capabilities=self._caps, greeting=self._greeting)
 
     def change_watch(self) -> NotifyWatch | None:
-        """A NOTIFY session with this account's settings, when the server announces NOTIFY."""
+        """A NOTIFY session with this account's settings, when the server announces NOTIFY.
+
+        Its notifications are read during IDLE, so a server needs both.
+        """
         self._conn()
-        if "NOTIFY" not in self._caps:
+        if not {"NOTIFY", "IDLE"} <= self._caps:
             return None
         return NotifyWatch(self.endpoint, self.username, self._password, self._bearer)
 

@@ -243,9 +243,15 @@ class NotifyWatch:
     def _watch(self, conn: _Connection, selected: str, others: Sequence[str]) -> None:
         # Capabilities may grow once signed in (Dovecot lists NOTIFY after login).
         typ, data = conn.capability()
-        caps = " ".join(d.decode("ascii", "replace") for d in data if isinstance(d, bytes))
-        if typ != "OK" or "NOTIFY" not in caps.upper().split():
+        # imaplib hands back every CAPABILITY it kept (the greeting's too): the
+        # last one answers our command.
+        last = data[-1] if typ == "OK" and data and isinstance(data[-1], bytes) else b""
+        offered = set(last.decode("ascii", "replace").upper().split())
+        if "NOTIFY" not in offered:
             raise NotifyRefusedError(f"{self.endpoint.where} does not offer NOTIFY")
+        if "IDLE" not in offered:
+            # Notifications arrive during IDLE (and on NOOP): without it, poll as today.
+            raise NotifyRefusedError(f"{self.endpoint.where} offers NOTIFY without IDLE")
         typ, data = conn.select(quoted(utf7_encode(selected)), readonly=True)
         if typ != "OK":
             raise MailboxTransientError(

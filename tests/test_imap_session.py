@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from agent.errors import AuthError, ConnectError, MailboxTransientError
+from agent.errors import AuthError, ConnectError, MailboxTransientError, NotifyRefusedError
 from agent.imap_notify import NotifyWatch
 from agent.imap_session import Endpoint, bearer_sign_in, password_sign_in, refuse_plain_login
 
@@ -131,7 +131,8 @@ def test_logindisabled_on_a_plain_port_is_refused_before_any_password() -> None:
 class ScriptedServer:
     """One plaintext IMAP session: OAUTHBEARER (first token refused), NOTIFY, one IDLE."""
 
-    def __init__(self) -> None:
+    def __init__(self, capabilities: str = "IMAP4rev1 IDLE NOTIFY") -> None:
+        self.capabilities = capabilities
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self.listener.getsockname()[1]
         self.payloads: list[bytes] = []
@@ -182,7 +183,7 @@ class ScriptedServer:
                     say(f"{tag} OK signed in")
             elif verb == "CAPABILITY":
                 say(
-                    "* CAPABILITY IMAP4rev1 IDLE NOTIFY"
+                    f"* CAPABILITY {self.capabilities}"
                     if signed_in
                     else "* CAPABILITY IMAP4rev1 AUTH=OAUTHBEARER"
                 )
@@ -236,3 +237,19 @@ def test_the_watcher_signs_in_with_a_bearer_token_refreshed_once(server: Scripte
         "IDLE",
         "LOGOUT",
     ]
+
+
+@pytest.mark.parametrize(
+    ("capabilities", "why"),
+    [("IMAP4rev1 IDLE", "does not offer NOTIFY"), ("IMAP4rev1 NOTIFY", "NOTIFY without IDLE")],
+)
+def test_a_server_without_notify_or_idle_is_refused_before_notify_set(
+    capabilities: str, why: str
+) -> None:
+    with ScriptedServer(capabilities) as server:
+        watch = NotifyWatch(
+            Endpoint("127.0.0.1", server.port, "insecure", 5.0), "me@x.example", "", Tokens()
+        )
+        with pytest.raises(NotifyRefusedError, match=why):
+            watch.open("INBOX", ["Sent"])
+        assert "NOTIFY" not in server.commands and "EXAMINE" not in server.commands
