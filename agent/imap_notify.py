@@ -161,6 +161,8 @@ class NotifyWatch:
         self._password = password
         self._bearer = bearer
         self._conn: _Connection | None = None
+        # The connection being opened, so that abort() reaches it before open() returns.
+        self._opening: _Connection | None = None
         self._selected = ""
 
     def __repr__(self) -> str:
@@ -171,7 +173,7 @@ class NotifyWatch:
     def open(self, selected: str, others: Sequence[str]) -> None:
         if self._conn is not None:
             return
-        conn = self._connect()
+        conn = self._opening = self._connect()
         try:
             with self._guard("sign-in"):
                 self._sign_in(conn)
@@ -180,6 +182,8 @@ class NotifyWatch:
         except BaseException:
             self._shutdown(conn)
             raise
+        finally:
+            self._opening = None
         self._conn, self._selected = conn, selected
         log.info(
             "NOTIFY on %s: %s selected, %d folder(s) by name",
@@ -313,7 +317,7 @@ class NotifyWatch:
     # -- ending -------------------------------------------------------------------
 
     def abort(self) -> None:
-        conn = self._conn
+        conn = self._conn or self._opening
         if conn is not None:
             cut(conn.socket())
 

@@ -176,6 +176,8 @@ class Watcher:
         except NotifyRefusedError as exc:
             log.info("%s: watching INBOX with IDLE, asking STATUS of the others", exc)
             return False
+        if not self.link.current(session):  # dropped while opening: it will not be told
+            return True
         # Only now is every change reported; what came before is not known.
         self.feed.go_live([folders.inbox, *others])
         self._connected(backoff, "notify connected")
