@@ -103,20 +103,23 @@ def test_a_steady_cycle_sends_no_status_and_a_watched_folder_wakes_only_itself(
         assert d.stop() == 0
 
 
+@pytest.mark.parametrize("how", ["cut", "server restart"])
 def test_after_the_watcher_is_cut_every_folder_is_asked_and_nothing_is_missed(
-    acct: Account, tapped: Wiretap, tmp_path: Path
+    acct: Account, tapped: Wiretap, tmp_path: Path, how: str
 ) -> None:
     quiet_daemon(acct)
     add_interview(acct, people=1)
     with DaemonProc(acct.config, tmp_path / "d.log", now=LATER) as d:
         wait_for(lambda: len(acct.folder("Drafts")) == 1)
         wait_for(lambda: any(v == "NOTIFY" for _, v, _ in tapped.commands()))
-        main = tapped.connection_sending("APPEND")
         watcher = tapped.connection_sending("NOTIFY")
         time.sleep(1.5)
         (stored,) = acct.folder("Drafts")
         mark = tapped.mark()
-        tapped.cut(watcher)
+        if how == "cut":
+            tapped.cut(watcher)
+        else:
+            acct.dovecot.restart()
         # Sent while nobody watches: no notification will ever tell of it.
         acct.deliver("Sent", parse(stored.raw))
         wait_for(lambda: thank_you_state(acct) == "sent", timeout=15, every=0.1)
@@ -124,7 +127,8 @@ def test_after_the_watcher_is_cut_every_folder_is_asked_and_nothing_is_missed(
         # The watcher is back, and steady cycles are quiet again.
         wait_for(lambda: len([n for n, v, _ in tapped.commands(mark) if v == "NOTIFY"]) == 1)
         time.sleep(1.5)
-        quiet = settle(tapped, d, main)
+        # After a restart the main connection is a new one too: the one asking STATUS.
+        quiet = settle(tapped, d, tapped.connection_sending("STATUS"))
         assert statuses(tapped, quiet) == []
         assert d.stop() == 0
 
