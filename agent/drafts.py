@@ -168,12 +168,7 @@ class Drafts:
     # -- claim, compose, append ---------------------------------------------------
 
     def due(self, now: datetime) -> list[Step]:
-        active = set(self.store.application_ids([AppState.ACTIVE]))
-        return [
-            s
-            for s in self.store.steps_in_state(StepState.PLANNED)
-            if s.kind.is_email and s.due_at <= now and s.application_id in active
-        ]
+        return self.store.due_steps(now)
 
     def draft_due(self, now: datetime) -> Drafted:
         """Compose and append every due step's draft, each exactly once."""

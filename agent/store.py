@@ -266,6 +266,11 @@ class Store(MailState):
             )
         return [int(r[0]) for r in rows]
 
+    def app_versions(self) -> dict[int, int]:
+        """Every application's data version (see schema v5), whatever its state."""
+        rows = self.conn.execute("SELECT id, data_version FROM applications")
+        return {int(r[0]): int(r[1]) for r in rows}
+
     def plan_versions(self) -> dict[int, int]:
         """Active application → its data version (moved by any write planning reads)."""
         rows = self.conn.execute("SELECT id, data_version FROM applications WHERE state = 'active'")
@@ -460,6 +465,28 @@ class Store(MailState):
         rows = self.conn.execute(
             f"{STEP_SELECT} WHERE s.state IN ({marks}) ORDER BY s.due_at, s.id",
             [s.value for s in states],
+        )
+        return [step_row(r) for r in rows]
+
+    def due_steps(self, now: datetime) -> list[Step]:
+        """Planned email steps of active applications due by `now`, soonest first."""
+        rows = self.conn.execute(
+            f"{STEP_SELECT} JOIN applications a ON a.id = s.application_id"
+            " WHERE s.state = 'planned' AND s.due_at <= ? AND a.state = 'active'"
+            " ORDER BY s.due_at, s.id",
+            (ts(now),),
+        )
+        return [step for step in map(step_row, rows) if step.kind.is_email]
+
+    def unsettled_sent(self) -> list[Step]:
+        """Sent steps with a known draft UID whose draft was never settled or the user's.
+
+        What `twins` must still look at; every other sent step is history.
+        """
+        rows = self.conn.execute(
+            f"{STEP_SELECT} WHERE s.state = 'sent' AND COALESCE(w.uid, s.draft_uid) IS NOT NULL"
+            " AND (w.step_id IS NULL OR (w.gone_at IS NULL AND w.edited = 0"
+            " AND w.left_for_user = '')) ORDER BY s.due_at, s.id"
         )
         return [step_row(r) for r in rows]
 

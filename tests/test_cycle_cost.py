@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent import config, intake, rows, store as store_module
+from agent import config, intake, rows
+from agent import store as store_module
 from agent.engine import Engine
 from agent.memory import MemoryMailbox, MemoryServer
 from agent.models import AppState, InterviewKind, StepKind, StepState
