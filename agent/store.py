@@ -26,6 +26,7 @@ from .models import (
     Event,
     Interview,
     Step,
+    StepKind,
     StepState,
 )
 from .rows import (
@@ -39,6 +40,9 @@ from .rows import (
     ts,
 )
 from .schema import MIGRATIONS, SCHEMA_VERSION, statements
+
+# The kinds of step that become drafts (models.StepKind.is_email), as SQL.
+EMAIL_KINDS = ", ".join(f"'{k.value}'" for k in StepKind if k.is_email)
 
 log = logging.getLogger(__name__)
 
@@ -470,13 +474,14 @@ class Store(MailState):
 
     def due_steps(self, now: datetime) -> list[Step]:
         """Planned email steps of active applications due by `now`, soonest first."""
+        # Reminders stay planned until the user says they are done: leave them in SQLite.
         rows = self.conn.execute(
             f"{STEP_SELECT} JOIN applications a ON a.id = s.application_id"
-            " WHERE s.state = 'planned' AND s.due_at <= ? AND a.state = 'active'"
-            " ORDER BY s.due_at, s.id",
+            f" WHERE s.state = 'planned' AND s.due_at <= ? AND a.state = 'active'"
+            f" AND s.kind IN ({EMAIL_KINDS}) ORDER BY s.due_at, s.id",
             (ts(now),),
         )
-        return [step for step in map(step_row, rows) if step.kind.is_email]
+        return [step_row(r) for r in rows]
 
     def unsettled_sent(self) -> list[Step]:
         """Sent steps with a known draft UID whose draft was never settled or the user's.
@@ -502,7 +507,7 @@ class Store(MailState):
         row = self.conn.execute(
             "SELECT MIN(s.due_at) FROM steps s JOIN applications a ON a.id = s.application_id"
             " WHERE s.state = 'planned' AND s.failure = '' AND a.state = 'active'"
-            " AND s.kind IN ('thank_you', 'checkin')"
+            f" AND s.kind IN ({EMAIL_KINDS})"
         ).fetchone()
         return parse_ts(row[0]) if row and row[0] else None
 
