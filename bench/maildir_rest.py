@@ -107,11 +107,8 @@ def build(work: Path, applications: int = APPLICATIONS) -> MaildirWorld:
 
 
 def daemon_command(w: MaildirWorld) -> list[str]:
-    return [sys.executable, "-m", "agent.cli", "--config", str(w.config_path)] + [
-        "--log-file",
-        str(w.log),
-        "run",
-    ]
+    config_args = ["--config", str(w.config_path), "--log-file", str(w.log)]
+    return [sys.executable, "-m", "agent.cli", *config_args, "run"]
 
 
 def fallback_env() -> dict[str, str]:
