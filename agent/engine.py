@@ -19,6 +19,7 @@ from .changefeed import ChangeFeed
 from .config import Config
 from .drafts import Composer, Drafts
 from .gone import GoneDrafts
+from .indexcache import IndexCache
 from .mailbox import FetchedMessage, Folders, Mailbox
 from .models import AppState, FolderRole, Step
 from .planner import Planner
@@ -75,6 +76,7 @@ class Engine:
         self.composer = Composer(cfg, store, env, self.cal)
         self._folders: Folders | None = None
         self.planner = Planner(cfg, store, self.cal)
+        self.index = IndexCache(store, [cfg.account.email])
         # Set by the daemon on SIGTERM: finish the append in flight, start no other.
         self.stop: threading.Event | None = None
         # Set by the daemon: the folders its NOTIFY watcher heard of (None: ask each).
@@ -112,11 +114,15 @@ class Engine:
         done = drafts.draft_due(now)
         report.drafted += done.drafted
         report.problems += done.problems
+        # Brought up to date now, off the path of the next wake-up, which then
+        # reads only what changed after this point.
+        self.index.current()
         return report
 
     def sync(self, now: datetime, report: CycleReport) -> SyncReport:
         """Read what is new in the watched folders (nothing is written)."""
-        seen = Syncer(self.cfg, self.store, self.mailbox, self.folders).run(now, self.changes)
+        syncer = Syncer(self.cfg, self.store, self.mailbox, self.folders, self.index.current)
+        seen = syncer.run(now, self.changes)
         report.problems += seen.problems
         log.debug(
             "sync: %d header(s), %d body(ies) fetched; %d folder(s) unchanged",
