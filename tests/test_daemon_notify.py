@@ -164,3 +164,21 @@ def test_without_notify_every_cycle_asks_status_and_inbox_still_wakes_it(
             acct.deliver("INBOX", b"From: x@else.example\r\nSubject: hi\r\n\r\nhi\r\n")
             wait_for(lambda: "Sent" in statuses(tap, mark), timeout=5)
             assert d.stop() == 0
+
+
+def test_the_cycle_after_one_that_read_drafts_finds_inbox_still_selected(
+    acct: Account, tapped: Wiretap, tmp_path: Path
+) -> None:
+    # Re-selecting a 100k INBOX costs Dovecot ~0.3 s cold: the next wake-up,
+    # a reply say, must not pay it because the last cycle looked at Drafts.
+    quiet_daemon(acct)
+    add_interview(acct, people=1)
+    with DaemonProc(acct.config, tmp_path / "d.log", now=LATER) as d:
+        wait_for(lambda: len(acct.folder("Drafts")) == 1)
+        wait_for(lambda: any(v == "NOTIFY" for _, v, _ in tapped.commands()))
+        main = tapped.connection_sending("APPEND")
+        time.sleep(1.5)  # the cycle our APPEND woke read Drafts
+        mark = settle(tapped, d, main)
+        verbs = [v for n, v, _ in tapped.commands(mark) if n == main]
+        assert "EXAMINE" not in verbs and "SELECT" not in verbs, verbs
+        assert d.stop() == 0
