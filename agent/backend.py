@@ -158,6 +158,10 @@ class BaseMailbox(ABC):
         """None: this backend has no server-side change feed (the daemon polls)."""
         return None
 
+    def settle(self, folder: str) -> None:
+        """Nothing to keep warm: a backend without a selected folder looks as cheaply any time."""
+        return None
+
     # -- what every backend implements: write primitives on one message ------
 
     def _prepare_write(self, folder: str) -> None:

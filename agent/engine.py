@@ -18,6 +18,7 @@ from . import effects, invitations, policy, twins
 from .changefeed import ChangeFeed
 from .config import Config
 from .drafts import Composer, Drafts
+from .errors import MailboxTransientError
 from .gone import GoneDrafts
 from .indexcache import IndexCache
 from .mailbox import FetchedMessage, Folders, Mailbox
@@ -114,10 +115,18 @@ class Engine:
         done = drafts.draft_due(now)
         report.drafted += done.drafted
         report.problems += done.problems
-        # Brought up to date now, off the path of the next wake-up, which then
-        # reads only what changed after this point.
+        # Both brought up to date now, off the path of the next wake-up, which
+        # then reads only what changed after this point.
         self.index.current()
+        self._settle()
         return report
+
+    def _settle(self) -> None:
+        try:
+            self.mailbox.settle(self.folders.inbox)
+        except MailboxTransientError as exc:
+            # The cycle's work is done and recorded; the next one reconnects.
+            log.debug("could not select %s again after the cycle: %s", self.folders.inbox, exc)
 
     def sync(self, now: datetime, report: CycleReport) -> SyncReport:
         """Read what is new in the watched folders (nothing is written)."""

@@ -338,6 +338,13 @@ class ImapMailbox(BaseMailbox):
             self._examine(folder)
         return self._status(folder)
 
+    def settle(self, folder: str) -> None:
+        # No command when `folder` is still the read-only selected one: a
+        # steady cycle must cost nothing here.
+        if self._client is None or (self._selected == folder and self._readonly):
+            return
+        self._kept_status(folder)
+
     def _status(self, folder: str) -> FolderStatus:
         items = [b"MESSAGES", b"UIDNEXT", b"UIDVALIDITY"]
         if "CONDSTORE" in self._caps:

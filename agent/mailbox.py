@@ -261,6 +261,14 @@ class Mailbox(Protocol):
         """A new, unopened watch of many folders with this account, if the server has one."""
         ...
 
+    def settle(self, folder: str) -> None:
+        """The cycle is over: make the next `status(folder, keep_selected=True)` cheap.
+
+        IMAP selects `folder` again now if the cycle left another one
+        selected, so the next wake-up does not pay for it; others do nothing.
+        """
+        ...
+
 
 class TokenSource(Protocol):
     """Bearer tokens for SASL XOAUTH2/OAUTHBEARER, asked for at every login."""
