@@ -84,6 +84,7 @@ def bench_column(
     acct: world.Account,
     plan: Plan,
     now: datetime,
+    profile: Path | None = None,
 ) -> None:
     cfg = acct.load_config()
     # First sync of a new account: a fresh connection and a database that has
@@ -110,7 +111,7 @@ def bench_column(
                 cycle(agent)
             new_mail.append(m)
         out["new10"] = summarise(new_mail)
-        out["wake"] = agent_wakeup(proxy, acct, agent, plan.wake_deliveries)
+        out["wake"] = agent_wakeup(proxy, acct, agent, plan.wake_deliveries, profile)
     finally:
         close(agent)
         store.close()
@@ -161,7 +162,9 @@ def machine() -> dict[str, Any]:
 # -- main ---------------------------------------------------------------------------
 
 
-def bench_mailboxes(res: Results, server: Dovecot, plan: Plan, now: datetime, work: Path) -> None:
+def bench_mailboxes(
+    res: Results, server: Dovecot, plan: Plan, now: datetime, work: Path, profile: Path | None
+) -> None:
     accounts = work / "accounts"
     with CountingProxy(server.host, server.port_tls) as proxy:
         for size in plan.sizes:
@@ -171,7 +174,7 @@ def bench_mailboxes(res: Results, server: Dovecot, plan: Plan, now: datetime, wo
             log.info("%d messages: %s", size, json.dumps(out["steady"]))
         w = plan.wide
         out, acct = build(server, proxy, accounts, "wide", plan, now, w.inbox, w.sent, w.archive)
-        bench_column(server, proxy, out, acct, plan, now)
+        bench_column(server, proxy, out, acct, plan, now, profile)
         res.sizes[WIDE] = out
         store = Store.open(acct.database)
         try:
@@ -184,7 +187,9 @@ def bench_mailboxes(res: Results, server: Dovecot, plan: Plan, now: datetime, wo
         res.daemon = daemonbench.bench_daemon(proxy, acct, plan, now, work)
 
 
-def run(plan: Plan, mode: str, keep: bool, planning_only: bool = False) -> Results:
+def run(
+    plan: Plan, mode: str, keep: bool, planning_only: bool = False, profile: Path | None = None
+) -> Results:
     res = Results(mode, datetime.now(UTC).isoformat(timespec="seconds"), machine())
     if not sync_available():
         res.notes.append(
@@ -196,7 +201,7 @@ def run(plan: Plan, mode: str, keep: bool, planning_only: bool = False) -> Resul
     server.start()
     try:
         if not planning_only:
-            bench_mailboxes(res, server, plan, now, work)
+            bench_mailboxes(res, server, plan, now, work, profile)
             res.maildir_rest = daemonbench.maildir_at_rest(work / "maildir", plan.rest_seconds)
         res.planning = bench_planning(server, work, plan.plan_apps, now)
     finally:
@@ -226,6 +231,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="only the planning figures (with --quick: 2,000 applications, else 10,000)",
     )
+    ap.add_argument(
+        "--profile",
+        metavar="DIR",
+        type=Path,
+        help="write cProfile data of the agent's wake-up cycles (big column) to DIR/wake.prof",
+    )
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(
@@ -234,9 +245,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.verbose:
         daemonbench.DAEMON_OPTIONS[:] = ["-vv"]
+    profile = None
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        profile = args.profile / "wake.prof"
     t0 = time.perf_counter()
     mode = ("quick" if args.quick else "full") + (" planning only" if args.planning_only else "")
-    res = run(QUICK if args.quick else FULL, mode, args.keep, args.planning_only)
+    res = run(QUICK if args.quick else FULL, mode, args.keep, args.planning_only, profile)
     res.machine["bench_seconds"] = round(time.perf_counter() - t0, 1)
     args.json.write_text(json.dumps(res.__dict__, indent=2, default=str) + "\n")
     print(table(res))

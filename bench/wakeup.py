@@ -13,11 +13,13 @@ Two measurements:
 
 from __future__ import annotations
 
+import cProfile
 import logging
 import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from agent.daemon import Daemon
@@ -46,22 +48,37 @@ def _reply_to(acct: world.Account, c: world.Company) -> bytes:
 
 
 def agent_wakeup(
-    proxy: CountingProxy, acct: world.Account, agent: Daemon, deliveries: int
+    proxy: CountingProxy,
+    acct: world.Account,
+    agent: Daemon,
+    deliveries: int,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
-    """One cycle after one new reply that the server has already indexed."""
+    """One cycle after one new reply that the server has already indexed.
+
+    With `profile`, the cycles' cProfile statistics are written there
+    (`python -m pstats PATH`): what limits the agent's part.
+    """
     runs: list[dict[str, float]] = []
     missed = 0
+    prof = cProfile.Profile() if profile is not None else None
     with ServerView(acct.server, acct.user) as view:
         for c in active_companies(acct)[:deliveries]:
             acct.server.deliver(acct.user, "INBOX", _reply_to(acct, c))
             view.wait_for(view.exists + 1)
             with measured(proxy) as m:
+                if prof is not None:
+                    prof.enable()
                 cycle(agent)
+                if prof is not None:
+                    prof.disable()
             runs.append(m)
             if world.app_state(acct.database, c.app_id) is not AppState.RESPONDED:
                 missed += 1
     if not runs:
         return {"note": "no active application left to reply to"}
+    if prof is not None and profile is not None:
+        prof.dump_stats(profile)
     return {**summarise(runs), "missed": missed}
 
 
