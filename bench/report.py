@@ -83,6 +83,10 @@ def daemon_lines(d: dict[str, Any]) -> list[str]:
         ):
             if f"reply_{part}" in d:
                 lines.append(f"    {label:36} {_spread(d[f'reply_{part}'], 'ms', 1000, 0)}")
+        lines.append(
+            "    (b) is when the bench's own IDLE connection heard of it; the daemon's is told"
+        )
+        lines.append("    on its own, so (c) is negative when the daemon heard first")
         lines.append("    per delivery (total = a + b + c, ms):")
         for i, r in enumerate(d.get("reply_rows", []), start=1):
             parts = " + ".join(
