@@ -168,12 +168,7 @@ class Drafts:
     # -- claim, compose, append ---------------------------------------------------
 
     def due(self, now: datetime) -> list[Step]:
-        active = set(self.store.application_ids([AppState.ACTIVE]))
-        return [
-            s
-            for s in self.store.steps_in_state(StepState.PLANNED)
-            if s.kind.is_email and s.due_at <= now and s.application_id in active
-        ]
+        return self.store.due_steps(now)
 
     def draft_due(self, now: datetime) -> Drafted:
         """Compose and append every due step's draft, each exactly once."""
@@ -401,12 +396,15 @@ class Drafts:
         # A stopped sequence is as over as an answered one: a draft left behind
         # could still be sent by mistake; so is a note for an interview that
         # its organizer cancelled.
+        drafted = self.store.steps_in_state(StepState.DRAFTED)
+        if not drafted:
+            return []  # the usual cycle: ended applications only grow, do not list them
         why = {
             i: text for state, text in ENDED.items() for i in self.store.application_ids([state])
         }
         cancelled = invitestore.cancelled_interviews(self.store)
         ended: list[tuple[Step, str]] = []
-        for s in self.store.steps_in_state(StepState.DRAFTED):
+        for s in drafted:
             reason = why.get(s.application_id)
             if reason is None and s.interview_id in cancelled:
                 reason = "the interview was cancelled"

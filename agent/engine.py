@@ -18,6 +18,7 @@ from . import effects, invitations, policy, twins
 from .config import Config
 from .drafts import Composer, Drafts
 from .gone import GoneDrafts
+from .indexcache import IndexCache
 from .mailbox import FetchedMessage, Folders, Mailbox
 from .models import AppState, FolderRole, Step
 from .planner import Planner
@@ -74,6 +75,7 @@ class Engine:
         self.composer = Composer(cfg, store, env, self.cal)
         self._folders: Folders | None = None
         self.planner = Planner(cfg, store, self.cal)
+        self.index = IndexCache(store, [cfg.account.email])
         # Set by the daemon on SIGTERM: finish the append in flight, start no other.
         self.stop: threading.Event | None = None
 
@@ -109,11 +111,14 @@ class Engine:
         done = drafts.draft_due(now)
         report.drafted += done.drafted
         report.problems += done.problems
+        # Brought up to date now, off the path of the next wake-up, which then
+        # reads only what changed after this point.
+        self.index.current()
         return report
 
     def sync(self, now: datetime, report: CycleReport) -> SyncReport:
         """Read what is new in the watched folders (nothing is written)."""
-        seen = Syncer(self.cfg, self.store, self.mailbox, self.folders).run(now)
+        seen = Syncer(self.cfg, self.store, self.mailbox, self.folders, self.index.current).run(now)
         report.problems += seen.problems
         log.debug(
             "sync: %d header(s), %d body(ies) fetched; %d folder(s) unchanged",

@@ -109,12 +109,22 @@ class MailState:
 
     # -- messages -----------------------------------------------------------
 
-    def thread_ids(self) -> list[tuple[str, int]]:
-        """(Message-ID, application) of every recorded message tied to an application."""
-        rows = self.conn.execute(
+    def thread_ids(self, app_ids: Sequence[int] | None = None) -> list[tuple[str, int]]:
+        """(Message-ID, application) of every recorded message tied to an application.
+
+        With `app_ids`, of those applications only.
+        """
+        sql = (
             "SELECT message_id, application_id FROM messages"
             " WHERE message_id IS NOT NULL AND application_id IS NOT NULL"
         )
+        if app_ids is None:
+            rows = self.conn.execute(sql + " ORDER BY id")
+        else:
+            marks = ",".join("?" * len(app_ids))
+            rows = self.conn.execute(
+                sql + f" AND application_id IN ({marks}) ORDER BY id", list(app_ids)
+            )
         return [(str(r[0]), int(r[1])) for r in rows]
 
     def draft_message(self, message_id: str) -> SeenMessage | None:

@@ -26,6 +26,7 @@ from .models import (
     Event,
     Interview,
     Step,
+    StepKind,
     StepState,
 )
 from .rows import (
@@ -39,6 +40,9 @@ from .rows import (
     ts,
 )
 from .schema import MIGRATIONS, SCHEMA_VERSION, statements
+
+# The kinds of step that become drafts (models.StepKind.is_email), as SQL.
+EMAIL_KINDS = ", ".join(f"'{k.value}'" for k in StepKind if k.is_email)
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +270,11 @@ class Store(MailState):
             )
         return [int(r[0]) for r in rows]
 
+    def app_versions(self) -> dict[int, int]:
+        """Every application's data version (see schema v5), whatever its state."""
+        rows = self.conn.execute("SELECT id, data_version FROM applications")
+        return {int(r[0]): int(r[1]) for r in rows}
+
     def plan_versions(self) -> dict[int, int]:
         """Active application → its data version (moved by any write planning reads)."""
         rows = self.conn.execute("SELECT id, data_version FROM applications WHERE state = 'active'")
@@ -463,6 +472,29 @@ class Store(MailState):
         )
         return [step_row(r) for r in rows]
 
+    def due_steps(self, now: datetime) -> list[Step]:
+        """Planned email steps of active applications due by `now`, soonest first."""
+        # Reminders stay planned until the user says they are done: leave them in SQLite.
+        rows = self.conn.execute(
+            f"{STEP_SELECT} JOIN applications a ON a.id = s.application_id"
+            f" WHERE s.state = 'planned' AND s.due_at <= ? AND a.state = 'active'"
+            f" AND s.kind IN ({EMAIL_KINDS}) ORDER BY s.due_at, s.id",
+            (ts(now),),
+        )
+        return [step_row(r) for r in rows]
+
+    def unsettled_sent(self) -> list[Step]:
+        """Sent steps with a known draft UID whose draft was never settled or the user's.
+
+        What `twins` must still look at; every other sent step is history.
+        """
+        rows = self.conn.execute(
+            f"{STEP_SELECT} WHERE s.state = 'sent' AND COALESCE(w.uid, s.draft_uid) IS NOT NULL"
+            " AND (w.step_id IS NULL OR (w.gone_at IS NULL AND w.edited = 0"
+            " AND w.left_for_user = '')) ORDER BY s.due_at, s.id"
+        )
+        return [step_row(r) for r in rows]
+
     def step(self, step_id: int) -> Step:
         row = self.conn.execute(f"{STEP_SELECT} WHERE s.id = ?", (step_id,)).fetchone()
         if row is None:
@@ -475,7 +507,7 @@ class Store(MailState):
         row = self.conn.execute(
             "SELECT MIN(s.due_at) FROM steps s JOIN applications a ON a.id = s.application_id"
             " WHERE s.state = 'planned' AND s.failure = '' AND a.state = 'active'"
-            " AND s.kind IN ('thank_you', 'checkin')"
+            f" AND s.kind IN ({EMAIL_KINDS})"
         ).fetchone()
         return parse_ts(row[0]) if row and row[0] else None
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -127,11 +128,21 @@ def unreadable(
 class Syncer:
     """One read-only sync pass over the watched folders; create one per cycle."""
 
-    def __init__(self, cfg: Config, store: Store, mailbox: Mailbox, folders: Folders) -> None:
+    def __init__(
+        self,
+        cfg: Config,
+        store: Store,
+        mailbox: Mailbox,
+        folders: Folders,
+        index: Callable[[], classify.AppIndex] | None = None,
+    ) -> None:
         self.cfg = cfg
         self.store = store
         self.mailbox = mailbox
         self.folders = folders
+        # Where the application index comes from (the engine keeps one between
+        # cycles); asked once per pass, and only when some folder has news.
+        self._source = index or self._build_index
         self._index: classify.AppIndex | None = None
 
     def folder_plan(self) -> list[tuple[FolderRole, str]]:
@@ -158,12 +169,14 @@ class Syncer:
 
     @property
     def index(self) -> classify.AppIndex:
-        # Built once per pass, and only when some folder has news.
         if self._index is None:
-            apps = self.store.load_many(events=False)
-            me = [self.cfg.account.email]
-            self._index = classify.AppIndex.build(apps, self.store.thread_ids(), me)
+            self._index = self._source()
         return self._index
+
+    def _build_index(self) -> classify.AppIndex:
+        apps = self.store.load_many(events=False)
+        me = [self.cfg.account.email]
+        return classify.AppIndex.build(apps, self.store.thread_ids(), me)
 
     def run(self, now: datetime) -> SyncReport:
         """What every watched folder shows that is new; `now` bounds a first look back."""

@@ -20,7 +20,7 @@ from datetime import datetime
 from .drafts import identity_of, uid_now
 from .errors import MailboxFatalError
 from .mailbox import Folders, Mailbox
-from .models import DraftWatch, Step, StepState
+from .models import DraftWatch, Step
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,8 @@ def stale(watch: DraftWatch | None, drafts_uidvalidity: int | None) -> bool:
 
 def candidates(store: Store) -> list[Twin]:
     """Sent steps not yet looked at whose draft's UID is known and was never the user's."""
-    sent = store.steps_in_state(StepState.SENT)
+    # The store leaves out settled history; the rule below stays the judge.
+    sent = store.unsettled_sent()
     watches = store.draft_watches([s.id for s in sent]) if sent else {}
     out = []
     for s in sent:

@@ -43,6 +43,8 @@ FAST_MODULES = frozenset(
         "test_classify",
         "test_compose",
         "test_models",
+        "test_cycle_cost",
+        "test_appindex_update",
     }
 )
 

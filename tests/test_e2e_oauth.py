@@ -363,7 +363,9 @@ def test_daemon_refreshes_30_second_tokens_across_reconnects(
     text = daemon.log_text()
     assert text.count("access token refreshed; valid for") >= 3, text
     # "Connection refused" during the restarts is expected; no token was refused.
-    assert "refused the" not in text and "OAuth" not in text
+    refusals = [line for line in text.splitlines() if "refused the" in line]
+    assert all("refused the connection" in line for line in refusals), refusals
+    assert "OAuth" not in text
     assert "rotated" in text
     assert_issued_tokens_not_in(stack, [text, (tmp_path / "daemon.stderr").read_text()])
 
