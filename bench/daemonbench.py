@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import importlib.util
 import json
 import os
 import signal
@@ -138,12 +137,25 @@ def soak(acct: world.Account, plan: Plan, now: datetime) -> dict[str, Any]:
 
 
 def maildir_at_rest(work: Path, seconds: float) -> dict[str, Any]:
-    """`bench.maildir_rest.measure`'s figures, or a note that this commit lacks it."""
-    if importlib.util.find_spec(MAILDIR_REST_MODULE) is None:
+    """`bench.maildir_rest.measure`'s figures, or a note that this commit lacks it.
+
+    Its result is a dataclass (`MaildirRest`): kept as JSON, with the lines
+    it prints for itself when it has a `lines()` method.
+    """
+    try:
+        module = importlib.import_module(MAILDIR_REST_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name != MAILDIR_REST_MODULE:
+            raise  # the module is there but something it needs is not
         return {"note": f"not measured: no {MAILDIR_REST_MODULE} on this commit"}
-    module = importlib.import_module(MAILDIR_REST_MODULE)
     work.mkdir(parents=True, exist_ok=True)
     result = module.measure(work, seconds)
-    if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        return dataclasses.asdict(result)
-    return {"result": repr(result)}
+    out: dict[str, Any] = (
+        dataclasses.asdict(result)
+        if dataclasses.is_dataclass(result) and not isinstance(result, type)
+        else {"result": repr(result)}
+    )
+    lines = getattr(result, "lines", None)
+    if callable(lines):
+        out["lines"] = [str(line) for line in lines()]
+    return out

@@ -144,7 +144,11 @@ def table(res: Results) -> str:
         lines += ["", *classify_lines(res.classify)]
     m = res.maildir_rest
     if m:
-        lines += ["", "Maildir backend at rest: " + ", ".join(f"{k} {v}" for k, v in m.items())]
+        lines += [""]
+        if "lines" in m:
+            lines += m["lines"]
+        else:
+            lines += ["Maildir backend at rest: " + ", ".join(f"{k} {v}" for k, v in m.items())]
     p = res.planning
     if p:
         lines += [

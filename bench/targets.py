@@ -116,7 +116,7 @@ CHECKS = (
         "maildir_rest_cpu_s_per_min",
         "Maildir backend at rest, CPU",
         "CPU-s/min",
-        _get("maildir_rest", "cpu_s_per_min"),
+        _get("maildir_rest", "rest_cpu_s_per_min"),
     ),
     Target(
         "plan_10k_ms",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench import daemonbench
 from bench.targets import CHECKS, TARGETS, verdicts
 
 
@@ -59,3 +64,41 @@ def test_a_figure_the_run_lacks_is_not_measured(key: str) -> None:
 
 def test_every_target_has_one_check() -> None:
     assert sorted(t.key for t in CHECKS) == sorted(TARGETS)
+
+
+@dataclass(frozen=True)
+class _Rest:
+    rest_cpu_s_per_min: float
+    wake_latencies_s: tuple[float, ...]
+
+    def lines(self) -> list[str]:
+        return [f"Maildir daemon at rest: {self.rest_cpu_s_per_min} CPU-s/min"]
+
+
+def test_the_maildir_figure_comes_from_bench_maildir_rest_when_it_exists(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[tuple[Path, float]] = []
+
+    def measure(work: Path, seconds: float) -> _Rest:
+        calls.append((work, seconds))
+        return _Rest(0.002, (0.05, 0.06))
+
+    stand_in = types.ModuleType(daemonbench.MAILDIR_REST_MODULE)
+    stand_in.measure = measure  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, daemonbench.MAILDIR_REST_MODULE, stand_in)
+    out = daemonbench.maildir_at_rest(tmp_path / "maildir", 5.0)
+    assert calls == [(tmp_path / "maildir", 5.0)]
+    assert out["rest_cpu_s_per_min"] == 0.002 and out["wake_latencies_s"] == (0.05, 0.06)
+    assert out["lines"] == ["Maildir daemon at rest: 0.002 CPU-s/min"]
+    found = dict((t.key, v) for t, v in verdicts({"maildir_rest": out}))
+    assert found["maildir_rest_cpu_s_per_min"] == 0.002
+
+
+def test_without_bench_maildir_rest_the_figure_says_why(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # None in sys.modules makes the import fail as if the file were absent.
+    monkeypatch.setitem(sys.modules, daemonbench.MAILDIR_REST_MODULE, None)
+    out = daemonbench.maildir_at_rest(tmp_path, 5.0)
+    assert out == {"note": f"not measured: no {daemonbench.MAILDIR_REST_MODULE} on this commit"}
