@@ -57,27 +57,12 @@ def corpus(acct: world.Account, now: datetime) -> list[Sample]:
     me = acct.user.address
     when = now - timedelta(minutes=1)
     for c in acct.companies[:GENERATED]:
-        out.append(
-            Sample(
-                "reply",
-                c.domain,
-                reply(c.interviewer, me, c.index, c.domain, when),
-                FolderRole.INCOMING,
-            )
-        )
-        out.append(
-            Sample(
-                "auto-reply",
-                c.domain,
-                auto_reply(c.recruiter, me, c.index, c.domain, when),
-                FolderRole.INCOMING,
-            )
-        )
-        out.append(
-            Sample(
-                "bounce", c.domain, bounce(c.interviewer, me, c.index, when), FolderRole.INCOMING
-            )
-        )
+        made = {
+            "reply": reply(c.interviewer, me, c.index, c.domain, when),
+            "auto-reply": auto_reply(c.recruiter, me, c.index, c.domain, when),
+            "bounce": bounce(c.interviewer, me, c.index, when),
+        }
+        out += [Sample(k, c.domain, raw, FolderRole.INCOMING) for k, raw in made.items()]
     for i, raw in enumerate(filler(acct.user, GENERATED, now - timedelta(days=1), now, seed=7)):
         out.append(Sample("everyday mail", str(i), raw, FolderRole.INCOMING))
     return out
