@@ -54,10 +54,16 @@ def quiet(proxy: CountingProxy, seconds: float, timeout: float) -> bool:
 
 
 def bench_daemon(
-    proxy: CountingProxy, acct: world.Account, plan: Plan, now: datetime, work: Path
+    proxy: CountingProxy,
+    acct: world.Account,
+    plan: Plan,
+    now: datetime,
+    work: Path,
+    replies_only: bool = False,
 ) -> dict[str, Any]:
+    """Replies under the daemon; then, unless `replies_only`, at rest and the soak."""
     out: dict[str, Any] = {"messages": acct.inbox_size, "watch": list(acct.watch)}
-    log_path = work / "daemon.log"
+    log_path = work / f"daemon-{acct.user.name}.log"
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
             [
@@ -84,6 +90,8 @@ def bench_daemon(
             return out
         missing = "" if sync_available() else f" ({NOT_AVAILABLE})"
         out.update(reply_breakdown(acct, plan.deliveries, lambda: quiet(proxy, 0.3, 5.0), missing))
+        if replies_only:
+            return out
         quiet(proxy, 1.0, 10.0)
         out.update(at_rest(proc.pid, plan.rest_seconds))
     finally:
@@ -94,7 +102,8 @@ def bench_daemon(
             proc.kill()
             proc.wait()
         out["exit_code"] = proc.returncode
-    out.update(soak(acct, plan, now))
+    if not replies_only and "note" not in out:
+        out.update(soak(acct, plan, now))
     return out
 
 

@@ -73,7 +73,8 @@ class Results:
     machine: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     sizes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    daemon: dict[str, Any] = field(default_factory=dict)
+    daemon: dict[str, Any] = field(default_factory=dict)  # on the wide mailbox
+    daemon_inbox: dict[str, Any] = field(default_factory=dict)  # replies, biggest INBOX only
     classify: dict[str, Any] = field(default_factory=dict)
     maildir_rest: dict[str, Any] = field(default_factory=dict)
     planning: dict[str, Any] = field(default_factory=dict)

@@ -67,8 +67,8 @@ def columns(sizes: list[dict[str, Any]]) -> list[str]:
 
 
 def daemon_lines(d: dict[str, Any]) -> list[str]:
-    where = f"{d['messages']:,}-message mailbox" + (
-        f" (watching {', '.join(d['watch'])})" if d.get("watch") else ""
+    where = f"{d['messages']:,}-message INBOX, {d.get('sent', 0):,} Sent" + (
+        f", watching {', '.join(d['watch'])}" if d.get("watch") else ""
     )
     lines = [f"daemon on the {where}:"]
     if "reply_median_s" in d:
@@ -138,8 +138,9 @@ def table(res: Results) -> str:
     lines += [f"note: {n}" for n in res.notes]
     if res.sizes:
         lines += ["", *columns(list(res.sizes.values()))]
-    if res.daemon:
-        lines += ["", *daemon_lines(res.daemon)]
+    for d in (res.daemon_inbox, res.daemon):
+        if d:
+            lines += ["", *daemon_lines(d)]
     if res.classify:
         lines += ["", *classify_lines(res.classify)]
     m = res.maildir_rest

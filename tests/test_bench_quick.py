@@ -99,9 +99,12 @@ def test_one_cycle_after_a_reply_makes_its_application_responded(
         assert 0 < wake["ms_median"] < 2_000, (name, wake)
 
 
-def test_the_reply_breakdown_adds_up(figures: dict[str, Any]) -> None:
-    d = figures["daemon"]
-    assert d["watch"] == ["Archive"], d
+@pytest.mark.parametrize(("daemon", "watch"), [("daemon", ["Archive"]), ("daemon_inbox", [])])
+def test_the_reply_breakdown_adds_up(
+    figures: dict[str, Any], daemon: str, watch: list[str]
+) -> None:
+    d = figures[daemon]
+    assert d["watch"] == watch, d
     rows = d["reply_rows"]
     assert len(rows) == 3 and "reply_note" not in d, d
     for r in rows:
