@@ -58,6 +58,10 @@ def columns(sizes: list[dict[str, Any]]) -> list[str]:
         "  CPU, the cycle's thread (median)",
         lambda s: _wake(s, lambda w: f"{w['thread_cpu_ms_median']:.1f} ms"),
     )
+    row(
+        "  the rest, waiting on the server",
+        lambda s: _wake(s, lambda w: f"{w['ms_median'] - w['thread_cpu_ms_median']:.1f} ms"),
+    )
     row("  bytes exchanged", lambda s: _wake(s, lambda w: _kb(w["bytes_median"])))
     row("naive cycle (EXAMINE + 9 headers of all)", lambda s: f"{s['naive']['ms_median']:.0f} ms")
     row("  bytes exchanged", lambda s: _kb(s["naive"]["bytes_median"]))

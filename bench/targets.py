@@ -15,6 +15,7 @@ TARGETS = {
     "reply_median_s": 0.6,
     "reply_p95_s": 0.7,
     "wake_agent_ms": 15.0,
+    "wake_agent_cpu_ms": 15.0,
     "classify_median_ms": 1.0,
     "rest_cpu_s_per_min": 0.1,
     "rest_rss_mb": 60.0,
@@ -98,6 +99,12 @@ CHECKS = (
         "agent's part of a wake-up, 1 new (median)",
         "ms",
         _get("sizes", "wide", "wake", "ms_median"),
+    ),
+    Target(
+        "wake_agent_cpu_ms",
+        "  its CPU, the cycle's thread (median)",
+        "ms",
+        _get("sizes", "wide", "wake", "thread_cpu_ms_median"),
     ),
     Target(
         "classify_median_ms",
