@@ -37,6 +37,7 @@ def open_mailbox(
             layout=account.layout,
             index=index_path(account.path, state_dir) if state_dir is not None else None,
             folder_overrides=folders.overrides(),
+            also_watch=folders.watch,
         )
     if password is None and bearer is None:
         raise ValueError("an IMAP account needs a password or a token source")

@@ -8,7 +8,9 @@ no cleanup, no flush, no transaction commit.
 
 Points: ``cycle`` (a cycle starts), ``claimed`` (step recorded as appending,
 before the APPEND), ``appended`` (APPEND done, before it is recorded),
-``recorded`` (draft recorded).
+``recorded`` (draft recorded). ``fswatch`` is a refusal, not a kill: the
+Maildir's file-system watch fails as if the inotify table were full (see
+`refused`).
 """
 
 from __future__ import annotations
@@ -47,3 +49,9 @@ def hit(point: str) -> None:
         for handler in logging.getLogger().handlers:
             handler.flush()
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def refused(point: str) -> bool:
+    """Whether an operation at `point` fails on purpose (the same spec; no kill)."""
+    p = _POINTS.get(point)
+    return p is not None and _RNG.random() < p

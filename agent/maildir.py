@@ -14,8 +14,10 @@ uploading our draft. UIDs are handed out in delivery (mtime) order and never
 reused; a folder's UIDVALIDITY is drawn when the index first sees the folder
 and so changes only if the index is lost, which makes the next sync start over.
 
-`wait()` polls the mtimes of new/ and cur/ (two stat calls) every half second,
-so it wakes about as fast as IMAP IDLE does; `info()` therefore says IDLE.
+`wait()` is woken by file-system events (`agent.fswatch`) on new/ and cur/ of
+every folder the sync reads, within a few milliseconds; where the platform
+cannot watch it polls their mtimes (two stat calls a folder) every half
+second. Either way it wakes at least as fast as IMAP IDLE; `info()` says IDLE.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import logging
 import mailbox as stdlib_mailbox
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -46,24 +47,23 @@ from agent.errors import (
     MailboxTransientError,
 )
 from agent.folders import resolve_folders
+from agent.fswatch import ChangeWaiter, ObserverFactory, Woke, native_observer
 from agent.mailbox import FetchedMessage, Folders, FolderStatus, ServerInfo
 from agent.maildir_files import (
     LETTER_OF,
-    SUBDIRS,
     file_flags,
     file_key,
     from_ns,
-    is_maildir,
     place,
     read_header,
     unique_name,
     write_new,
 )
 from agent.maildir_index import UidIndex, index_path
+from agent.maildir_layout import LAYOUTS, detect_layout, list_folders
 
 log = logging.getLogger(__name__)
 
-LAYOUTS = ("auto", "maildir++", "fs")
 # What info() reports: UIDs are stable and returned by append_draft (UIDPLUS),
 # withdraw moves atomically (MOVE), wait() wakes within a second (IDLE), and
 # status() carries a modification sequence that changes on any change (CONDSTORE).
@@ -72,26 +72,6 @@ WAIT_POLL_SECONDS = 0.5
 # A directory changed this recently may change again within the same mtime
 # tick (1 s on some file systems), unseen by a stat: such a scan is not trusted.
 RACY_SECONDS = 2.0
-MAX_FS_DEPTH = 6
-
-
-def detect_layout(root: Path) -> str:
-    """ "maildir++" (INBOX is the root, folders are .Name) or "fs" (folders are dirs)."""
-    try:
-        children = [c for c in root.iterdir() if c.is_dir()]
-    except OSError as exc:
-        raise FolderError(f"cannot read the Maildir at {root}: {exc.strerror}") from exc
-    if any(c.name.startswith(".") and is_maildir(c) for c in children):
-        return "maildir++"
-    plain = [c for c in children if not c.name.startswith(".") and c.name not in SUBDIRS]
-    if any(is_maildir(c) for c in plain):
-        return "fs"
-    if is_maildir(root):
-        return "maildir++"
-    raise FolderError(
-        f"no Maildir at {root}: expected cur/ and new/ there (Maildir++) "
-        "or in folders below it (e.g. INBOX/cur, Drafts/cur)"
-    )
 
 
 @dataclass(frozen=True)
@@ -131,6 +111,8 @@ class MaildirMailbox(BaseMailbox):
         layout: str = "auto",
         index: Path | None = None,
         folder_overrides: dict[str, str] | None = None,
+        also_watch: Sequence[str] = (),
+        observer_factory: ObserverFactory = native_observer,
     ) -> None:
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
@@ -147,7 +129,9 @@ class MaildirMailbox(BaseMailbox):
         self._paths: dict[str, Path] = {}
         self._scans: dict[str, _Scan] = {}
         self._known: dict[str, dict[str, int]] = {}
-        self._aborted = threading.Event()
+        self.also_watch = tuple(also_watch)
+        self._roles: Folders | None = None
+        self._waiter = ChangeWaiter(observer_factory)
 
     def __repr__(self) -> str:
         return f"MaildirMailbox({self.root}, {self.layout})"
@@ -165,16 +149,17 @@ class MaildirMailbox(BaseMailbox):
         )
         with self._guard(f"open the UID index {self.index_file}"):
             self._index = UidIndex(self.index_file)
-        self._paths = self._list()
+        self._paths = list_folders(self.root, self.layout)
         log.info(
             "opened Maildir %s (%s layout, %d folders)", self.root, self.layout, len(self._paths)
         )
 
     def abort(self) -> None:
         """End a `wait()` blocked in another thread at once (it raises a transient error)."""
-        self._aborted.set()
+        self._waiter.abort()
 
     def close(self) -> None:
+        self._waiter.close()
         index, self._index = self._index, None
         self._scans.clear()
         self._known.clear()
@@ -213,46 +198,14 @@ class MaildirMailbox(BaseMailbox):
 
     # -- folders ------------------------------------------------------------
 
-    def _list(self) -> dict[str, Path]:
-        """Folder name -> directory, for the layout in use."""
-        found: dict[str, Path] = {}
-        if self.layout == "maildir++":
-            if is_maildir(self.root):
-                found["INBOX"] = self.root
-            for child in sorted(self.root.iterdir()):
-                if (
-                    child.name.startswith(".")
-                    and child.name not in (".", "..")
-                    and is_maildir(child)
-                ):
-                    found[child.name[1:]] = child
-            return found
-        if is_maildir(self.root / "INBOX"):
-            found["INBOX"] = self.root / "INBOX"
-        elif is_maildir(self.root):
-            found["INBOX"] = self.root
-        for path in self._walk(self.root, 0):
-            name = path.relative_to(self.root).as_posix()
-            found.setdefault(name, path)
-        return found
-
-    def _walk(self, path: Path, depth: int) -> Iterator[Path]:
-        if depth >= MAX_FS_DEPTH:
-            return
-        for child in sorted(path.iterdir()):
-            if child.name.startswith(".") or child.name in SUBDIRS or not child.is_dir():
-                continue
-            if is_maildir(child):
-                yield child
-            yield from self._walk(child, depth + 1)
-
     def _list_folders(self) -> Folders:
         self.connect()
         with self._guard(f"list the folders of {self.root}"):
-            self._paths = self._list()
+            self._paths = list_folders(self.root, self.layout)
         delimiter = "." if self.layout == "maildir++" else "/"
         listing = [((), delimiter, name) for name in self._paths]
-        return resolve_folders(listing, self.folder_overrides)
+        self._roles = resolve_folders(listing, self.folder_overrides)
+        return self._roles
 
     def folder_path(self, folder: str) -> Path:
         """The directory of `folder` (its cur/, new/ and tmp/ are inside)."""
@@ -260,7 +213,7 @@ class MaildirMailbox(BaseMailbox):
         path = self._paths.get(folder)
         if path is None:
             with self._guard(f"list the folders of {self.root}"):
-                self._paths = self._list()
+                self._paths = list_folders(self.root, self.layout)
             path = self._paths.get(folder)
         if path is None:
             raise FolderError(f"no folder {folder!r} in the Maildir at {self.root}")
@@ -480,31 +433,73 @@ class MaildirMailbox(BaseMailbox):
     # -- waiting ------------------------------------------------------------
 
     def wait(self, folder: str, timeout: float) -> bool:
-        """Block until files in `folder` change or `timeout`; True on a change.
+        """Block until a folder the sync reads changes, or `timeout`; True on a change.
 
-        A change is reported once: compared with this mailbox's last look at
-        the folder (a read, or the wait that reported the previous change).
+        One watch sees them all, as IMAP NOTIFY would: `folder`, INBOX, Sent,
+        Drafts and `also_watch`, so a sent copy of our draft wakes the daemon
+        as a reply does. A change is reported once: compared with this
+        mailbox's last look at a folder, or the wait that reported the last
+        change. With `timeout` 0 it only looks (two stat calls a folder) and
+        starts no watch.
         """
-        path = self.folder_path(folder)
-        ref = self._scans.get(folder) or self._scan(folder)
+        names = self._wait_names(folder)
+        if timeout > 0 and (self._waiter.covers(names) or self._start_watch(names)):
+            woke = self._waiter.wait(timeout)
+            if woke is Woke.ABORT:
+                raise MailboxTransientError(f"waiting on {folder} was aborted")
+            if woke is Woke.CHANGE:
+                self._scans.clear()  # they predate the change: the next look re-reads
+            return woke is Woke.CHANGE
+        return self._poll(folder, names, timeout)
+
+    def _wait_names(self, folder: str) -> frozenset[str]:
+        """The folders a wait looks at: the ones the sync reads (see sync.Syncer.folder_plan)."""
+        roles = self._roles or self.folders()
+        wanted = {roles.inbox, roles.sent, roles.drafts}
+        # Gmail's All Mail repeats every message: the sync never reads it.
+        wanted.update(n for n in self.also_watch if roles.ignored.get(n) != "all mail")
+        return frozenset({folder} | {n for n in wanted if n in self._paths})
+
+    def _start_watch(self, names: frozenset[str]) -> bool:
+        dirs = [self.folder_path(n) / sub for n in sorted(names) for sub in ("new", "cur")]
+        if not self._waiter.start(names, dirs):
+            return False
+        # Looked at once the watch runs: a change since this mailbox's last look counts.
+        if any(self._moved_since_look(n) for n in sorted(names)):
+            self._waiter.changed()
+        return True
+
+    def _moved_since_look(self, folder: str) -> bool:
+        scan = self._scans.get(folder)
+        if scan is None:
+            return False
+        with self._guard(f"watch {folder} in {self.root}"):
+            if self._stamp(self.folder_path(folder)) != scan.stamp:
+                return True
+        # Within an mtime tick of a change, the stamp proves nothing: compare the files.
+        return not scan.trusted and self._scan(folder, force=True).digest != scan.digest
+
+    def _poll(self, folder: str, names: frozenset[str], timeout: float) -> bool:
+        """Stat new/ and cur/ of each folder every half second: the fallback."""
+        refs = {n: self._scans.get(n) or self._scan(n) for n in sorted(names)}
         deadline = time.monotonic() + timeout
         while True:
-            with self._guard(f"watch {folder} in {self.root}"):
-                if self._stamp(path) != ref.stamp:
-                    # Look now, so the next wait reports only what comes after this.
-                    self._scan(folder, force=True)
-                    return True
-            if not ref.trusted and time.time() >= ref.racy_until:
-                # The last scan came within an mtime tick of a change: look properly.
-                fresh = self._scan(folder, force=True)
-                if fresh.digest != ref.digest:
-                    return True
-                ref = fresh
+            for name, ref in refs.items():
+                with self._guard(f"watch {name} in {self.root}"):
+                    if self._stamp(self.folder_path(name)) != ref.stamp:
+                        # Look now, so the next wait reports only what comes after this.
+                        self._scan(name, force=True)
+                        return True
+                if not ref.trusted and time.time() >= ref.racy_until:
+                    # The last scan came within an mtime tick of a change: look properly.
+                    fresh = self._scan(name, force=True)
+                    if fresh.digest != ref.digest:
+                        return True
+                    refs[name] = fresh
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            if self._aborted.wait(min(remaining, WAIT_POLL_SECONDS)):
-                self._aborted.clear()
+            if self._waiter.sleep(min(remaining, WAIT_POLL_SECONDS)):
                 raise MailboxTransientError(f"waiting on {folder} was aborted")
 
 

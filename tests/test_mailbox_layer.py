@@ -15,6 +15,8 @@ LAYER = (
     "maildir",
     "maildir_files",
     "maildir_index",
+    "maildir_layout",
+    "fswatch",
     "memory",
     "connect",
 )
@@ -25,10 +27,23 @@ ALLOWED: dict[str, frozenset[str]] = {
     "imap": frozenset({"mailbox", "backend", "errors", "folders", "imap_wire", "invites"}),
     "imap_wire": frozenset({"mailbox"}),
     "maildir": frozenset(
-        {"mailbox", "backend", "errors", "folders", "config", "maildir_files", "maildir_index"}
+        {
+            "mailbox",
+            "backend",
+            "errors",
+            "folders",
+            "config",
+            "fswatch",
+            "maildir_files",
+            "maildir_index",
+            "maildir_layout",
+        }
     ),
     "maildir_files": frozenset(),
     "maildir_index": frozenset(),
+    "maildir_layout": frozenset({"errors", "maildir_files"}),
+    # the file-system watch knows no mailbox: directories in, wake-ups out
+    "fswatch": frozenset({"faults"}),
     "memory": frozenset({"mailbox", "backend", "errors", "folders"}),
     "connect": frozenset({"mailbox", "config", "imap", "maildir", "maildir_index"}),
 }

@@ -12,8 +12,9 @@ import pytest
 from agent.backend import header_fields
 from agent.errors import FolderError, MailboxFatalError, MailboxTransientError
 from agent.mailbox import DraftIdentity, Mailbox, Withdrawn
-from agent.maildir import MaildirMailbox, create_maildir, deliver, detect_layout
+from agent.maildir import MaildirMailbox, create_maildir, deliver
 from agent.maildir_files import file_flags, file_key
+from agent.maildir_layout import detect_layout
 
 RAW = b"From: a@b.test\nSubject: hi\nMessage-ID: <1@b.test>\n\nbody\n"
 # One of our drafts: known by its Message-ID alone (agent/draftid.py).
