@@ -32,6 +32,8 @@ class Plan:
     wake_deliveries: int  # replies for the in-process wake-up
     classify_repeats: int  # timings per corpus message
     rest_seconds: float
+    # CPU is read in clock ticks (10 ms): 120 s resolve the 0.005 CPU-s/min target.
+    maildir_rest_seconds: float
     soak_cycles: int
     plan_apps: int
 
@@ -47,6 +49,7 @@ FULL = Plan(
     wake_deliveries=12,
     classify_repeats=5,
     rest_seconds=60.0,
+    maildir_rest_seconds=120.0,
     soak_cycles=1_000,
     plan_apps=10_000,
 )
@@ -61,6 +64,7 @@ QUICK = Plan(
     wake_deliveries=5,
     classify_repeats=3,
     rest_seconds=5.0,
+    maildir_rest_seconds=5.0,
     soak_cycles=100,
     plan_apps=2_000,
 )

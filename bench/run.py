@@ -206,7 +206,9 @@ def run(
     try:
         if not planning_only:
             bench_mailboxes(res, server, plan, now, work, profile)
-            res.maildir_rest = daemonbench.maildir_at_rest(work / "maildir", plan.rest_seconds)
+            res.maildir_rest = daemonbench.maildir_at_rest(
+                work / "maildir", plan.maildir_rest_seconds
+            )
         res.planning = bench_planning(server, work, plan.plan_apps, now)
     finally:
         server.cleanup()
