@@ -46,16 +46,18 @@ def message(
     message_id: str,
     body: str,
     extra: Sequence[tuple[str, str]] = (),
+    content_type: str = "text/plain; charset=utf-8",
+    return_path: str | None = None,
 ) -> bytes:
     lines = [
-        f"Return-Path: <{sender}>",
+        f"Return-Path: <{sender if return_path is None else return_path}>",
         f"From: {sender}",
         f"To: {to}",
         f"Subject: {subject}",
         f"Date: {format_datetime(when)}",
         f"Message-ID: {message_id}",
         "MIME-Version: 1.0",
-        "Content-Type: text/plain; charset=utf-8",
+        f"Content-Type: {content_type}",
         *(f"{k}: {v}" for k, v in extra),
         "",
         body,
@@ -133,4 +135,70 @@ def index(server: Dovecot, user: MailUser, folder: str) -> None:
         check=True,
         capture_output=True,
         timeout=600,
+    )
+
+
+# -- mail about the bench's applications, for the classification corpus ------------
+
+
+def reply(interviewer: str, to: str, index: int, domain: str, when: datetime) -> bytes:
+    """A human reply from an interviewer, as the daemon bench delivers it."""
+    return message(
+        interviewer,
+        to,
+        f"Re: Interview at Company {index}",
+        when,
+        f"<reply.{index}.{time.time_ns()}@{domain}>",
+        "Hi Alex,\r\n\r\nWe would like to move forward. Are you free next week?\r\n",
+    )
+
+
+def auto_reply(sender: str, to: str, index: int, domain: str, when: datetime) -> bytes:
+    """An out-of-office answer with a return date (the agent reads its body)."""
+    back = (when + timedelta(days=7)).strftime("%d %B %Y")
+    return message(
+        sender,
+        to,
+        "Automatic reply: Interview follow-up",
+        when,
+        f"<ooo.{index}.{time.time_ns()}@{domain}>",
+        f"Thank you for your message. I am out of the office until {back}.\r\n",
+        [("Auto-Submitted", "auto-replied"), ("X-Autoreply", "yes")],
+    )
+
+
+def bounce(failed: str, to: str, index: int, when: datetime) -> bytes:
+    """A delivery status notification for a message to `failed`."""
+    boundary = f"DSN.{index}"
+    body = "\r\n".join(
+        [
+            f"--{boundary}",
+            "Content-Type: text/plain; charset=us-ascii",
+            "",
+            "Your message could not be delivered to one or more recipients.",
+            "",
+            f"<{failed}>: 550 5.1.1 User unknown",
+            "",
+            f"--{boundary}",
+            "Content-Type: message/delivery-status",
+            "",
+            "Reporting-MTA: dns; mail.example.test",
+            "",
+            f"Final-Recipient: rfc822; {failed}",
+            "Action: failed",
+            "Status: 5.1.1",
+            "",
+            f"--{boundary}--",
+        ]
+    )
+    return message(
+        "MAILER-DAEMON@mail.example.test",
+        to,
+        "Undelivered Mail Returned to Sender",
+        when,
+        f"<dsn.{index}.{time.time_ns()}@mail.example.test>",
+        body,
+        [("Auto-Submitted", "auto-replied")],
+        content_type=f'multipart/report; report-type=delivery-status; boundary="{boundary}"',
+        return_path="",
     )

@@ -7,6 +7,7 @@ The applications are recorded through `agent.intake.record` and planned by
 from __future__ import annotations
 
 import heapq
+import json
 import os
 import secrets
 import sqlite3
@@ -53,6 +54,7 @@ class Account:
     database: Path
     companies: list[Company]
     inbox_size: int
+    watch: tuple[str, ...] = ()  # extra folders the config watches
 
     def load_config(self) -> config.Config:
         return config.load(self.config_path)
@@ -66,6 +68,7 @@ def write_config(
     database: Path,
     poll_minutes: float,
     idle: bool = True,
+    watch: tuple[str, ...] = (),
 ) -> None:
     pw = path.with_suffix(".pw")
     pw.write_text(user.password)
@@ -92,6 +95,7 @@ database = "{database}"
 poll_minutes = {poll_minutes}
 idle = {"true" if idle else "false"}
 """
+        + (f"\n[folders]\nwatch = {json.dumps(list(watch))}\n" if watch else "")
     )
 
 
@@ -182,15 +186,25 @@ def build_account(
     now: datetime,
     port: int,
     poll_minutes: float = 5.0,
+    sent_size: int | None = None,
+    archive_size: int = 0,
 ) -> Account:
-    """A user whose INBOX holds `inbox_size` messages (plus Sent), and a database."""
+    """A user whose INBOX holds `inbox_size` messages (plus Sent), and a database.
+
+    Sent holds a tenth of INBOX unless `sent_size` says otherwise; with
+    `archive_size` an Archive folder of that many messages is filled and
+    watched (`[folders] watch`), like a folder a mail filter files into.
+    """
+    watch = ("Archive",) if archive_size else ()
     user = server.add_user(name, secrets.token_urlsafe(12))
     workdir.mkdir(parents=True, exist_ok=True)
     database = workdir / f"{name}.sqlite3"
     cfg_path = workdir / f"{name}.toml"
-    write_config(cfg_path, user, server, port, database, poll_minutes, idle=False)
+    write_config(cfg_path, user, server, port, database, poll_minutes, idle=False, watch=watch)
     daemon_cfg_path = workdir / f"{name}-daemon.toml"
-    write_config(daemon_cfg_path, user, server, port, database, poll_minutes, idle=True)
+    write_config(
+        daemon_cfg_path, user, server, port, database, poll_minutes, idle=True, watch=watch
+    )
     cfg = config.load(cfg_path)
     store = fast_store(database)
     try:
@@ -211,11 +225,19 @@ def build_account(
         user,
         "Sent",
         _by_date(
-            filler(user, max(inbox_size // 10, 1), start, end, seed=2),
+            filler(
+                user,
+                max(inbox_size // 10, 1) if sent_size is None else sent_size,
+                start,
+                end,
+                seed=2,
+            ),
             matching_sent(user, companies),
         ),
     )
-    return Account(server, user, cfg_path, daemon_cfg_path, database, companies, inbox_size)
+    if archive_size:
+        fill_folder(server, user, "Archive", filler(user, archive_size, start, end, seed=3))
+    return Account(server, user, cfg_path, daemon_cfg_path, database, companies, inbox_size, watch)
 
 
 def fresh_database(account: Account, dest: Path) -> Path:

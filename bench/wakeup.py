@@ -1,0 +1,138 @@
+"""A reply's way from delivery to `responded`: the server's part and the agent's part.
+
+Two measurements:
+
+- `agent_wakeup`, in process: a reply is delivered, the bench waits until the
+  server surely has it (its own NOOP shows it), then times one daemon cycle:
+  the agent's whole share of a wake-up with one new message.
+- `reply_breakdown`, against `followup run` in its own process: each delivery
+  split into `doveadm save` (which syncs the maildir itself), the server's
+  announcement to an IDLE client (the bench's own, on a second connection),
+  and the rest until the database says `responded`.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import logging
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from agent.daemon import Daemon
+from agent.models import AppState
+from bench import world
+from bench.agentcycle import cycle
+from bench.mailgen import reply
+from bench.measure import measured, p95, spread, summarise
+from bench.proxy import CountingProxy
+from bench.serverside import IdleWatcher, ServerView
+
+log = logging.getLogger(__name__)
+
+# How long one reply may take before the bench gives up on it.
+REPLY_TIMEOUT_S = 10.0
+
+
+def active_companies(acct: world.Account) -> list[world.Company]:
+    return [
+        c for c in acct.companies if world.app_state(acct.database, c.app_id) is AppState.ACTIVE
+    ]
+
+
+def _reply_to(acct: world.Account, c: world.Company) -> bytes:
+    return reply(c.interviewer, acct.user.address, c.index, c.domain, datetime.now(UTC))
+
+
+def agent_wakeup(
+    proxy: CountingProxy,
+    acct: world.Account,
+    agent: Daemon,
+    deliveries: int,
+    profile: Path | None = None,
+) -> dict[str, Any]:
+    """One cycle after one new reply that the server has already indexed.
+
+    With `profile`, the cycles' cProfile statistics are written there
+    (`python -m pstats PATH`): what limits the agent's part.
+    """
+    runs: list[dict[str, float]] = []
+    missed = 0
+    prof = cProfile.Profile() if profile is not None else None
+    with ServerView(acct.server, acct.user) as view:
+        for c in active_companies(acct)[:deliveries]:
+            acct.server.deliver(acct.user, "INBOX", _reply_to(acct, c))
+            view.wait_for(view.exists + 1)
+            with measured(proxy) as m:
+                if prof is not None:
+                    prof.enable()
+                cycle(agent)
+                if prof is not None:
+                    prof.disable()
+            runs.append(m)
+            if world.app_state(acct.database, c.app_id) is not AppState.RESPONDED:
+                missed += 1
+    if not runs:
+        return {"note": "no active application left to reply to"}
+    if prof is not None and profile is not None:
+        prof.dump_stats(profile)
+    return {**summarise(runs), "missed": missed}
+
+
+def _one_reply(
+    acct: world.Account, c: world.Company, watcher: IdleWatcher
+) -> dict[str, float] | None:
+    """Timestamps of one delivery; None if the application never became `responded`."""
+    raw = _reply_to(acct, c)
+    watcher.drain()
+    # Timed from before the delivery starts: doveadm's own start-up counts against us.
+    t0 = time.perf_counter()
+    acct.server.deliver(acct.user, "INBOX", raw)
+    saved = time.perf_counter()
+    responded = None
+    while time.perf_counter() - t0 < REPLY_TIMEOUT_S:
+        if world.app_state(acct.database, c.app_id) is AppState.RESPONDED:
+            responded = time.perf_counter()
+            break
+        time.sleep(0.005)
+    if responded is None:
+        return None
+    # The announcement may come after `responded` when the agent learnt of
+    # the mail some other way: then the agent's part is negative.
+    announced = watcher.next_exists(max(0.0, t0 + REPLY_TIMEOUT_S - time.perf_counter()))
+    out = {"total_s": responded - t0, "delivery_s": saved - t0}
+    if announced is not None:
+        out.update(notify_s=announced - saved, agent_s=responded - announced)
+    return out
+
+
+def reply_breakdown(
+    acct: world.Account, deliveries: int, settle: Callable[[], object], note: str = ""
+) -> dict[str, Any]:
+    """Reply delivered → `responded` under the daemon, split into its parts.
+
+    `settle()` is called after each delivery, so that the daemon is at rest
+    before the next one.
+    """
+    rows: list[dict[str, float]] = []
+    out: dict[str, Any] = {"reply_rows": rows}
+    with IdleWatcher(acct.server, acct.user) as watcher:
+        for c in active_companies(acct)[:deliveries]:
+            row = _one_reply(acct, c, watcher)
+            if row is None:
+                out["reply_note"] = f"reply not noticed within {REPLY_TIMEOUT_S:.0f} s" + note
+                break
+            rows.append(row)
+            settle()
+    latencies = [r["total_s"] for r in rows]
+    out["reply_latencies_s"] = latencies
+    if latencies:
+        out.update(reply_median_s=statistics.median(latencies), reply_p95_s=p95(latencies))
+    for part in ("delivery_s", "notify_s", "agent_s"):
+        values = [r[part] for r in rows if part in r]
+        if values:
+            out[f"reply_{part[:-2]}"] = spread(values)
+    return out
