@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import select
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -153,6 +154,14 @@ class BaseMailbox(ABC):
 
     @abstractmethod
     def wait(self, folder: str, timeout: float) -> bool: ...
+
+    def rest(self, folder: str, timeout: float, wake_fd: int) -> bool:
+        """Only `wake_fd` or the timeout end it: the server cannot wake this backend."""
+        select.select([wake_fd], [], [], max(timeout, 0.0))
+        return False
+
+    def rests(self) -> bool:
+        return False
 
     def change_watch(self) -> ChangeWatch | None:
         """None: this backend has no server-side change feed (the daemon polls)."""

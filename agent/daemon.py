@@ -6,10 +6,13 @@ thread, on an injected clock, woken early through a pipe:
 - ``poll``: every ``daemon.poll_minutes``;
 - ``due``: at the exact due time of the next planned step, recomputed from the
   database after every cycle (the database is the truth, the timers a cache);
-- ``wake``: as soon as the watcher thread (watcher.py, its own second
-  connection) hears of a change (NOTIFY: INBOX, Sent, Drafts, watched folders;
-  else IDLE: INBOX), and after each (re)connection of that watcher, because
-  mail that arrived before it started is not reported;
+- ``wake``: as soon as the main connection, resting in IDLE on INBOX between
+  cycles (`Mailbox.rest`), hears of new mail, so the cycle reads it on the
+  session the server told (another session would pay the server's resync);
+  or as soon as the watcher thread (watcher.py, a second connection, only
+  with NOTIFY: Sent, Drafts, watched folders; on Maildir: file events) hears
+  of a change, and after each (re)connection of that watcher, because mail
+  that arrived before it started is not reported;
 - ``retry``: after a failed cycle, exponential backoff with jitter (cap 5 min);
 - ``tick``: once a minute, to notice suspend/resume and clock jumps (the
   clock moved by more than the monotonic one, which stops while a laptop sleeps).
@@ -94,6 +97,13 @@ class Daemon:
         self.ever_ok = False
         self.exit_code = 0
         self.watcher: threading.Thread | None = None
+        # No watcher thread is needed: the main connection rests in IDLE and
+        # the server has no NOTIFY (one connection fewer: providers count them).
+        self._no_watcher = False
+        # Paces rests after a failed one, so a server that breaks IDLE at once
+        # costs a cycle per backoff step, not a spin.
+        self.rest_backoff = Backoff()
+        self._rest_after = 0.0
         self.watch = WatchLink()
         # What the NOTIFY watcher heard; the cycle takes it (ALL while not live).
         self.feed = ChangeFeed()
@@ -125,7 +135,7 @@ class Daemon:
             while not self.stop.is_set():
                 self.run_pending()
                 if not self.stop.is_set():
-                    self.waker.wait(self.seconds_to_next())
+                    self.sleep(self.seconds_to_next())
         finally:
             self.close()
         return self.exit_code
@@ -213,6 +223,48 @@ class Daemon:
             self._tick()
         return self._run_due(self.timers.take_due(self.now()))
 
+    def sleep(self, seconds: float) -> None:
+        """Until the next timer or a wake-up; in IDLE on INBOX when the main connection can."""
+        mb, inbox, fd = self.mailbox, self._inbox(), self._wake_fd()
+        if mb is None or inbox is None or fd is None or seconds <= 0 or not self._can_rest():
+            self.waker.wait(seconds)
+            return
+        try:
+            changed = mb.rest(inbox, seconds, fd)
+        except FollowupError as exc:
+            # Dropped by the backend: the cycle reconnects, and records health if it cannot.
+            log.info("resting in IDLE on %s failed (%s); a cycle reconnects", inbox, exc)
+            mb.close()
+            wait, _ = self.rest_backoff.fail()
+            self._rest_after = self.monotonic() + wait
+            self.request_cycle("idle lost")
+            return
+        self.rest_backoff.ok()
+        self.waker.wait(0)  # take the wake-up that ended the rest, if one did
+        if changed:
+            self.request_cycle("new mail")
+
+    def _can_rest(self) -> bool:
+        mb = self.mailbox
+        return (
+            self.cfg.daemon.idle
+            and mb is not None
+            and self._wake_fd() is not None
+            and not self.backoff.failing
+            and self.monotonic() >= self._rest_after
+            and mb.rests()
+        )
+
+    def _wake_fd(self) -> int | None:
+        return self.waker.fileno() if isinstance(self.waker, PipeWaker) else None
+
+    def _inbox(self) -> str | None:
+        # Only once a cycle has resolved the folders (a reload forgets them).
+        engine = self.engine
+        return (
+            engine.folders.inbox if engine is not None and engine.mailbox is self.mailbox else None
+        )
+
     def _run_due(self, due: list[tuple[str, str]]) -> list[str]:
         if not due or self.stop.is_set():
             return []
@@ -268,6 +320,7 @@ class Daemon:
             if self.mailbox is not None:
                 self.mailbox.close()
             self.mailbox = None
+            self._no_watcher = False  # the new server may have NOTIFY
             self._drop_watch()
         if new.daemon != old.daemon:
             self._arm_poll()
@@ -308,9 +361,9 @@ class Daemon:
         if self.backoff.ok():
             log.warning("mailbox reachable again")
         self.ever_ok = True
-        if self.watcher is None and self.cfg.daemon.idle:
+        if self.watcher is None and not self._no_watcher and self.cfg.daemon.idle:
             self._start_watcher()
-        health.cycle_ok(self.store, now, self.watch.up)
+        health.cycle_ok(self.store, now, self.watch.up or self._can_rest())
         if report.drafted and self.cfg.daemon.notify:
             notify.notify(
                 *notify.drafts_written(len(report.drafted), report.drafted[0].subject or "")
@@ -382,6 +435,14 @@ class Daemon:
     # -- the watcher --------------------------------------------------------
 
     def _start_watcher(self) -> None:
+        mb = self.mailbox
+        if mb is not None and self._can_rest() and not mb.info().notify:
+            log.info(
+                "no NOTIFY here: the main connection rests in IDLE on INBOX between cycles, "
+                "and every cycle asks STATUS of the other folders"
+            )
+            self._no_watcher = True
+            return
         body = Watcher(
             lambda: self.cfg,
             self.mailbox_factory,

@@ -30,6 +30,7 @@ from agent.errors import (
     MailboxTransientError,
 )
 from agent.folders import resolve_folders
+from agent.imap_idle import BrokenAfterChangeError, Idled, idle_until
 from agent.imap_notify import NotifyWatch
 from agent.imap_session import (
     IDLE_MAX_SECONDS,
@@ -577,13 +578,32 @@ class ImapMailbox(BaseMailbox):
             return True
         if "IDLE" not in self._caps:
             return self._poll(folder, timeout)
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            if self._idle_once(folder, min(remaining, IDLE_MAX_SECONDS)):
-                return True
+        return self._idle(folder, timeout, None) is Idled.CHANGED
+
+    def rests(self) -> bool:
+        return self._client is not None and "IDLE" in self._caps
+
+    def rest(self, folder: str, timeout: float, wake_fd: int) -> bool:
+        """IDLE on `folder` (INBOX) between cycles, so this session hears of new mail.
+
+        The cycle that follows then reads the new message on the session the
+        server told, which has synced its view already: another session pays
+        Dovecot's resync of a big maildir (~0.25 s at 100k) on its first FETCH.
+        Never connects: a dropped connection is the next cycle's to reopen.
+        """
+        if not self.rests():
+            return super().rest(folder, timeout, wake_fd)
+        # A change during the cycle, after its look, is reported here.
+        if self._examine(folder) or self._pending_change():
+            return True
+        return self._idle(folder, timeout, wake_fd) is Idled.CHANGED
+
+    def _pending_change(self) -> bool:
+        """Whether a command of the cycle brought news the next status() will take."""
+        client = self._client
+        return client is not None and any(
+            key in client._imap.untagged_responses for key in CHANGE_KEYS
+        )
 
     def _poll(self, folder: str, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -595,42 +615,33 @@ class ImapMailbox(BaseMailbox):
             if self._examine(folder):
                 return True
 
-    def _idle_once(self, folder: str, seconds: float) -> bool:
+    def _idle(self, folder: str, timeout: float, wake_fd: int | None) -> Idled:
+        """IDLE until a change, `wake_fd` or `timeout`, re-issued within IDLE_MAX_SECONDS."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return Idled.QUIET
+            outcome = self._idle_once(folder, min(remaining, IDLE_MAX_SECONDS), wake_fd)
+            if outcome is not Idled.QUIET:
+                return outcome
+
+    def _idle_once(self, folder: str, seconds: float, wake_fd: int | None) -> Idled:
         client = self._conn()
-        changed = False
-        # idle_check reads responses itself: imaplib never files what IDLE reports.
-        self._known = None
         try:
-            client.idle()
-            deadline = time.monotonic() + seconds
-            quick_empty = 0
-            while not changed:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                started = time.monotonic()
-                responses = client.idle_check(timeout=remaining)
-                changed = any(is_change(r) for r in responses)
-                if any(isinstance(r, tuple) and r[:1] == (b"BYE",) for r in responses):
-                    raise ConnectionResetError("server said BYE during IDLE")
-                # idle_check swallows EOF and returns [] early on a dead socket,
-                # which looks like a quiet server; repeated early returns mean EOF.
-                early = not responses and time.monotonic() - started < remaining - 0.05
-                quick_empty = quick_empty + 1 if early else 0
-                if quick_empty >= 3:
-                    raise ConnectionResetError("server closed the connection during IDLE")
-            # idle_done can block forever on a dead socket; the read timeout
-            # set at connect bounds it.
-            _, responses = client.idle_done()
-            return changed or any(is_change(r) for r in responses)
+            outcome = idle_until(client, seconds, wake_fd)
+        except BrokenAfterChangeError as exc:
+            self._drop()
+            log.info("IDLE on %s ended badly after a change: %s", folder, exc)
+            return Idled.CHANGED
         except (OSError, imaplib.IMAP4.error) as exc:
             # The connection state is unknown mid-IDLE: start over.
             self._drop()
-            if changed:
-                # The change was seen; what broke came after (pymap's responses to
-                # DONE can trip imaplib's parser). Report it; the next call reconnects.
-                log.info("IDLE on %s ended badly after a change: %s", folder, exc)
-                return True
             raise MailboxTransientError(
                 f"IDLE on {folder} at {self._where} failed: {self._describe(exc)}"
             ) from exc
+        if outcome is Idled.CHANGED:
+            # idle_check reads responses itself, so the next status() would not
+            # see them: it must ask STATUS again.
+            self._known = None
+        return outcome

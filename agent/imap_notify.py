@@ -4,9 +4,10 @@ imapclient has no NOTIFY command, so this second connection is plain imaplib:
 sign-in and EXAMINE through its commands, `NOTIFY SET` through `xatom`, then
 IDLE by hand (`send`, `readline`, `DONE`), reading only the lines it needs:
 `* STATUS <folder> (...)` for a listed folder, `* n EXISTS|EXPUNGE|FETCH` for
-the selected one (INBOX: Dovecot reports it there ~0.1 s sooner than through
-the `mailboxes` filter). A line it cannot read says "every folder may have
-changed". Re-issues IDLE within `IDLE_MAX_SECONDS`, as the main watcher does.
+the selected one if any. The daemon selects nothing here: its main connection
+IDLEs on INBOX itself (agent/imap.py `rest`), so that the session the server
+tells of a reply is the one that reads it. A line it cannot read says "every
+folder may have changed". Re-issues IDLE within `IDLE_MAX_SECONDS`.
 
 `readline`/`read` are overridden (imaplib documents both as overridable) to
 read through a buffer of our own: a socket timeout would leave the file
@@ -170,7 +171,8 @@ class NotifyWatch:
 
     # -- opening ------------------------------------------------------------------
 
-    def open(self, selected: str, others: Sequence[str]) -> None:
+    def open(self, selected: str | None, others: Sequence[str]) -> None:
+        """Sign in, EXAMINE `selected` unless None, and NOTIFY SET on it and `others`."""
         if self._conn is not None:
             return
         conn = self._opening = self._connect()
@@ -184,11 +186,11 @@ class NotifyWatch:
             raise
         finally:
             self._opening = None
-        self._conn, self._selected = conn, selected
+        self._conn, self._selected = conn, selected or ""
         log.info(
             "NOTIFY on %s: %s selected, %d folder(s) by name",
             self.endpoint.where,
-            selected,
+            selected or "nothing",
             len(others),
         )
 
@@ -244,7 +246,7 @@ class NotifyWatch:
             refused=_refused,
         )
 
-    def _watch(self, conn: _Connection, selected: str, others: Sequence[str]) -> None:
+    def _watch(self, conn: _Connection, selected: str | None, others: Sequence[str]) -> None:
         # Capabilities may grow once signed in (Dovecot lists NOTIFY after login).
         typ, data = conn.capability()
         # imaplib hands back every CAPABILITY it kept (the greeting's too): the
@@ -256,12 +258,14 @@ class NotifyWatch:
         if "IDLE" not in offered:
             # Notifications arrive during IDLE (and on NOOP): without it, poll as today.
             raise NotifyRefusedError(f"{self.endpoint.where} offers NOTIFY without IDLE")
-        typ, data = conn.select(quoted(utf7_encode(selected)), readonly=True)
-        if typ != "OK":
-            raise MailboxTransientError(
-                f"EXAMINE {selected} on {self.endpoint.where}: {_text(data)}"
-            )
-        typ, data = conn.xatom("NOTIFY", notify_set_arguments(others))
+        if selected is not None:
+            typ, data = conn.select(quoted(utf7_encode(selected)), readonly=True)
+            if typ != "OK":
+                raise MailboxTransientError(
+                    f"EXAMINE {selected} on {self.endpoint.where}: {_text(data)}"
+                )
+        arguments = notify_set_arguments(others, selected=selected is not None)
+        typ, data = conn.xatom("NOTIFY", arguments)
         if typ != "OK":
             raise NotifyRefusedError(f"{self.endpoint.where} refused NOTIFY SET: {_text(data)}")
 

@@ -173,9 +173,9 @@ def quoted(text: str) -> str:
 NOTIFY_EVENTS = "(MessageNew MessageExpunge FlagChange)"
 
 
-def notify_set_arguments(others: Sequence[str]) -> str:
-    """The arguments of NOTIFY SET: the selected folder, then each of `others` by name."""
-    groups = [f"(selected {NOTIFY_EVENTS})"]
+def notify_set_arguments(others: Sequence[str], *, selected: bool = True) -> str:
+    """The arguments of NOTIFY SET: the selected folder (if any), then each of `others` by name."""
+    groups = [f"(selected {NOTIFY_EVENTS})"] if selected else []
     if others:
         names = " ".join(quoted(utf7_encode(name)) for name in others)
         groups.append(f"(mailboxes ({names}) {NOTIFY_EVENTS})")

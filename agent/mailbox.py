@@ -165,12 +165,13 @@ class Notified:
 class ChangeWatch(Protocol):
     """A connection of its own on which the server reports changes to many folders.
 
-    IMAP NOTIFY (RFC 5465): `open()` watches `selected` (kept selected) and
-    `others` by name; each `wait()` returns what changed since the last one.
+    IMAP NOTIFY (RFC 5465): `open()` watches `selected` (kept selected; None:
+    nothing selected) and `others` by name; each `wait()` returns what changed
+    since the last one.
     """
 
-    def open(self, selected: str, others: Sequence[str]) -> None:
-        """Connect, sign in, select `selected` read-only and ask to be told.
+    def open(self, selected: str | None, others: Sequence[str]) -> None:
+        """Connect, sign in, select `selected` (if any) read-only and ask to be told.
 
         Raises `NotifyRefusedError` when the server cannot: watch without it.
         """
@@ -255,6 +256,20 @@ class Mailbox(Protocol):
         Mail that arrived before the wait began is not reported: callers run a
         cycle after every (re)connect, then wait.
         """
+        ...
+
+    def rest(self, folder: str, timeout: float, wake_fd: int) -> bool:
+        """Between cycles: wait for a change to `folder`, `timeout`, or `wake_fd` readable.
+
+        True when the folder changed (or may have: a change since the cycle's
+        last look counts). Returns at once when `wake_fd` becomes readable,
+        without reading it. Backends the server cannot wake (see `rests`) only
+        wait on `wake_fd` and return False.
+        """
+        ...
+
+    def rests(self) -> bool:
+        """Whether `rest` is woken by the server (IMAP IDLE on this connection)."""
         ...
 
     def change_watch(self) -> ChangeWatch | None:

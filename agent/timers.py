@@ -111,6 +111,10 @@ class PipeWaker:
                 while os.read(self._r, 512):
                     pass
 
+    def fileno(self) -> int:
+        """The read end, readable while a wake-up is pending: for a caller's own select."""
+        return self._r
+
     def wake(self) -> None:
         # Full pipe: a wake-up is pending already. Closed: the loop is over.
         with contextlib.suppress(OSError):

@@ -1,11 +1,14 @@
 """The watcher: a second connection that wakes the daemon's cycle when the mailbox changes.
 
-NOTIFY (RFC 5465) when the server has it (agent/imap_notify.py): INBOX
-selected, Sent, Drafts and every watched folder by name, on one connection;
-what the server reports goes into the change feed (agent/changefeed.py),
-which tells the next cycle which folders to ask about, and wakes it. The feed
-is live only between a successful NOTIFY SET and the first sign of trouble.
-Otherwise IDLE on INBOX, and every cycle asks STATUS of the other folders.
+INBOX is not its business on IMAP: the daemon's main connection rests in
+IDLE on it between cycles (`Mailbox.rest`). NOTIFY (RFC 5465) when the server
+has it (agent/imap_notify.py): Sent, Drafts and every watched folder by
+name, nothing selected, on one connection; what the server reports goes into
+the change feed (agent/changefeed.py), which tells the next cycle which
+folders to ask about, and wakes it. The feed is live only between a
+successful NOTIFY SET and the first sign of trouble. Otherwise, on a backend
+whose main connection cannot rest in IDLE (Maildir: file events), `wait` on
+INBOX here; on IMAP the watcher ends, and every cycle asks STATUS of the others.
 """
 
 from __future__ import annotations
@@ -89,9 +92,10 @@ class Watcher:
     def run(self) -> None:
         """Watch on a second connection; wake a cycle on any change.
 
-        NOTIFY (RFC 5465) when the server has it: INBOX, Sent, Drafts and the
-        watched folders on one connection, and the feed tells the cycle which
-        of them changed. Otherwise IDLE on INBOX, and every cycle asks STATUS.
+        NOTIFY (RFC 5465) when the server has it: Sent, Drafts and the watched
+        folders on one connection, and the feed tells the cycle which of them
+        changed. Otherwise `wait` on INBOX unless the main connection rests in
+        IDLE on it, and every cycle asks STATUS.
         """
         backoff = Backoff()
         notify = True  # until the server shows it has none
@@ -132,6 +136,11 @@ class Watcher:
             # count every open one.
             log.info("server has no IDLE: polling every %g min", self.cfg().daemon.poll_minutes)
             return False
+        if box.rests():
+            # The main connection IDLEs on INBOX between cycles: a second one
+            # would only cost a connection, and hear of mail on the wrong session.
+            log.info("no NOTIFY: the main connection rests in IDLE on INBOX between cycles")
+            return False
         self._connected(backoff, "idle connected")
         # The backend re-issues IDLE within the limit NATs allow (imap.py); this
         # timeout only bounds how long the loop goes without looking at `stop`
@@ -158,7 +167,7 @@ class Watcher:
         finally:
             box.close()  # one connection for the watcher: providers count them
         if session is None or folders is None:
-            log.info("no NOTIFY here: IDLE on INBOX, STATUS of the other folders every cycle")
+            log.info("no NOTIFY here: waiting on INBOX, STATUS of the other folders every cycle")
             return False
         if not self.link.current(box):  # dropped by a reload or a jump meanwhile
             return True
@@ -172,14 +181,15 @@ class Watcher:
     def _notify_session(self, session: ChangeWatch, folders: Folders, backoff: Backoff) -> bool:
         others = [name for _, name in folder_plan(self.cfg(), folders) if name != folders.inbox]
         try:
-            session.open(folders.inbox, others)
+            # Nothing selected: INBOX is the main connection's (Mailbox.rest).
+            session.open(None, others)
         except NotifyRefusedError as exc:
-            log.info("%s: watching INBOX with IDLE, asking STATUS of the others", exc)
+            log.info("%s: INBOX only, asking STATUS of the others", exc)
             return False
         if not self.link.current(session):  # dropped while opening: it will not be told
             return True
         # Only now is every change reported; what came before is not known.
-        self.feed.go_live([folders.inbox, *others])
+        self.feed.go_live(others)
         self._connected(backoff, "notify connected")
         seconds = self.cfg().daemon.poll_minutes * 60
         while not self.stop.is_set() and self.link.current(session):
