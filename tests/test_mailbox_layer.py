@@ -14,6 +14,7 @@ LAYER = (
     "imap",
     "imap_session",
     "imap_notify",
+    "imap_idle",
     "maildir",
     "maildir_files",
     "maildir_index",
@@ -35,12 +36,15 @@ ALLOWED: dict[str, frozenset[str]] = {
             "imap_wire",
             "imap_session",
             "imap_notify",
+            "imap_idle",
             "invites",
         }
     ),
     "imap_session": frozenset({"mailbox", "errors", "imap_wire"}),
     "imap_notify": frozenset({"mailbox", "errors", "imap_session", "imap_wire"}),
     "imap_wire": frozenset({"mailbox"}),
+    # one IDLE, woken by a fd too: knows the wire's change responses, no mailbox
+    "imap_idle": frozenset({"imap_wire"}),
     "maildir": frozenset(
         {
             "mailbox",

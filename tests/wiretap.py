@@ -81,7 +81,12 @@ class Wiretap:
             if self._stop.is_set():
                 client.close()
                 return
-            server = socket.create_connection(self.target, timeout=5)
+            try:
+                server = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                # The server is down (a restart): refuse this one, as it would.
+                client.close()
+                continue
             server.settimeout(None)
             number += 1
             link = _Link(number, client, server)
