@@ -227,7 +227,10 @@ class Daemon:
         """Until the next timer or a wake-up; in IDLE on INBOX when the main connection can."""
         mb, inbox, fd = self.mailbox, self._inbox(), self._wake_fd()
         if mb is None or inbox is None or fd is None or seconds <= 0 or not self._can_rest():
-            self.waker.wait(seconds)
+            # Paused after a failed rest: rest again once the pause is over,
+            # not at the next timer (INBOX would go unheard until then).
+            paused = self._rest_after - self.monotonic()
+            self.waker.wait(min(seconds, paused) if paused > 0 else seconds)
             return
         try:
             changed = mb.rest(inbox, seconds, fd)

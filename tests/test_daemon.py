@@ -77,12 +77,16 @@ def test_daemon_drafts_reports_health_and_stops_cleanly(acct: Account, tmp_path:
 def test_new_mail_wakes_a_cycle_through_idle(
     acct: Account, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Polling once an hour: only the IDLE watcher can explain a quick cycle.
+    # Polling once an hour: only IDLE (the main connection rests in it) explains a quick cycle.
     set_config(acct, "poll_minutes = 5", "poll_minutes = 60")
     # ...and the CLI must not wake the daemon itself after the add (that is the next test).
     monkeypatch.setattr("agent.cli.wakeup.wake_daemon", lambda store: None)
     with DaemonProc(acct.config, tmp_path / "d.log", now=LATER) as d:
         wait_for(lambda: health(acct)["idle"])
+        # IDLE is up with the first cycle (the main connection rests in it); the
+        # NOTIFY watcher comes next and wakes one more cycle: let it pass.
+        d.wait_log("NOTIFY on")
+        time.sleep(1.0)
         add_interview(acct, people=1)  # due, but nothing tells the daemon yet
         time.sleep(1.0)
         assert acct.folder("Drafts") == []

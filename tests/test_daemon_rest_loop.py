@@ -4,6 +4,7 @@ it rests in IDLE, with a scripted `rest`, so each outcome is chosen, not raced."
 from __future__ import annotations
 
 import select
+import time
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -105,8 +106,11 @@ def test_a_failed_rest_drops_the_connection_asks_a_cycle_and_does_not_spin(
     assert d.run_pending() == ["idle lost"]
     # Right after a failed rest the next sleep waits on the pipe (at most the
     # pause), not in another rest that would fail at once.
-    d.sleep(0.01)
+    started = time.monotonic()
+    d.sleep(30.0)
     assert len(box.rested) == 1
+    # ...and only until the pause is over, not until the next timer.
+    assert time.monotonic() - started < 10.0
     d.clock.advance(60.0)
     box.outcomes.append(False)
     d.sleep(0.01)
