@@ -40,6 +40,7 @@ from agent.imap_session import (
     connect_problem,
     cut,
     describe,
+    no_delay,
     no_starttls,
     password_sign_in,
     refuse_plain_login,
@@ -175,6 +176,7 @@ class ImapMailbox(BaseMailbox):
             )
             # Keep INTERNALDATE timezone-aware instead of converted to naive local time.
             client.normalise_times = False
+            no_delay(client.socket())
             if self.security == "starttls":
                 if not client.has_capability("STARTTLS"):
                     raise no_starttls(endpoint)
@@ -375,7 +377,7 @@ class ImapMailbox(BaseMailbox):
         client = self._client
         if client is None:
             return True
-        pending = client._imap.untagged_responses
+        pending = _untagged(client)
         return any([pending.pop(key, None) is not None for key in CHANGE_KEYS])
 
     def _examine(self, folder: str) -> bool:
@@ -601,9 +603,7 @@ class ImapMailbox(BaseMailbox):
     def _pending_change(self) -> bool:
         """Whether a command of the cycle brought news the next status() will take."""
         client = self._client
-        return client is not None and any(
-            key in client._imap.untagged_responses for key in CHANGE_KEYS
-        )
+        return client is not None and any(key in _untagged(client) for key in CHANGE_KEYS)
 
     def _poll(self, folder: str, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -645,3 +645,14 @@ class ImapMailbox(BaseMailbox):
             # see them: it must ask STATUS again.
             self._known = None
         return outcome
+
+
+def _untagged(client: imapclient.IMAPClient) -> dict[str, list[Any]]:
+    """What the server said unasked during our commands (EXISTS, EXPUNGE, FETCH).
+
+    The one place that reads imapclient's internal imaplib object: imapclient
+    4.1 has no public view of these, and without it every cycle would cost a
+    STATUS of INBOX (kept selected, a NOOP is all it needs).
+    """
+    pending: dict[str, list[Any]] = client._imap.untagged_responses
+    return pending

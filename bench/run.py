@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agent import config
 from agent.models import AppState
 from agent.store import Store
 from bench import daemonbench, world
@@ -112,9 +113,11 @@ def bench_column(
             new_mail.append(m)
         out["new10"] = summarise(new_mail)
         out["wake"] = agent_wakeup(proxy, acct, agent, plan.wake_deliveries, profile)
+        out["wake_cold"] = agent_wakeup(proxy, acct, agent, plan.wake_deliveries, heard=False)
     finally:
         close(agent)
         store.close()
+    out["steady_feed"] = steady_with_feed(proxy, acct, plan, now)
     out["naive"] = summarise([naive_cycle(server, proxy, acct) for _ in range(plan.naive_cycles)])
     # Without sync a cycle does no mailbox I/O: a ratio against it would flatter.
     steady_fig = out["steady"]
@@ -126,6 +129,36 @@ def bench_column(
     out["naive_ratio_time"] = (
         out["naive"]["ms_median"] / steady_fig["ms_median"] if out["synced"] else None
     )
+
+
+def steady_with_feed(
+    proxy: CountingProxy, acct: world.Account, plan: Plan, now: datetime
+) -> dict[str, Any]:
+    """Steady cycles as `followup run` does them: the NOTIFY watcher's feed live.
+
+    Then a cycle asks nothing about Sent, Drafts or watched folders the server
+    did not report changed. The watcher's own connection is counted too.
+    """
+    cfg = config.load(acct.daemon_config_path)
+    store = Store.open(acct.database)
+    agent = daemon(cfg, store, now)
+    try:
+        cycle(agent)  # connects, and starts the watcher
+        deadline = time.monotonic() + 10
+        while not agent.feed.live and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not agent.feed.live:
+            return {"note": "the change feed never went live (no NOTIFY?)"}
+        cycle(agent)  # the full look the feed asks for once it is live
+        runs = []
+        for _ in range(plan.steady_cycles):
+            with measured(proxy) as m:
+                cycle(agent)
+            runs.append(m)
+        return summarise(runs)
+    finally:
+        agent.close()  # the watcher too
+        store.close()
 
 
 def naive_cycle(server: Dovecot, proxy: CountingProxy, acct: world.Account) -> dict[str, float]:

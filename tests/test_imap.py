@@ -651,3 +651,21 @@ def test_without_unselect_close_leaves_the_examined_folder_and_expunges_nothing(
         (1, frozenset({"\\Deleted"})),
         (2, frozenset({"\\Draft", "\\Seen"})),
     ]
+
+
+@pytest.mark.dovecot
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_commands_leave_at_once_without_nagle(
+    dovecot: Dovecot, mail_user: MailUser, security: str
+) -> None:
+    # Issue 18: through a proxy, Nagle's algorithm held a one-reply cycle
+    # for the server's delayed ACK: 53 ms instead of 7 (bench/proxy.py).
+    box = _mailbox(dovecot, mail_user, security=security)
+    box.connect()
+    try:
+        client = box._client
+        assert client is not None
+        sock = client.socket()
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        box.close()
