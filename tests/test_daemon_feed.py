@@ -14,15 +14,11 @@ import pytest
 from agent import cli, config
 from agent.changefeed import ALL
 from agent.config import Config
-from agent.configfile import AccountAnswers, render_config
 from agent.daemon import Daemon
 from agent.errors import MailboxTransientError, NotifyRefusedError
 from agent.mailbox import Mailbox, Notified
-from agent.maildir import create_maildir
-from agent.store import Store
 from tests.daemonproc import wait_for
-from tests.test_daemon_loop import T0, Setup
-from tests.timefake import FakeClock
+from tests.test_daemon_loop import Setup, maildir_setup
 
 WAIT = 5.0
 
@@ -91,22 +87,9 @@ def daemon_with(setup: Setup, watches: list[ScriptedWatch], watch: str = "[]") -
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[Setup]:
     """A Maildir account (its backend has no change watch: `Watched` adds one)."""
-    root = tmp_path / "Mail"
-    create_maildir(root, "maildir++")
-    answers = AccountAnswers(
-        email="me@example.com",
-        name="Me",
-        kind="maildir",
-        path=str(root),
-        layout="maildir++",
-        database=str(tmp_path / "db.sqlite3"),
-    )
-    path = tmp_path / "config.toml"
-    path.write_text(render_config(answers))
-    cfg = config.load(path)
-    store = Store.open(cfg.storage.database)
-    yield Setup(path, cfg, store, FakeClock(T0))
-    store.close()
+    s = maildir_setup(tmp_path, idle=True)
+    yield s
+    s.store.close()
 
 
 @pytest.fixture

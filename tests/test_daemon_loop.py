@@ -45,8 +45,8 @@ class Setup:
         )
 
 
-@pytest.fixture
-def setup(tmp_path: Path) -> Iterator[Setup]:
+def maildir_setup(tmp_path: Path, *, idle: bool) -> Setup:
+    """A Maildir account on a fake clock; the caller closes its store."""
     root = tmp_path / "Mail"
     create_maildir(root, "maildir++")
     answers = AccountAnswers(
@@ -58,11 +58,17 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
         database=str(tmp_path / "db.sqlite3"),
     )
     path = tmp_path / "config.toml"
-    path.write_text(render_config(answers).replace("idle = true", "idle = false"))
+    text = render_config(answers)
+    path.write_text(text if idle else text.replace("idle = true", "idle = false"))
     cfg = config.load(path)
-    store = Store.open(cfg.storage.database)
-    yield Setup(path, cfg, store, FakeClock(T0))
-    store.close()
+    return Setup(path, cfg, Store.open(cfg.storage.database), FakeClock(T0))
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[Setup]:
+    s = maildir_setup(tmp_path, idle=False)
+    yield s
+    s.store.close()
 
 
 def failing(exc: Exception) -> MailboxFactory:

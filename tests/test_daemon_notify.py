@@ -4,6 +4,7 @@ connection is lost, and today's behaviour on a server without NOTIFY."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import time
@@ -51,6 +52,17 @@ def statuses(tap: Wiretap, since: int) -> list[str]:
     )
 
 
+@contextlib.contextmanager
+def drafted_under_notify(acct: Account, tap: Wiretap, log: Path) -> Iterator[DaemonProc]:
+    """A quiet daemon that drafted one thank-you and whose NOTIFY watcher is set."""
+    quiet_daemon(acct)
+    add_interview(acct, people=1)
+    with DaemonProc(acct.config, log, now=LATER) as d:
+        wait_for(lambda: len(acct.folder("Drafts")) == 1)
+        wait_for(lambda: any(v == "NOTIFY" for _, v, _ in tap.commands()))
+        yield d
+
+
 @pytest.fixture
 def tapped(acct: Account) -> Iterator[Wiretap]:
     with Wiretap(acct.dovecot.port_starttls) as tap:
@@ -82,11 +94,7 @@ def test_the_users_sent_copy_of_our_thank_you_is_seen_within_two_seconds(
 def test_a_steady_cycle_sends_no_status_and_a_watched_folder_wakes_only_itself(
     acct: Account, tapped: Wiretap, tmp_path: Path
 ) -> None:
-    quiet_daemon(acct)
-    add_interview(acct, people=1)
-    with DaemonProc(acct.config, tmp_path / "d.log", now=LATER) as d:
-        wait_for(lambda: len(acct.folder("Drafts")) == 1)
-        wait_for(lambda: any(v == "NOTIFY" for _, v, _ in tapped.commands()))
+    with drafted_under_notify(acct, tapped, tmp_path / "d.log") as d:
         main = tapped.connection_sending("APPEND")
         watcher = tapped.connection_sending("NOTIFY")
         assert main != watcher
@@ -107,11 +115,7 @@ def test_a_steady_cycle_sends_no_status_and_a_watched_folder_wakes_only_itself(
 def test_after_the_watcher_is_cut_every_folder_is_asked_and_nothing_is_missed(
     acct: Account, tapped: Wiretap, tmp_path: Path, how: str
 ) -> None:
-    quiet_daemon(acct)
-    add_interview(acct, people=1)
-    with DaemonProc(acct.config, tmp_path / "d.log", now=LATER) as d:
-        wait_for(lambda: len(acct.folder("Drafts")) == 1)
-        wait_for(lambda: any(v == "NOTIFY" for _, v, _ in tapped.commands()))
+    with drafted_under_notify(acct, tapped, tmp_path / "d.log") as d:
         watcher = tapped.connection_sending("NOTIFY")
         time.sleep(1.5)
         (stored,) = acct.folder("Drafts")
@@ -171,11 +175,7 @@ def test_the_cycle_after_one_that_read_drafts_finds_inbox_still_selected(
 ) -> None:
     # Re-selecting a 100k INBOX costs Dovecot ~0.3 s cold: the next wake-up,
     # a reply say, must not pay it because the last cycle looked at Drafts.
-    quiet_daemon(acct)
-    add_interview(acct, people=1)
-    with DaemonProc(acct.config, tmp_path / "d.log", now=LATER) as d:
-        wait_for(lambda: len(acct.folder("Drafts")) == 1)
-        wait_for(lambda: any(v == "NOTIFY" for _, v, _ in tapped.commands()))
+    with drafted_under_notify(acct, tapped, tmp_path / "d.log") as d:
         main = tapped.connection_sending("APPEND")
         time.sleep(1.5)  # the cycle our APPEND woke read Drafts
         mark = settle(tapped, d, main)
