@@ -126,6 +126,10 @@ class ImapMailbox(BaseMailbox):
         # Status of the selected folder as of the last look, for status(keep_selected=True);
         # None when it must be asked for again.
         self._known: FolderStatus | None = None
+        # What the last status(keep_selected=True) told the caller: selecting
+        # another folder flushes the EXISTS imaplib kept, so a later EXAMINE's
+        # answer is compared with it instead (see rest).
+        self._looked: FolderStatus | None = None
 
     def __repr__(self) -> str:
         return f"ImapMailbox({self.username}@{self.host}:{self.port}, {self.security})"
@@ -149,7 +153,7 @@ class ImapMailbox(BaseMailbox):
             self._shutdown(client)
             raise
         self._client = client
-        self._selected, self._known = None, None
+        self._selected, self._known, self._looked = None, None, None
         log.info(
             "connected to %s (%s) as %s; %d capabilities",
             self._where,
@@ -228,7 +232,7 @@ class ImapMailbox(BaseMailbox):
     def close(self) -> None:
         """Log out; tolerant of a dead connection."""
         client, self._client = self._client, None
-        self._selected, self._known = None, None
+        self._selected, self._known, self._looked = None, None, None
         if client is None:
             return
         try:
@@ -244,7 +248,7 @@ class ImapMailbox(BaseMailbox):
 
     def _drop(self) -> None:
         client, self._client = self._client, None
-        self._selected, self._known = None, None
+        self._selected, self._known, self._looked = None, None, None
         if client is not None:
             self._shutdown(client)
 
@@ -334,7 +338,8 @@ class ImapMailbox(BaseMailbox):
         """
         self._conn()
         if keep_selected:
-            return self._kept_status(folder)
+            self._looked = self._kept_status(folder)
+            return self._looked
         if self._selected == folder:
             # STATUS of the selected folder answers from the session's view,
             # which only catches up on a NOOP: new mail would look absent.
@@ -595,10 +600,16 @@ class ImapMailbox(BaseMailbox):
         """
         if not self.rests():
             return super().rest(folder, timeout, wake_fd)
-        # A change during the cycle, after its look, is reported here.
-        if self._examine(folder) or self._pending_change():
+        # A change during the cycle, after its look, is reported here: as news
+        # imaplib kept, or, when the cycle selected another folder meanwhile
+        # (which flushes that news), as an EXAMINE answer unlike the last look.
+        if self._examine(folder) or self._pending_change() or self._moved_since_look():
             return True
         return self._idle(folder, timeout, wake_fd) is Idled.CHANGED
+
+    def _moved_since_look(self) -> bool:
+        known, looked = self._known, self._looked
+        return known is not None and looked is not None and known != looked
 
     def _pending_change(self) -> bool:
         """Whether a command of the cycle brought news the next status() will take."""

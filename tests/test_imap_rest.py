@@ -102,3 +102,19 @@ def test_the_server_gone_during_a_rest_is_transient(
         timer.join()
     assert time.monotonic() - started < 5
     assert not mbox.rests()
+
+
+def test_mail_that_came_while_the_cycle_read_another_folder_ends_the_rest_at_once(
+    dovecot: Dovecot, mail_user: MailUser, mbox: ImapMailbox, pipe: tuple[int, int]
+) -> None:
+    # Selecting Drafts flushes what imaplib kept of INBOX; the EXAMINE that
+    # settle() sends afterwards already counts the new mail, so only comparing
+    # it with the cycle's own look tells the rest there is news (it waited for
+    # the next poll, found by test_hostile_daemon under load).
+    mbox.status("INBOX", keep_selected=True)
+    dovecot.deliver(mail_user, "INBOX", _message("during the cycle"))
+    mbox.fetch_new("Drafts", after_uid=0)
+    mbox.settle("INBOX")
+    started = time.monotonic()
+    assert mbox.rest("INBOX", 3, pipe[0]) is True
+    assert time.monotonic() - started < 1
