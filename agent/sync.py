@@ -168,7 +168,7 @@ class Syncer:
         store: Store,
         mailbox: Mailbox,
         folders: Folders,
-        index: Callable[[], classify.AppIndex] | None = None,
+        index: Callable[[], classify.AppIndex],
     ) -> None:
         self.cfg = cfg
         self.store = store
@@ -176,7 +176,7 @@ class Syncer:
         self.folders = folders
         # Where the application index comes from (the engine keeps one between
         # cycles); asked once per pass, and only when some folder has news.
-        self._source = index or self._build_index
+        self._source = index
         self._index: classify.AppIndex | None = None
 
     def folder_plan(self) -> list[tuple[FolderRole, str]]:
@@ -188,11 +188,6 @@ class Syncer:
         if self._index is None:
             self._index = self._source()
         return self._index
-
-    def _build_index(self) -> classify.AppIndex:
-        apps = self.store.load_many(events=False)
-        me = [self.cfg.account.email]
-        return classify.AppIndex.build(apps, self.store.thread_ids(), me)
 
     def run(self, now: datetime, feed: ChangeFeed | None = None) -> SyncReport:
         """What every watched folder shows that is new; `now` bounds a first look back.

@@ -47,14 +47,14 @@ def stale(watch: DraftWatch | None, drafts_uidvalidity: int | None) -> bool:
 
 def candidates(store: Store) -> list[Twin]:
     """Sent steps not yet looked at whose draft's UID is known and was never the user's."""
-    # The store leaves out settled history; the rule below stays the judge.
+    # Which sent steps are still unsettled is store.unsettled_sent's rule, in SQL.
     sent = store.unsettled_sent()
     watches = store.draft_watches([s.id for s in sent]) if sent else {}
     out = []
     for s in sent:
         w = watches.get(s.id)
         uid = uid_now(s, w)
-        if uid is not None and not (w and (w.gone_at or w.edited or w.left_for_user)):
+        if uid is not None:  # always, by that query; narrows the type
             out.append(Twin(s, w, uid))
     return out
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from agent import classify
 from agent.config import Config
+from agent.indexcache import IndexCache
 from agent.models import FolderRole
 from agent.store import Store
 from agent.sync import BODY_CAP, message_fault
@@ -69,9 +70,8 @@ def corpus(acct: world.Account, now: datetime) -> list[Sample]:
 
 
 def index_for(cfg: Config, store: Store) -> classify.AppIndex:
-    """The index `Syncer.index` builds for one pass."""
-    apps = store.load_many(events=False)
-    return classify.AppIndex.build(apps, store.thread_ids(), [cfg.account.email])
+    """The index the engine's sync classifies with (its IndexCache, built once)."""
+    return IndexCache(store, [cfg.account.email]).current()
 
 
 def classify_one(s: Sample, idx: classify.AppIndex, received: datetime) -> classify.Verdict:
